@@ -1,0 +1,1 @@
+"""peerbot's storage: SQLModel tables, the async engine, queries and migrations."""
