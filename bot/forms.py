@@ -1,0 +1,77 @@
+"""Form checks shared by every platform, so a half-filled form gets the same answer everywhere."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from datetime import datetime
+
+from bot.events import FieldValue
+from bot.replies import ChoiceInput, DateTimeInput, Form, FormInput, TextInput
+
+MISSING = "Please fill this in."
+NOT_AN_OPTION = "Please pick one of the options."
+NOT_A_DATETIME = "Please give a date and time like 2026-12-01 14:30."
+
+
+def check_field(spec: FormInput, value: FieldValue) -> str | None:
+    """The error to show for one field, or None when the value is acceptable."""
+    if isinstance(spec, ChoiceInput):
+        chosen = _as_tuple(value)
+        if not chosen:
+            return MISSING if spec.required else None
+        allowed = {o.value for o in spec.options}
+        if any(c not in allowed for c in chosen) or (len(chosen) > 1 and not spec.multiple):
+            return NOT_AN_OPTION
+        return None
+    text = value.strip() if isinstance(value, str) else ""
+    if not text:
+        return MISSING if spec.required else None
+    if isinstance(spec, TextInput) and len(text) > spec.max_length:
+        return f"Please keep this under {spec.max_length:,} characters (it has {len(text):,})."
+    if isinstance(spec, DateTimeInput) and parse_local_datetime(text) is None:
+        return NOT_A_DATETIME
+    return None
+
+
+def check_form(form: Form, values: Mapping[str, FieldValue]) -> dict[str, str]:
+    """Every field's error, keyed by field; empty when the submission is complete."""
+    errors: dict[str, str] = {}
+    for spec in form.inputs:
+        error = check_field(spec, values.get(spec.field))
+        if error:
+            errors[spec.field] = error
+    return errors
+
+
+def refill(form: Form, values: Mapping[str, FieldValue], errors: Mapping[str, str]) -> Form:
+    """The same form again with what was typed kept and the errors beside their fields."""
+    inputs: list[FormInput] = []
+    for spec in form.inputs:
+        value = values.get(spec.field)
+        if isinstance(spec, ChoiceInput):
+            inputs.append(dataclasses.replace(spec, initial=_as_tuple(value)))
+        else:
+            inputs.append(
+                dataclasses.replace(spec, initial=value if isinstance(value, str) else "")
+            )
+    return dataclasses.replace(form, inputs=tuple(inputs), errors=dict(errors))
+
+
+def parse_local_datetime(text: str) -> datetime | None:
+    """Accept `2026-12-01 14:30` or `2026-12-01T14:30`; the zone is the caller's to add."""
+    try:
+        return datetime.fromisoformat(text.strip().replace(" ", "T", 1))
+    except ValueError:
+        return None
+
+
+def _as_tuple(value: FieldValue) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return (value,) if value else ()
+    return tuple(value)
+
+
+__all__ = ["check_field", "check_form", "parse_local_datetime", "refill"]

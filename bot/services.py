@@ -1,0 +1,23 @@
+"""What a feature handler may use, passed in explicitly: no hidden globals."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from cryptography.fernet import MultiFernet
+
+from bot.clock import Clock
+from bot.speakup.attempts import Attempts
+from storage.engine import Database
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Services:
+    """`sealer` is None when no sealing key is configured: speak-up then refuses to store
+    anything and points people to their guardians instead. `attempts` lives as long as
+    the process, so look-up misses are counted across conversations."""
+
+    db: Database
+    clock: Clock
+    sealer: MultiFernet | None = None
+    attempts: Attempts = field(default_factory=Attempts)
