@@ -1,0 +1,465 @@
+"""Speak up: choose how, tell a guardian, come back with a code. Anonymity by construction."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from bot.actions import ActionId
+from bot.events import (
+    Actor,
+    ButtonPressed,
+    Command,
+    FieldValue,
+    FormSubmitted,
+)
+from bot.features.help import OPEN
+from bot.features.people import contacts
+from bot.features.support import crisis_blocks
+from bot.forms import check_form, refill
+from bot.outbox import enqueue
+from bot.replies import (
+    Block,
+    Button,
+    Buttons,
+    ChoiceInput,
+    FieldItem,
+    Fields,
+    Form,
+    Notice,
+    Option,
+    Reply,
+    Text,
+    TextInput,
+    say,
+)
+from bot.router import Feature
+from bot.services import Services
+from bot.speakup import alerts
+from bot.speakup.cases import (
+    CaseView,
+    Concern,
+    Key,
+    Raised,
+    Reporter,
+    add_from_reporter,
+    open_case,
+    raise_case,
+    record_feedback,
+    reporters_case,
+)
+from storage.directory import people_with_role
+from storage.organisation import RoleName
+from storage.speakup import CaseStatus, Way, case_by_code
+
+START = ActionId("speakup", "start")
+CHECK = ActionId("speakup", "check")
+RAISE = ActionId("speakup", "raise")
+LOOKUP = ActionId("speakup", "lookup")
+ADD = ActionId("speakup", "add")
+ADDED = ActionId("speakup", "added")
+FEEDBACK = ActionId("speakup", "feedback")
+FEEDBACK_GIVEN = ActionId("speakup", "feedback_given")
+
+WAYS = (
+    Option(value=Way.ANONYMOUS, label="Anonymously: nobody, not even peerbot, knows it was me"),
+    Option(value=Way.CONFIDENTIAL, label="Confidentially: only the guardian knows it was me"),
+    Option(value=Way.OPEN, label="Openly: I am happy to be named"),
+)
+CATEGORIES = (
+    Option(value="patient_safety", label="Patient safety or quality of care"),
+    Option(value="worker_safety", label="Worker safety or wellbeing"),
+    Option(value="bullying_harassment", label="Bullying or harassment"),
+    Option(value="attitudes_behaviours", label="Inappropriate attitudes or behaviours"),
+    Option(value="other", label="Something else"),
+)
+DETRIMENT = (
+    Option(value="yes", label="Yes"),
+    Option(value="no", label="No"),
+    Option(value="unsure", label="Not sure"),
+)
+
+RAISE_FORM = Form(
+    form=RAISE,
+    title="Speak up",
+    intro="Take your time. Nothing is sent until you press Send.",
+    submit_label="Send",
+    inputs=(
+        TextInput(field="what", label="What happened?", multiline=True, max_length=5000),
+        TextInput(field="where_when", label="Where and when?", required=False, max_length=500),
+        ChoiceInput(
+            field="categories",
+            label="What is it about?",
+            options=CATEGORIES,
+            multiple=True,
+            required=False,
+        ),
+        ChoiceInput(
+            field="detriment",
+            label="Have you been treated badly before for speaking up?",
+            options=DETRIMENT,
+            required=False,
+        ),
+        TextInput(
+            field="outcome", label="What would you like to happen?", required=False, max_length=1000
+        ),
+        ChoiceInput(field="way", label="How do you want to speak up?", options=WAYS),
+    ),
+)
+
+
+CODE_INPUTS = (
+    TextInput(field="code", label="Case code", hint="Like SU-7K3M-Q9", max_length=20),
+    TextInput(
+        field="passphrase",
+        label="Passphrase",
+        hint="Only if you spoke up anonymously",
+        required=False,
+        max_length=40,
+    ),
+)
+SPEAK_AGAIN = (
+    Option(value="yes", label="Yes"),
+    Option(value="no", label="No"),
+    Option(value="maybe", label="Maybe"),
+    Option(value="dont_know", label="I don't know"),
+)
+
+
+LOOKUP_FORM = Form(
+    form=LOOKUP,
+    title="Check a case",
+    intro="Enter the case code you were given. If you spoke up anonymously, add your passphrase.",
+    submit_label="Check",
+    inputs=CODE_INPUTS,
+)
+
+
+def add_form(code: str = "") -> Form:
+    return Form(
+        form=ADDED,
+        title="Add to your case",
+        intro="The guardian will see this with your case.",
+        inputs=(
+            _with_code(code),
+            CODE_INPUTS[1],
+            TextInput(
+                field="text", label="What would you like to add?", multiline=True, max_length=3000
+            ),
+        ),
+    )
+
+
+def feedback_form(code: str = "") -> Form:
+    return Form(
+        form=FEEDBACK_GIVEN,
+        title="How did it go?",
+        inputs=(
+            _with_code(code),
+            CODE_INPUTS[1],
+            ChoiceInput(
+                field="again",
+                label="Given your experience, would you speak up again?",
+                options=SPEAK_AGAIN,
+            ),
+        ),
+    )
+
+
+def _with_code(code: str) -> TextInput:
+    return TextInput(
+        field="code", label="Case code", hint="Like SU-7K3M-Q9", max_length=20, initial=code
+    )
+
+
+NOT_SET_UP = (
+    "peerbot cannot take concerns here yet (no sealing key is set). "
+    "Please contact a guardian directly."
+)
+
+
+async def show(_command: Command, services: Services) -> list[Reply]:
+    """Before anyone writes a word: who sees what, what a guardian can do, who to call now."""
+    async with services.db.session() as session:
+        guardians = (await people_with_role(session, RoleName.GUARDIAN)).get("", [])
+    blocks: list[Block] = [
+        Text(text="Speak up", heading=True),
+        Text(
+            text="A Freedom to Speak Up guardian will listen, keep your concern safe and help "
+            "it be heard. They cannot make HR decisions or investigate on their own, but they "
+            "make sure the right people act and tell you what happens."
+        ),
+        Text(text="You choose how:"),
+        Fields(
+            items=(
+                FieldItem(
+                    label="Anonymously",
+                    value="Nobody knows who you are. You get a case code and passphrase to "
+                    "come back with. We cannot contact you.",
+                ),
+                FieldItem(
+                    label="Confidentially",
+                    value="The guardian knows who you are. Nobody else does without your say.",
+                ),
+                FieldItem(label="Openly", value="You are happy to be named."),
+            )
+        ),
+        Text(
+            text="Good to know: your chat app can see that you opened this form, and "
+            "organisations can export chats. The form itself keeps no copy in your chat."
+        ),
+    ]
+    if services.sealer is None:
+        blocks.append(Text(text=NOT_SET_UP))
+    else:
+        blocks.append(
+            Buttons(
+                buttons=(
+                    Button(label="Start", action=START, style="primary"),
+                    Button(label="Check a case", action=CHECK),
+                )
+            )
+        )
+    if guardians:
+        blocks += [Text(text="Or contact a guardian directly:"), contacts(guardians)]
+    blocks += await crisis_blocks(services)
+    return [Reply(summary="How to speak up", blocks=tuple(blocks))]
+
+
+async def start(_press: ButtonPressed, services: Services) -> list[Reply]:
+    if services.sealer is None:
+        return [say(NOT_SET_UP)]
+    return [Reply(summary="Speak up", blocks=(RAISE_FORM,))]
+
+
+async def check(_press: ButtonPressed, _services: Services) -> list[Reply]:
+    return [Reply(summary="Check a case", blocks=(LOOKUP_FORM,))]
+
+
+async def submitted(form: FormSubmitted, services: Services) -> list[Reply]:
+    errors = check_form(RAISE_FORM, form.values)
+    if errors:
+        return [
+            Reply(
+                summary="Please check the form", blocks=(refill(RAISE_FORM, form.values, errors),)
+            )
+        ]
+    if services.sealer is None:
+        return [say(NOT_SET_UP)]
+    concern = _concern(form.values)
+    now = services.clock.now()
+    reporter = Reporter(actor=form.actor, address=form.conversation)
+    async with services.db.session() as session:
+        raised = await raise_case(
+            session, concern, reporter=reporter, sealer=services.sealer, today=now.date()
+        )
+        case = await case_by_code(session, raised.code)
+        assert case is not None
+        for alert in await alerts.new_case(session, case, now):
+            await enqueue(session, alert, now=now)
+    return [
+        Reply(summary="Thank you. Your concern is with a guardian.", blocks=(_receipt(raised),))
+    ]
+
+
+async def looked_up(form: FormSubmitted, services: Services) -> list[Reply]:
+    errors = check_form(LOOKUP_FORM, form.values)
+    if errors:
+        return [
+            Reply(
+                summary="Please check the form", blocks=(refill(LOOKUP_FORM, form.values, errors),)
+            )
+        ]
+    if services.sealer is None:
+        return [say(NOT_SET_UP)]
+    sealer = services.sealer
+    async with services.db.session() as session:
+        view = await open_case(
+            session, _key(form), sealer=sealer, attempts=services.attempts, now=services.clock.now()
+        )
+    if view is None:
+        return [say(NO_MATCH, ephemeral=True)]
+    return [_case_reply(view)]
+
+
+NO_MATCH = (
+    "We could not open a case with those details. Please check them and try again later. "
+    "If you are stuck, a guardian can help."
+)
+
+
+def _key(form: FormSubmitted) -> Key:
+    return Key(
+        code=_text(form.values.get("code")),
+        passphrase=_text(form.values.get("passphrase")),
+        actor=form.actor,
+    )
+
+
+async def add(press: ButtonPressed, _services: Services) -> list[Reply]:
+    return [Reply(summary="Add to your case", blocks=(add_form(press.value),))]
+
+
+async def feedback(press: ButtonPressed, _services: Services) -> list[Reply]:
+    return [Reply(summary="How did it go?", blocks=(feedback_form(press.value),))]
+
+
+async def added(form: FormSubmitted, services: Services) -> list[Reply]:
+    """The reporter's own words join the case, sealed; guardians are told by code only."""
+    return await _as_reporter(form, services, add_form(), feedback=False)
+
+
+async def feedback_given(form: FormSubmitted, services: Services) -> list[Reply]:
+    return await _as_reporter(form, services, feedback_form(), feedback=True)
+
+
+async def _as_reporter(
+    form: FormSubmitted, services: Services, spec: Form, *, feedback: bool
+) -> list[Reply]:
+    errors = check_form(spec, form.values)
+    if errors:
+        return [Reply(summary="Please check the form", blocks=(refill(spec, form.values, errors),))]
+    sealer = services.sealer
+    if sealer is None:
+        return [say(NOT_SET_UP)]
+    now = services.clock.now()
+    async with services.db.session() as session:
+        case = await reporters_case(
+            session, _key(form), sealer=sealer, attempts=services.attempts, now=now
+        )
+        if case is None:
+            return [say(NO_MATCH, ephemeral=True)]
+        if feedback:
+            if case.status != CaseStatus.CLOSED:
+                return [say("You can answer this once your case is closed.", ephemeral=True)]
+            record_feedback(session, case, _text(form.values.get("again")))
+            return [
+                Reply(
+                    summary="Thank you",
+                    blocks=(
+                        Notice(
+                            title="Thank you", text="Your answer helps us make speaking up safer."
+                        ),
+                    ),
+                )
+            ]
+        if case.status == CaseStatus.CLOSED:
+            return [
+                say(
+                    f"Case {case.code} is closed. You can raise a new concern at any time.",
+                    ephemeral=True,
+                )
+            ]
+        await add_from_reporter(
+            session, case, _text(form.values.get("text")), sealer=sealer, today=now.date()
+        )
+        text = (
+            f"The reporter of case {case.code} has added to it. Type “case {case.code}” to read it."
+        )
+        for alert in alerts.to_guardians(
+            await alerts.guardian_targets(session),
+            f"speakup:added:{case.code}:{now.isoformat()}",
+            text,
+            now,
+        ):
+            await enqueue(session, alert, now=now)
+    return [
+        Reply(
+            summary="Added",
+            blocks=(
+                Notice(
+                    title="Added to your case",
+                    text=f"The guardian will see it with case {case.code}.",
+                ),
+            ),
+        )
+    ]
+
+
+def _concern(values: Mapping[str, FieldValue]) -> Concern:
+    categories = values.get("categories") or ()
+    detriment = values.get("detriment")
+    return Concern(
+        what=_text(values.get("what")),
+        where_when=_text(values.get("where_when")),
+        outcome=_text(values.get("outcome")),
+        categories=tuple(categories) if isinstance(categories, tuple) else (str(categories),),
+        detriment={"yes": True, "no": False}.get(str(detriment)) if detriment else None,
+        way=Way(_text(values.get("way"))),
+    )
+
+
+def _text(value: FieldValue) -> str:
+    return value.strip() if isinstance(value, str) else ""
+
+
+def _receipt(raised: Raised) -> Notice:
+    lines = [f"Your case code is {raised.code}."]
+    if raised.passphrase:
+        lines += [
+            f"Your passphrase is {raised.passphrase}",
+            "Copy both now and keep them safe: this is the only time the passphrase is shown, "
+            "and we cannot contact you. Come back with them to read replies.",
+        ]
+    else:
+        lines.append("We will message you here when a guardian replies.")
+    lines.append(
+        f"A guardian will acknowledge it by {alerts.day(raised.acknowledge_by)} and tell you "
+        f"what is happening by {alerts.day(raised.feedback_by)}."
+    )
+    return Notice(title="Thank you for speaking up", text="\n".join(lines))
+
+
+def _case_reply(view: CaseView) -> Reply:
+    status = {
+        CaseStatus.NEW: "Received, waiting for a guardian",
+        CaseStatus.ACKNOWLEDGED: "A guardian is working on it",
+        CaseStatus.CLOSED: "Closed",
+    }[view.status]
+    blocks: list[Block] = [
+        Text(text=f"Case {view.code}", heading=True),
+        Fields(items=(FieldItem(label="Status", value=status),)),
+    ]
+    names = {"guardian": "Guardian", "reporter": "You", "outcome": "Outcome"}
+    if view.messages:
+        blocks.append(
+            Fields(items=tuple(FieldItem(label=names.get(a, a), value=t) for a, t in view.messages))
+        )
+    else:
+        blocks.append(Text(text="No replies yet."))
+    if view.status != CaseStatus.CLOSED:
+        blocks.append(
+            Buttons(buttons=(Button(label="Add something", action=ADD, value=view.code),))
+        )
+    elif view.feedback is None:
+        blocks.append(
+            Buttons(
+                buttons=(
+                    Button(label="Would you speak up again?", action=FEEDBACK, value=view.code),
+                )
+            )
+        )
+    return Reply(summary=f"Case {view.code}: {status}", blocks=tuple(blocks), ephemeral=True)
+
+
+async def home(_actor: Actor, _services: Services) -> list[Block]:
+    return [
+        Text(text="Worried about something at work? You can speak up safely."),
+        Buttons(
+            buttons=(
+                Button(label="Speak up", action=OPEN, value="speakup", style="primary"),
+                Button(label="Check a case", action=CHECK),
+            )
+        ),
+    ]
+
+
+FEATURE = Feature(
+    name="speakup",
+    title="Speak up",
+    summary="Raise a concern safely, anonymously if you need to.",
+    commands={"speakup": show, "concern": show},
+    actions={START: start, CHECK: check, ADD: add, FEEDBACK: feedback},
+    forms={RAISE: submitted, LOOKUP: looked_up, ADDED: added, FEEDBACK_GIVEN: feedback_given},
+    home=home,
+    due=alerts.deadlines,
+)
