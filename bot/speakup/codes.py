@@ -1,0 +1,67 @@
+"""Case codes people can read out, passphrases they can copy, and slow hashes of them."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import secrets
+
+ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+"""No 0/O, 1/I/L: a code read over the phone or copied from a screen survives."""
+
+PASSPHRASE_GROUPS = 4
+GROUP = 5
+SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 1
+
+
+def case_code() -> str:
+    """`SU-7K3M-Q9`: short enough to write down, one of 887 million."""
+    chars = "".join(secrets.choice(ALPHABET) for _ in range(6))
+    return f"SU-{chars[:4]}-{chars[4:]}"
+
+
+def passphrase() -> str:
+    """Four groups of five (about 99 bits): unguessable, and easy to copy whole."""
+    chars = "".join(secrets.choice(ALPHABET) for _ in range(PASSPHRASE_GROUPS * GROUP))
+    return "-".join(chars[i : i + GROUP] for i in range(0, len(chars), GROUP))
+
+
+def normalise(text: str) -> str:
+    """What someone types back: any case, spaces or hyphens, is the same code."""
+    return "".join(c for c in text.upper() if c.isalnum())
+
+
+def normalise_code(text: str) -> str:
+    raw = normalise(text).removeprefix("SU")
+    return f"SU-{raw[:4]}-{raw[4:]}" if len(raw) == 6 else ""
+
+
+def hash_passphrase(phrase: str) -> str:
+    """scrypt with a fresh salt: a stolen database does not give passphrases away quickly."""
+    salt = secrets.token_bytes(16)
+    digest = _scrypt(normalise(phrase), salt, SCRYPT_N)
+    return "$".join(
+        ["scrypt", str(SCRYPT_N), _b64(salt), _b64(digest)],
+    )
+
+
+def check_passphrase(phrase: str, stored: str) -> bool:
+    try:
+        scheme, n, salt, digest = stored.split("$")
+    except ValueError:
+        return False
+    if scheme != "scrypt":
+        return False
+    given = _scrypt(normalise(phrase), base64.b64decode(salt), int(n))
+    return hmac.compare_digest(given, base64.b64decode(digest))
+
+
+def _scrypt(text: str, salt: bytes, n: int) -> bytes:
+    return hashlib.scrypt(
+        text.encode(), salt=salt, n=n, r=SCRYPT_R, p=SCRYPT_P, dklen=32, maxmem=64 * 1024 * 1024
+    )
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
