@@ -1,0 +1,264 @@
+"""The `peerbot` command line: run, console, db upgrade, org apply, keys generate."""
+
+from __future__ import annotations
+
+import asyncio
+import getpass
+import logging
+import signal
+import sys
+from collections.abc import Coroutine
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from aiohttp import web
+
+from adapters.console import ConsoleSession, stdin_lines
+from adapters.runtime import Runtime, open_runtime, purge_expired
+from adapters.server import create_app
+from bot.config import ConfigError, Settings, load_settings
+from bot.events import Platform
+from bot.orgfile import OrgFileError
+from bot.orgsync import apply_org_file
+from bot.sealing import generate_key
+from bot.speakup.report import Figures, figures, quarter_bounds
+from storage.engine import Database, DatabaseUnavailable
+from storage.migrate import MigrationsPending, upgrade_async
+
+app = typer.Typer(
+    no_args_is_help=True,
+    add_completion=False,
+    help="peerbot: speaking up, staff network events and mentoring check-ins, on Slack and Teams.",
+)
+db_app = typer.Typer(no_args_is_help=True, help="Manage the database.")
+org_app = typer.Typer(no_args_is_help=True, help="Manage the organisation file.")
+keys_app = typer.Typer(no_args_is_help=True, help="Manage sealing keys.")
+speakup_app = typer.Typer(no_args_is_help=True, help="Speak-up statistics and retention.")
+app.add_typer(db_app, name="db")
+app.add_typer(org_app, name="org")
+app.add_typer(keys_app, name="keys")
+app.add_typer(speakup_app, name="speakup")
+
+logger = logging.getLogger("peerbot")
+T = TypeVar("T")
+
+UserOption = Annotated[
+    str | None,
+    typer.Option(help="Who you are in the console (an org file `console:` id tries that role)."),
+]
+
+
+def fail(message: str, code: int = 1) -> typer.Exit:
+    typer.echo(f"peerbot: {message}", err=True)
+    return typer.Exit(code)
+
+
+def settings_or_exit() -> Settings:
+    try:
+        return load_settings()
+    except ConfigError as exc:
+        raise fail(f"configuration error:\n{exc}", 2) from None
+
+
+def configure_logging(settings: Settings, *, console: bool) -> None:
+    """In the console, logs would interrupt the conversation: only warnings go to stderr."""
+    level = logging.WARNING if console and settings.log_level in {"DEBUG", "INFO"} else None
+    logging.basicConfig(
+        level=level or settings.log_level,
+        stream=sys.stderr,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+
+
+@app.command()
+def run(user: UserOption = None) -> None:
+    """Serve peerbot; with no Slack or Teams credentials, also open the terminal console."""
+    settings = settings_or_exit()
+    console = not (settings.slack_enabled or settings.teams_enabled)
+    configure_logging(settings, console=console)
+    _startup(_serve(settings, http=True, console_user=_user(user) if console else None))
+
+
+@app.command()
+def console(user: UserOption = None) -> None:
+    """Chat with peerbot in this terminal, without starting the web server."""
+    settings = settings_or_exit()
+    configure_logging(settings, console=True)
+    _startup(_serve(settings, http=False, console_user=_user(user)))
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Apply every database migration (safe to run again)."""
+    settings = settings_or_exit()
+
+    async def upgrade() -> None:
+        db = Database(settings.async_database_url)
+        try:
+            await db.ping()
+        finally:
+            await db.dispose()
+        await upgrade_async(settings.async_database_url)
+
+    _startup(upgrade())
+    typer.echo("Database is up to date.")
+
+
+@org_app.command("apply")
+def org_apply(file: Annotated[Path, typer.Argument(help="The organisation file (YAML).")]) -> None:
+    """Check the organisation file and bring the database in line with it."""
+    settings = settings_or_exit()
+
+    async def apply() -> str:
+        runtime = await open_runtime(settings)
+        try:
+            return str(await apply_org_file(runtime.db, file))
+        finally:
+            await runtime.db.dispose()
+
+    typer.echo(_startup(apply()))
+
+
+@keys_app.command("generate")
+def keys_generate() -> None:
+    """Print a new sealing key for PEERBOT_SEALING_KEY."""
+    typer.echo(generate_key())
+    typer.echo(
+        "Put it in .env as PEERBOT_SEALING_KEY=<key> and keep it secret. To rotate, put the new "
+        "key first and keep the old ones after it, separated by commas.",
+        err=True,
+    )
+
+
+@speakup_app.command("report")
+def speakup_report(
+    quarter: Annotated[str, typer.Option(help="The quarter, like 2026Q3.")],
+    csv: Annotated[
+        Path | None, typer.Option(help="Also write the figures to this CSV file.")
+    ] = None,
+    suppress_below: Annotated[
+        int, typer.Option(help="Show counts from 1 up to this minus one as <N (internal sharing).")
+    ] = 0,
+) -> None:
+    """The National Guardian's Office figures for one quarter."""
+    settings = settings_or_exit()
+    try:
+        quarter_bounds(quarter)
+    except ValueError as exc:
+        raise fail(str(exc), 2) from None
+
+    async def count() -> Figures:
+        runtime = await open_runtime(settings)
+        try:
+            async with runtime.db.session() as session:
+                return await figures(session, quarter)
+        finally:
+            await runtime.db.dispose()
+
+    result = _startup(count())
+    width = max(len(m) for m, _ in result.rows())
+    typer.echo(f"Speak-up figures for {result.quarter}")
+    for measure, value in result.rows(suppress_below=suppress_below):
+        typer.echo(f"  {measure:<{width}}  {value}")
+    if csv is not None:
+        csv.write_text(result.csv(suppress_below=suppress_below))
+        typer.echo(f"Written to {csv}.")
+
+
+@speakup_app.command("purge")
+def speakup_purge() -> None:
+    """Delete closed cases past the retention period, keeping only their counts."""
+    settings = settings_or_exit()
+
+    async def run() -> int:
+        runtime = await open_runtime(settings)
+        try:
+            return await purge_expired(runtime)
+        finally:
+            await runtime.db.dispose()
+
+    typer.echo(f"{_startup(run())} closed cases purged.")
+
+
+def _user(user: str | None) -> str:
+    return user or getpass.getuser()
+
+
+def _startup(work: Coroutine[Any, Any, T]) -> T:
+    """Run start-up work; anything a person must fix becomes one clear message and an exit."""
+    try:
+        return asyncio.run(work)
+    except KeyboardInterrupt:
+        raise fail("stopped.", 130) from None
+    except (DatabaseUnavailable, MigrationsPending) as exc:
+        raise fail(str(exc)) from None
+    except OrgFileError as exc:
+        raise fail(f"the organisation file has problems, nothing was changed:\n{exc}", 2) from None
+    except PortUnavailable as exc:
+        raise fail(str(exc)) from None
+
+
+async def _serve(settings: Settings, *, http: bool, console_user: str | None) -> None:
+    """Start-up order matters: nothing is served until the database and org file are good."""
+    runtime = await open_runtime(settings)
+    runner: web.AppRunner | None = None
+    try:
+        org_file = settings.resolved_org_file()
+        report = await apply_org_file(runtime.db, org_file)
+        logger.info("organisation file %s applied: %s", org_file, report)
+        session = None
+        if console_user is not None:
+            session = ConsoleSession(
+                runtime.router,
+                runtime.services,
+                lines=stdin_lines(),
+                out=sys.stdout,
+                user_id=console_user,
+            )
+            runtime.register(Platform.CONSOLE, session)
+        if http:
+            runner = web.AppRunner(create_app(runtime), handle_signals=False)
+            await runner.setup()
+            await _listen(runner, settings)
+            logger.info("listening on %s:%s", settings.host, settings.port)
+        else:
+            await runtime.start()
+        if session is not None:
+            if org_file != settings.org_file:
+                typer.echo(f"(Using the example organisation in {org_file}.)")
+            await session.run()
+        else:
+            await _until_signalled()
+    finally:
+        await _shutdown(runtime, runner)
+
+
+class PortUnavailable(Exception):
+    """The web server cannot listen where it was told to."""
+
+
+async def _listen(runner: web.AppRunner, settings: Settings) -> None:
+    try:
+        await web.TCPSite(runner, settings.host, settings.port).start()
+    except OSError as exc:
+        raise PortUnavailable(
+            f"cannot listen on {settings.host}:{settings.port}: {exc.strerror or exc} "
+            "(set PORT to a free port)"
+        ) from None
+
+
+async def _shutdown(runtime: Runtime, runner: web.AppRunner | None) -> None:
+    if runner is not None:
+        await runner.cleanup()  # stops the runtime through the app's cleanup context
+    else:
+        await runtime.stop()
+
+
+async def _until_signalled() -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+    logger.info("stopping: draining the outbox worker")

@@ -1,0 +1,99 @@
+"""Form fields as console questions, and typed answers read back into field values."""
+
+from __future__ import annotations
+
+import re
+
+from adapters.console.render import wrap
+from bot.events import FieldValue
+from bot.forms import NOT_AN_OPTION, parse_local_datetime
+from bot.replies import ChoiceInput, DateTimeInput, FormInput, TextInput
+
+CARRY_ON = "\\"
+NUMBER = re.compile(r"[0-9]+")
+
+
+def question(spec: FormInput) -> str:
+    """The label, how to answer, and what pressing Enter does."""
+    keep = _shown(spec)
+    optional = (
+        "" if spec.required else " (optional)" if keep else " (optional — press Enter to skip)"
+    )
+    lines = ["", spec.label + optional]
+    if spec.hint:
+        lines.append(wrap(spec.hint))
+    if isinstance(spec, ChoiceInput):
+        lines += [f"  [{n}] {option.label}" for n, option in enumerate(spec.options, 1)]
+        lines.append(
+            "Type the numbers you choose, like 1, 3."
+            if spec.multiple
+            else "Type the number of your choice."
+        )
+    elif isinstance(spec, DateTimeInput):
+        lines.append("Type a date and time like 2026-12-01 14:30.")
+    elif spec.multiline:
+        lines.append(f"(To write more than one line, end a line with {CARRY_ON} and carry on.)")
+    if keep:
+        lines.append(f"(Press Enter to keep: {keep})")
+    return "\n".join(lines)
+
+
+def continues(spec: FormInput) -> bool:
+    """Whether a line ending in a backslash carries on to the next: long text only."""
+    return isinstance(spec, TextInput) and spec.multiline
+
+
+def parse_answer(spec: FormInput, typed: str) -> tuple[FieldValue, str | None]:
+    """Typed text as the field's value, or a console-specific error (a number that picks
+    nothing). Pressing Enter keeps the value already there. The shared checks in
+    `bot.forms` still run on the result."""
+    if not typed:
+        return _kept(spec), None
+    if isinstance(spec, ChoiceInput):
+        return _choose(spec, typed)
+    if isinstance(spec, DateTimeInput) and (when := parse_local_datetime(typed)) is not None:
+        return when.isoformat(timespec="minutes"), None  # the neutral form's ISO 8601
+    return typed, None
+
+
+def _kept(spec: FormInput) -> FieldValue:
+    if isinstance(spec, ChoiceInput):
+        return _value(spec, spec.initial)
+    return spec.initial or None
+
+
+def _choose(spec: ChoiceInput, typed: str) -> tuple[FieldValue, str | None]:
+    """Numbers (separated by commas or spaces), or one option's label typed out."""
+    count = len(spec.options)
+    words = [w for w in re.split(r"[\s,]+", typed) if w]
+    if all(NUMBER.fullmatch(w) for w in words):
+        if not all(1 <= int(w) <= count for w in words):
+            return None, _not_an_option(count)
+        chosen = tuple(dict.fromkeys(spec.options[int(w) - 1].value for w in words))
+    else:
+        names = {n.casefold(): o.value for o in spec.options for n in (o.label, o.value)}
+        if (named := names.get(typed.strip().casefold())) is None:
+            return None, _not_an_option(count)
+        chosen = (named,)
+    if len(chosen) > 1 and not spec.multiple:
+        return None, "Please pick just one: type a single number."
+    return _value(spec, chosen), None
+
+
+def _not_an_option(count: int) -> str:
+    return f"{NOT_AN_OPTION} " + ("Type 1." if count == 1 else f"Type a number from 1 to {count}.")
+
+
+def _value(spec: ChoiceInput, chosen: tuple[str, ...]) -> FieldValue:
+    """A multi-choice is a tuple of keys; a single choice is its one key, as on every platform."""
+    if spec.multiple:
+        return chosen or None
+    return chosen[0] if chosen else None
+
+
+def _shown(spec: FormInput) -> str:
+    """The value Enter keeps, as people read it (option labels, not keys)."""
+    if isinstance(spec, ChoiceInput):
+        labels = {o.value: o.label for o in spec.options}
+        return ", ".join(labels.get(v, v) for v in spec.initial)
+    return spec.initial

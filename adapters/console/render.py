@@ -1,0 +1,79 @@
+"""Neutral replies as terminal text, with every button and choice numbered for picking."""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from bot.actions import ActionId
+from bot.replies import Block, Buttons, Choices, Fields, Form, Notice, Reply, Text
+
+WIDTH = 78
+ONLY_YOU = "(Only you can see this.)"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Pick:
+    """What typing a number does: press this action with this value."""
+
+    action: ActionId
+    value: str
+
+
+def render(reply: Reply, picks: list[Pick]) -> str:
+    """The reply as text. Its buttons and choices are appended to `picks` and numbered
+    after the ones already there, so several replies in one answer never share a number."""
+    lines: list[str] = []
+    for block in reply.blocks:
+        lines.extend(_lines(block, picks))
+    if not reply.blocks:
+        lines.append(wrap(reply.summary))
+    if reply.ephemeral:
+        lines.append(ONLY_YOU)
+    return "\n".join(lines)
+
+
+def render_all(replies: Sequence[Reply]) -> tuple[str, list[Pick]]:
+    """One answer's replies, numbered across all of them."""
+    picks: list[Pick] = []
+    texts = [render(reply, picks) for reply in replies]
+    return "\n".join(t for t in texts if t.strip()), picks
+
+
+def _lines(block: Block, picks: list[Pick]) -> list[str]:
+    match block:
+        case Text(text=text, heading=True):
+            return ["", text, "=" * min(len(text), WIDTH)]
+        case Text(text=text):
+            return [wrap(text)]
+        case Fields(items=items):
+            return [wrap(f"{item.label}: {item.value}", indent="  ") for item in items]
+        case Buttons(buttons=buttons):
+            return [
+                _numbered(picks, Pick(action=b.action, value=b.value), b.label) for b in buttons
+            ]
+        case Choices(label=label, action=action, options=options):
+            return [label if label.endswith(("?", ":", ".")) else f"{label}:"] + [
+                _numbered(picks, Pick(action=action, value=o.value), o.label) for o in options
+            ]
+        case Notice(title=title, text=text):
+            return ["", f"** {title} **", wrap(text)]
+        case Form():
+            return []  # a form is asked question by question, not printed
+    raise TypeError(f"unknown block {block!r}")
+
+
+def _numbered(picks: list[Pick], pick: Pick, label: str) -> str:
+    picks.append(pick)
+    return f"  [{len(picks)}] {label}"
+
+
+def wrap(text: str, indent: str = "") -> str:
+    """Fill each paragraph to the terminal's width; people's own line breaks are kept."""
+    return "\n".join(
+        textwrap.fill(
+            paragraph, WIDTH, initial_indent=indent, subsequent_indent=indent + "  " * bool(indent)
+        )
+        for paragraph in text.splitlines() or [""]
+    )

@@ -1,0 +1,131 @@
+"""The composition root: settings in, a wired core with its worker and tick out."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+
+from cryptography.fernet import MultiFernet
+
+from bot.clock import Clock, SystemClock
+from bot.config import Settings
+from bot.features import build_router
+from bot.outbox import DeliveryWorker, Sender
+from bot.router import Router
+from bot.scheduling import Jobs, Ticker
+from bot.sealing import generate_key, sealer
+from bot.services import Services
+from bot.speakup.attempts import Attempts
+from bot.speakup.report import purge
+from storage.engine import Database
+from storage.migrate import check_current
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(kw_only=True)
+class Runtime:
+    """Everything a running peerbot holds. Adapters register their senders before start()."""
+
+    settings: Settings
+    db: Database
+    clock: Clock
+    router: Router
+    sealer: MultiFernet | None = None
+    senders: dict[str, Sender] = field(default_factory=dict)
+    worker: DeliveryWorker | None = None
+    jobs: Jobs | None = None
+    attempts: Attempts = field(default_factory=Attempts)
+
+    @property
+    def services(self) -> Services:
+        return Services(db=self.db, clock=self.clock, sealer=self.sealer, attempts=self.attempts)
+
+    def register(self, platform: str, sender: Sender) -> None:
+        self.senders[platform] = sender
+
+    async def start(self) -> None:
+        """Start delivering and ticking. Call once every sender is registered."""
+        self.worker = DeliveryWorker(self.db, dict(self.senders), self.clock)
+        self.worker.start()
+        ticker = Ticker(self.db, self.router.due_sources, self.clock, on_enqueued=self.worker.wake)
+        self.jobs = Jobs()
+        self.jobs.every(timedelta(seconds=self.settings.tick_seconds), ticker.tick, name="tick")
+        self.jobs.every(timedelta(days=1), lambda: purge_expired(self), name="speakup-purge")
+        self.jobs.start()
+        logger.info("started: platforms %s", ", ".join(sorted(self.senders)) or "none")
+
+    async def stop(self) -> None:
+        """Stop ticking, then drain the worker: a message being sent is finished, not lost."""
+        if self.jobs is not None:
+            await self.jobs.stop()
+            self.jobs = None
+        if self.worker is not None:
+            await self.worker.stop()
+            self.worker = None
+        await self.db.dispose()
+
+
+async def open_runtime(
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    senders: Mapping[str, Sender] | None = None,
+) -> Runtime:
+    """Reach the database, check its schema is current, and wire the core.
+
+    Raises DatabaseUnavailable or MigrationsPending with a line a person can act on.
+    """
+    db = Database(settings.async_database_url)
+    try:
+        await db.ping()
+        await check_current(db.engine)
+    except BaseException:
+        await db.dispose()
+        raise
+    return Runtime(
+        settings=settings,
+        db=db,
+        clock=clock or SystemClock(),
+        router=build_router(),
+        sealer=sealing(settings),
+        senders=dict(senders or {}),
+    )
+
+
+async def purge_expired(runtime: Runtime) -> int:
+    """Daily, and on demand: closed speak-up cases past retention leave only their counts."""
+    keep_for = timedelta(days=runtime.settings.speakup_retention_days)
+    async with runtime.db.session() as session:
+        return await purge(session, now=runtime.clock.now(), keep_for=keep_for)
+
+
+def sealing(settings: Settings) -> MultiFernet | None:
+    """The configured keys; on the embedded SQLite default, a key file beside the database.
+
+    The key file lets a newcomer try speak-up with `make run`; it sits beside the
+    database, so it protects nothing against a copy of the folder. Production sets
+    PEERBOT_SEALING_KEY (and keeps it elsewhere); on PostgreSQL it is required.
+    """
+    if settings.sealing_keys is not None:
+        return sealer(settings.sealing_keys.get_secret_value())
+    path = sqlite_path(settings.database_url)
+    if path is None:
+        logger.warning("PEERBOT_SEALING_KEY is not set: speak-up will not store concerns")
+        return None
+    key_file = path.with_name(path.name + ".key")
+    if not key_file.exists():
+        key_file.write_text(generate_key() + "\n")
+        key_file.chmod(0o600)
+        logger.warning(
+            "created %s for trying peerbot; set PEERBOT_SEALING_KEY in production", key_file
+        )
+    return sealer(key_file.read_text().strip())
+
+
+def sqlite_path(url: str) -> Path | None:
+    scheme, _, rest = url.partition(":///")
+    return Path(rest) if scheme.startswith("sqlite") and rest else None
