@@ -1,0 +1,216 @@
+"""Neutral replies -> Block Kit messages and modals, checked against slack_sdk's own limits."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from slack_sdk.models.blocks import Block as SlackBlock
+from slack_sdk.models.views import View
+
+from bot.replies import (
+    Block,
+    Buttons,
+    ChoiceInput,
+    Choices,
+    DateTimeInput,
+    Fields,
+    Form,
+    FormInput,
+    Notice,
+    Option,
+    Reply,
+    Text,
+    TextInput,
+)
+
+SECTION_LIMIT = 3000
+FIELD_LIMIT = 2000
+TITLE_LIMIT = 24
+BUTTON_LIMIT = 75
+MESSAGE_BLOCKS = 50
+
+
+def message(reply: Reply) -> dict[str, Any]:
+    """`text` (the notification fallback) and `blocks` for chat.postMessage and friends."""
+    blocks = [b for block in reply.blocks for b in _blocks(block)]
+    _validate(blocks)
+    return {"text": reply.summary[:SECTION_LIMIT], "blocks": blocks[:MESSAGE_BLOCKS]}
+
+
+def modal(form: Form, *, private_metadata: str = "") -> dict[str, Any]:
+    """A modal that keeps no copy in chat history; `callback_id` names the form."""
+    blocks: list[dict[str, Any]] = []
+    if form.intro:
+        blocks += _section_texts(form.intro)
+    blocks += [_input(spec) for spec in form.inputs]
+    view = {
+        "type": "modal",
+        "callback_id": str(form.form),
+        "title": _plain(form.title, TITLE_LIMIT),
+        "submit": _plain(form.submit_label, TITLE_LIMIT),
+        "close": _plain("Cancel", TITLE_LIMIT),
+        "private_metadata": private_metadata,
+        "blocks": blocks,
+    }
+    View(**view).to_dict()  # validates the view and every block inside it
+    return view
+
+
+def notice_view(notice: Notice) -> dict[str, Any]:
+    """What replaces a submitted modal: the confirmation, never posted into the chat."""
+    view = {
+        "type": "modal",
+        "title": _plain("peerbot", TITLE_LIMIT),
+        "close": _plain("Close", TITLE_LIMIT),
+        "blocks": [
+            {"type": "header", "text": _plain(notice.title, 150)},
+            *_section_texts(notice.text),
+        ],
+    }
+    View(**view).to_dict()  # validates the view and every block inside it
+    return view
+
+
+def field_errors(form: Form) -> dict[str, str]:
+    """`response_action: errors` wants block ids; ours are the field names."""
+    return {field: message[:FIELD_LIMIT] for field, message in form.errors.items()}
+
+
+def metadata(data: dict[str, str]) -> str:
+    return json.dumps(data, separators=(",", ":"))
+
+
+def _blocks(block: Block) -> list[dict[str, Any]]:
+    match block:
+        case Text(text=text, heading=True):
+            return [{"type": "header", "text": _plain(text, 150)}]
+        case Text(text=text):
+            return _section_texts(text)
+        case Fields(items=items):
+            fields = [
+                {
+                    "type": "mrkdwn",
+                    "text": f"*{_escape(i.label)}*\n{_escape(i.value)}"[:FIELD_LIMIT],
+                }
+                for i in items
+            ]
+            return [
+                {"type": "section", "fields": fields[n : n + 10]} for n in range(0, len(fields), 10)
+            ]
+        case Buttons(buttons=buttons):
+            elements = [
+                {
+                    "type": "button",
+                    "text": _plain(b.label, BUTTON_LIMIT),
+                    "action_id": f"{b.action}#{n}",
+                    "value": b.value,
+                    **({"style": b.style} if b.style != "default" else {}),
+                }
+                for n, b in enumerate(buttons)
+            ]
+            return [
+                {"type": "actions", "elements": elements[n : n + 25]}
+                for n in range(0, len(elements), 25)
+            ]
+        case Choices(label=label, action=action, options=options):
+            return [
+                {
+                    "type": "section",
+                    "text": _plain(label, SECTION_LIMIT),
+                    "accessory": {
+                        "type": "static_select",
+                        "action_id": str(action),
+                        "placeholder": _plain("Choose", BUTTON_LIMIT),
+                        "options": [_option(o) for o in options[:100]],
+                    },
+                }
+            ]
+        case Notice(title=title, text=text):
+            return [{"type": "header", "text": _plain(title, 150)}, *_section_texts(text)]
+        case Form():
+            return []  # a form opens as a modal, never inside a message
+    raise TypeError(f"unknown block {block!r}")
+
+
+def _input(spec: FormInput) -> dict[str, Any]:
+    element: dict[str, Any]
+    if isinstance(spec, TextInput):
+        element = {
+            "type": "plain_text_input",
+            "multiline": spec.multiline,
+            "max_length": min(spec.max_length, 3000),
+        }
+        if spec.initial:
+            element["initial_value"] = spec.initial
+    elif isinstance(spec, ChoiceInput):
+        element = {
+            "type": "checkboxes" if spec.multiple else "static_select",
+            "options": [_option(o) for o in spec.options],
+        }
+        if not spec.multiple:
+            element["placeholder"] = _plain("Choose one", BUTTON_LIMIT)
+        chosen = [_option(o) for o in spec.options if o.value in spec.initial]
+        if chosen and spec.multiple:
+            element["initial_options"] = chosen
+        elif chosen:
+            element["initial_option"] = chosen[0]
+    elif isinstance(spec, DateTimeInput):
+        element = {"type": "plain_text_input", "placeholder": _plain("2026-12-01 14:30", 150)}
+        if spec.initial:
+            element["initial_value"] = spec.initial
+    element["action_id"] = spec.field
+    block: dict[str, Any] = {
+        "type": "input",
+        "block_id": spec.field,
+        "label": _plain(spec.label, FIELD_LIMIT),
+        "optional": not spec.required,
+        "element": element,
+    }
+    if spec.hint:
+        block["hint"] = _plain(spec.hint, FIELD_LIMIT)
+    return block
+
+
+def _option(option: Option) -> dict[str, Any]:
+    return {"text": _plain(option.label, BUTTON_LIMIT), "value": option.value}
+
+
+def _section_texts(text: str) -> list[dict[str, Any]]:
+    """Long text is split over several sections at line or word breaks, never cut off."""
+    return [
+        {"type": "section", "text": _plain(part, SECTION_LIMIT)}
+        for part in split(text, SECTION_LIMIT)
+    ]
+
+
+def split(text: str, limit: int) -> list[str]:
+    parts: list[str] = []
+    while len(text) > limit:
+        cut = max(text.rfind("\n", 0, limit), text.rfind(" ", 0, limit))
+        cut = cut if cut > 0 else limit
+        parts.append(text[:cut])
+        text = text[cut:].lstrip()
+    return [*parts, text] if text or not parts else parts
+
+
+def _plain(text: str, limit: int) -> dict[str, Any]:
+    """Plain text: people's words are never read as markup. Titles are shortened with an
+    ellipsis only where Slack allows no more (a modal title has 24 characters)."""
+    return {
+        "type": "plain_text",
+        "text": text if len(text) <= limit else text[: limit - 1] + "…",
+        "emoji": True,
+    }
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _validate(blocks: list[dict[str, Any]]) -> None:
+    for block in blocks:
+        parsed = SlackBlock.parse(block)
+        if parsed is None:
+            raise ValueError(f"not a Block Kit block: {block.get('type')}")
+        parsed.to_dict()  # validates the block and every element inside it
