@@ -1,0 +1,45 @@
+"""Typed answers read back into the same field values every platform submits."""
+
+from __future__ import annotations
+
+import pytest
+
+from adapters.console.questions import parse_answer, question
+from bot.events import FieldValue
+from bot.forms import check_field
+from bot.replies import ChoiceInput, DateTimeInput, FormInput, Option, TextInput
+
+OPTIONS = (Option(value="am", label="Morning"), Option(value="pm", label="Afternoon"))
+ONE = ChoiceInput(field="slot", label="When?", options=OPTIONS, initial=("pm",))
+MANY = ChoiceInput(field="slots", label="When?", options=OPTIONS, multiple=True, initial=("am",))
+WHEN = DateTimeInput(field="at", label="At?", initial="2026-12-01T14:30")
+NOTE = TextInput(field="note", label="Note", required=False, initial="Bring a pen")
+
+
+@pytest.mark.parametrize(
+    ("spec", "typed", "value"),
+    [
+        (ONE, "", "pm"),  # Enter keeps a single choice as its one key, not a tuple
+        (ONE, "1", "am"),
+        (ONE, "morning", "am"),
+        (MANY, "", ("am",)),
+        (MANY, "2 1 2", ("pm", "am")),
+        (WHEN, "", "2026-12-01T14:30"),
+        (WHEN, "2026-12-02 9:05", None),  # not ISO: left for the shared check to refuse
+        (WHEN, "2026-12-02 09:05", "2026-12-02T09:05"),
+        (NOTE, "", "Bring a pen"),
+        (NOTE, "A pencil", "A pencil"),
+    ],
+)
+def test_typed_answers_become_field_values(spec: FormInput, typed: str, value: FieldValue) -> None:
+    parsed, error = parse_answer(spec, typed)
+    if value is None:
+        assert check_field(spec, parsed) is not None
+    else:
+        assert (parsed, error) == (value, None)
+        assert check_field(spec, parsed) is None
+
+
+def test_a_question_shows_what_enter_keeps_in_words_people_read() -> None:
+    assert "(Press Enter to keep: Afternoon)" in question(ONE)
+    assert "Note (optional)\n(Press Enter to keep: Bring a pen)" in question(NOTE)

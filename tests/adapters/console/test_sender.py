@@ -1,0 +1,47 @@
+"""The console sender on its own: what a delivered message looks like on the screen."""
+
+from __future__ import annotations
+
+import io
+
+from adapters.console import ConsoleSender, console_address
+from adapters.console.render import Pick
+from bot.actions import ActionId
+from bot.events import Platform
+from bot.outbox import Sender
+from bot.replies import Button, Buttons, Reply, Text, say
+
+LATER = ActionId("demo", "later")
+
+
+async def test_a_delivered_message_is_printed_between_clear_markers() -> None:
+    out = io.StringIO()
+    sender: Sender = ConsoleSender(out)
+    await sender.send(console_address("nurse"), say("Your check-in is tomorrow at 10:00."))
+    assert out.getvalue() == (
+        "\n--- new message ---\nYour check-in is tomorrow at 10:00.\n-------------------\n"
+    )
+
+
+async def test_its_options_are_numbered_and_handed_to_the_session() -> None:
+    out = io.StringIO()
+    seen: list[list[Pick]] = []
+    sender = ConsoleSender(out, arrived=lambda picks: seen.append(list(picks)))
+    reply = Reply(
+        summary="Reminder",
+        blocks=(
+            Text(text="Reminder", heading=True),
+            Text(text="Time for a break?"),
+            Buttons(buttons=(Button(label="Later", action=LATER, value="1h"),)),
+        ),
+    )
+    await sender.send(console_address("nurse"), reply)
+    text = out.getvalue()
+    assert "--- new message ---\nReminder\n========\nTime for a break?\n  [1] Later\n---" in text
+    assert seen == [[Pick(action=LATER, value="1h")]]
+
+
+def test_the_console_address_is_the_local_one_person_conversation() -> None:
+    address = console_address("nurse")
+    assert address.platform is Platform.CONSOLE
+    assert (address.tenant, address.channel_id, address.user_id) == ("local", "console", "nurse")

@@ -1,0 +1,127 @@
+"""Neutral replies as Block Kit: within Slack's limits, nothing silently cut, forms as modals."""
+
+from __future__ import annotations
+
+import pytest
+from slack_sdk.models.views import View
+
+from adapters.slack.render import field_errors, message, modal, notice_view, split
+from bot.actions import ActionId
+from bot.forms import refill
+from bot.replies import (
+    Button,
+    Buttons,
+    ChoiceInput,
+    Choices,
+    DateTimeInput,
+    FieldItem,
+    Fields,
+    Form,
+    Notice,
+    Option,
+    Reply,
+    Text,
+    TextInput,
+)
+
+OPEN = ActionId("help", "open")
+
+
+def test_long_text_is_split_over_sections_and_every_word_kept() -> None:
+    words = [f"word{n}" for n in range(1500)]
+    text = " ".join(words)
+    rendered = message(Reply(summary="Long", blocks=(Text(text=text),)))
+    sections = [b["text"]["text"] for b in rendered["blocks"]]
+    assert len(sections) > 1 and all(len(s) <= 3000 for s in sections)
+    assert " ".join(sections).split() == words
+
+
+def test_split_prefers_line_breaks_and_cuts_unbroken_text_only_at_the_limit() -> None:
+    assert split("a" * 10, 4) == ["aaaa", "aaaa", "aa"]
+    assert split("one two\nthree", 9) == ["one two", "three"]
+    assert split("", 5) == [""]
+
+
+def test_buttons_with_one_action_get_unique_action_ids_that_parse_back() -> None:
+    reply = Reply(
+        summary="Menu",
+        blocks=(
+            Buttons(
+                buttons=(
+                    Button(label="Speak up", action=OPEN, value="speakup", style="primary"),
+                    Button(label="Support", action=OPEN, value="support"),
+                )
+            ),
+        ),
+    )
+    (actions,) = message(reply)["blocks"]
+    ids = [e["action_id"] for e in actions["elements"]]
+    assert ids == ["help.open#0", "help.open#1"]
+    assert actions["elements"][0]["style"] == "primary" and "style" not in actions["elements"][1]
+
+
+def test_fields_and_choices_escape_what_people_typed() -> None:
+    reply = Reply(
+        summary="x",
+        blocks=(
+            Fields(items=(FieldItem(label="Ward <7>", value="A & E"),)),
+            Choices(
+                label="Pick", action=ActionId("a", "b"), options=(Option(value="v", label="V"),)
+            ),
+        ),
+    )
+    fields, choice = message(reply)["blocks"]
+    assert fields["fields"][0]["text"] == "*Ward &lt;7&gt;*\nA &amp; E"
+    assert choice["accessory"]["type"] == "static_select"
+
+
+def test_a_form_is_a_valid_modal_that_keeps_what_was_typed() -> None:
+    form = Form(
+        form=ActionId("ask", "form"),
+        title="Tell a Freedom to Speak Up guardian",  # longer than a modal title may be
+        intro="Only the guardian reads this.",
+        inputs=(
+            TextInput(field="what", label="What happened?", multiline=True, max_length=4000),
+            ChoiceInput(
+                field="tags",
+                label="About",
+                multiple=True,
+                required=False,
+                options=(Option(value="a", label="A"), Option(value="b", label="B")),
+            ),
+            ChoiceInput(field="how", label="How", options=(Option(value="open", label="Openly"),)),
+            DateTimeInput(field="when", label="When", required=False),
+        ),
+    )
+    again = refill(form, {"what": "typed", "tags": ("b",), "how": "open"}, {"when": "Bad date"})
+    view = modal(again, private_metadata='{"channel":"D1"}')
+    View(**view).validate_json()
+    assert len(view["title"]["text"]) <= 24 and view["title"]["text"].endswith("…")
+    blocks = {b.get("block_id"): b for b in view["blocks"]}
+    assert blocks["what"]["element"]["initial_value"] == "typed"
+    assert blocks["what"]["element"]["max_length"] == 3000
+    assert blocks["tags"]["element"]["initial_options"] == [
+        {"text": {"type": "plain_text", "text": "B", "emoji": True}, "value": "b"}
+    ]
+    assert blocks["how"]["element"]["initial_option"]["value"] == "open"
+    assert blocks["when"]["optional"] is True
+    assert field_errors(again) == {"when": "Bad date"}
+
+
+def test_the_notice_view_replaces_a_form() -> None:
+    view = notice_view(Notice(title="Thank you", text="Your case code is SU-7K3M-Q9."))
+    assert view["blocks"][0] == {
+        "type": "header",
+        "text": {"type": "plain_text", "text": "Thank you", "emoji": True},
+    }
+    assert "submit" not in view
+
+
+def test_a_reply_over_slacks_limits_is_refused_not_sent_broken() -> None:
+    with pytest.raises(Exception, match=r"(?i)cannot exceed"):
+        message(
+            Reply(
+                summary="x",
+                blocks=(Buttons(buttons=(Button(label="x", action=OPEN, value="v" * 2001),)),),
+            )
+        )

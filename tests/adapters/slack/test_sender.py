@@ -1,0 +1,52 @@
+"""Slack's answers to chat.postMessage become the outbox's retry decisions."""
+
+from __future__ import annotations
+
+import pytest
+from aiohttp import web
+from slack_sdk.web.async_client import AsyncWebClient
+
+from adapters.slack.parse import conversation
+from adapters.slack.sender import SlackSender
+from bot.outbox import DeliveryFailed
+from bot.replies import say
+from tests.adapters.slack.fake_api import fake_slack_api
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "headers", "permanent", "retry_after"),
+    [
+        (429, {"ok": False, "error": "ratelimited"}, {"Retry-After": "12"}, False, 12.0),
+        (200, {"ok": False, "error": "channel_not_found"}, {}, True, None),
+        (200, {"ok": False, "error": "account_inactive"}, {}, True, None),
+        (200, {"ok": False, "error": "not_in_channel"}, {}, True, None),
+        (200, {"ok": False, "error": "internal_error"}, {}, False, None),
+        (503, {"ok": False, "error": "service_unavailable"}, {}, False, None),
+    ],
+)
+async def test_slack_errors_map_to_delivery_outcomes(
+    status: int,
+    body: dict[str, object],
+    headers: dict[str, str],
+    permanent: bool,
+    retry_after: float | None,
+) -> None:
+    async with fake_slack_api() as api:
+        api.fail_next("chat.postMessage", web.json_response(body, status=status, headers=headers))
+        sender = SlackSender(AsyncWebClient(token="xoxb-test", base_url=api.base_url))
+        with pytest.raises(DeliveryFailed) as caught:
+            await sender.send(conversation("T1", "C42", None), say("Reminder"))
+    assert caught.value.permanent is permanent
+    assert caught.value.retry_after == retry_after
+
+
+async def test_a_person_is_reached_in_a_dm_and_a_channel_directly() -> None:
+    async with fake_slack_api() as api:
+        sender = SlackSender(AsyncWebClient(token="xoxb-test", base_url=api.base_url))
+        await sender.send(conversation("T1", "U123", "U123"), say("To a person"))
+        await sender.send(conversation("T1", "C42", None), say("To a channel"))
+    assert api.of("conversations.open") == [{"users": "U123"}]
+    assert [(p["channel"], p["text"]) for p in api.of("chat.postMessage")] == [
+        ("D0NEWDM", "To a person"),
+        ("C42", "To a channel"),
+    ]

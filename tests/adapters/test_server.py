@@ -1,0 +1,104 @@
+"""The aiohttp server: health checks that tell the truth, and a shutdown that loses nothing."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections.abc import AsyncIterator
+from datetime import timedelta
+
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+from sqlmodel import select
+
+from adapters.runtime import Runtime, open_runtime
+from adapters.server import create_app
+from bot.config import Settings, load_settings
+from bot.events import Conversation, Platform
+from bot.features import build_router
+from bot.outbox import Outgoing, enqueue
+from bot.replies import Reply, say
+from storage.engine import Database
+from storage.outbox import OutboxRow, OutboxStatus
+from tests.fakes import FakeClock
+
+CONSOLE = Conversation(platform=Platform.CONSOLE, tenant="local", channel_id="console")
+
+
+class SlowSender:
+    """Holds each send open long enough for a shutdown to begin while it is in flight."""
+
+    def __init__(self) -> None:
+        self.started = asyncio.Event()
+        self.sent: list[Reply] = []
+
+    async def send(self, address: Conversation, reply: Reply) -> None:
+        self.started.set()
+        await asyncio.sleep(0.3)
+        self.sent.append(reply)
+
+
+@pytest.fixture
+def settings(sqlite_url: str) -> Settings:
+    return load_settings(database_url=sqlite_url.replace("+aiosqlite", ""))
+
+
+@pytest.fixture
+async def runtime(settings: Settings) -> Runtime:
+    return await open_runtime(settings, clock=FakeClock())
+
+
+@pytest.fixture
+async def client(runtime: Runtime) -> AsyncIterator[TestClient]:
+    async with TestClient(TestServer(create_app(runtime))) as test_client:
+        yield test_client
+
+
+async def test_healthz_is_ok_when_the_database_answers(client: TestClient) -> None:
+    response = await client.get("/healthz")
+    assert response.status == 200
+    assert await response.json() == {"status": "ok", "database": "ok"}
+
+
+async def test_healthz_is_503_when_the_database_is_unreachable(settings: Settings) -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        closed_port = s.getsockname()[1]
+    runtime = Runtime(
+        settings=settings,
+        db=Database(f"postgresql+asyncpg://postgres@127.0.0.1:{closed_port}/none"),
+        clock=FakeClock(),
+        router=build_router(),
+    )
+    async with TestClient(TestServer(create_app(runtime))) as test_client:
+        response = await test_client.get("/healthz")
+        assert response.status == 503
+        assert (await response.json())["database"] == "unreachable"
+
+
+async def test_shutdown_drains_a_message_being_sent(runtime: Runtime) -> None:
+    sender = SlowSender()
+    runtime.register(Platform.CONSOLE, sender)
+    hello = say("Hello from the outbox")
+    async with runtime.db.session() as session:
+        await enqueue(
+            session,
+            Outgoing(
+                dedupe_key="hello:1", address=CONSOLE, reply=hello, due_at=runtime.clock.now()
+            ),
+            now=runtime.clock.now(),
+        )
+    server = TestServer(create_app(runtime))
+    await server.start_server()
+    assert runtime.worker is not None
+    runtime.worker.wake()
+    await asyncio.wait_for(sender.started.wait(), timeout=5)
+    await server.close()  # the send is still sleeping: shutdown must wait for it
+
+    assert sender.sent == [hello]
+    check = Database(runtime.db.url)
+    async with check.session() as session:
+        row = (await session.exec(select(OutboxRow))).one()
+    await check.dispose()
+    assert row.status == OutboxStatus.SENT
+    assert row.sent_at is not None and row.sent_at - runtime.clock.now() < timedelta(seconds=1)

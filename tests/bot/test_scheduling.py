@@ -1,0 +1,126 @@
+"""The tick: what is due comes from the data, is queued once, and survives a restart."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from datetime import datetime, time, timedelta
+
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.events import Conversation, Platform
+from bot.outbox import DeliveryWorker, Outgoing
+from bot.replies import say
+from bot.scheduling import Jobs, Ticker
+from storage.engine import Database
+from storage.outbox import OutboxRow
+from tests.fakes import FakeClock, RecordingSender
+
+CONSOLE = Conversation(
+    platform=Platform.CONSOLE, tenant="local", channel_id="console", user_id="you"
+)
+HELLO = say("Good morning. This is your daily hello from peerbot.")
+
+
+async def daily_hello(_session: AsyncSession, now: datetime) -> Sequence[Outgoing]:
+    """Due from 09:00 each day; the key names the day, so each day is queued once."""
+    nine = datetime.combine(now.date(), time(9), tzinfo=now.tzinfo)
+    if now < nine:
+        return []
+    return [Outgoing(dedupe_key=f"hello:{now.date()}", address=CONSOLE, reply=HELLO, due_at=nine)]
+
+
+async def broken(_session: AsyncSession, _now: datetime) -> Sequence[Outgoing]:
+    raise RuntimeError("a feature bug")
+
+
+async def count_rows(db: Database) -> int:
+    async with db.session() as session:
+        return len((await session.exec(select(OutboxRow))).all())
+
+
+async def test_a_scheduled_hello_is_queued_once_and_delivered_once(db: Database) -> None:
+    clock = FakeClock(datetime.fromisoformat("2026-11-02T08:59:00+00:00"))
+    sender = RecordingSender()
+    worker = DeliveryWorker(db, {Platform.CONSOLE: sender}, clock)
+    woken: list[bool] = []
+    ticker = Ticker(db, [daily_hello], clock, on_enqueued=lambda: woken.append(True))
+
+    assert await ticker.tick() == 0  # not due before nine
+    clock.advance(minutes=2)
+    assert await ticker.tick() == 1
+    assert await ticker.tick() == 0
+    assert woken == [True]
+
+    restarted = Ticker(db, [daily_hello], clock)  # a restart, or a second replica
+    assert await restarted.tick() == 0
+    assert await count_rows(db) == 1
+
+    assert await worker.run_once() == 1
+    assert await worker.run_once() == 0
+    assert sender.sent == [(CONSOLE, HELLO)]
+
+    clock.advance(days=1)
+    assert await ticker.tick() == 1  # tomorrow's hello is a new message
+
+
+async def test_a_failing_source_does_not_stop_the_others(db: Database) -> None:
+    clock = FakeClock(datetime.fromisoformat("2026-11-02T10:00:00+00:00"))
+    assert await Ticker(db, [broken, daily_hello], clock).tick() == 1
+
+
+async def test_a_source_whose_rows_cannot_all_be_queued_queues_and_counts_none(
+    db: Database,
+) -> None:
+    clock = FakeClock(datetime.fromisoformat("2026-11-02T10:00:00+00:00"))
+
+    async def half_broken(_session: AsyncSession, now: datetime) -> Sequence[Outgoing]:
+        naive = now.replace(tzinfo=None)  # refused by the table: times must be aware
+        return [
+            Outgoing(dedupe_key="fine", address=CONSOLE, reply=HELLO, due_at=now),
+            Outgoing(dedupe_key="naive", address=CONSOLE, reply=HELLO, due_at=naive),
+        ]
+
+    assert await Ticker(db, [half_broken], clock).tick() == 0
+    assert await count_rows(db) == 0
+
+
+async def test_the_scheduler_ticks_at_once_and_then_on_its_interval(sqlite_db: Database) -> None:
+    ticks = asyncio.Queue[None]()
+
+    async def counting(_session: AsyncSession, _now: datetime) -> Sequence[Outgoing]:
+        ticks.put_nowait(None)
+        return []
+
+    jobs = Jobs()
+    jobs.every(timedelta(seconds=0.1), Ticker(sqlite_db, [counting], FakeClock()).tick, name="tick")
+    jobs.start()
+    try:
+        for _ in range(3):
+            await asyncio.wait_for(ticks.get(), 5)
+    finally:
+        await jobs.stop()
+    while not ticks.empty():
+        ticks.get_nowait()
+    await asyncio.sleep(0.3)
+    assert ticks.empty() and not jobs.running
+
+
+async def test_stopping_waits_for_a_run_in_flight() -> None:
+    started, unwound = asyncio.Event(), asyncio.Event()
+
+    async def slow() -> None:
+        started.set()
+        try:
+            await asyncio.sleep(60)
+        finally:
+            await asyncio.sleep(0.05)  # a session closing its connection, say
+            unwound.set()
+
+    jobs = Jobs()
+    jobs.every(timedelta(hours=1), slow, name="slow")
+    jobs.start()
+    await asyncio.wait_for(started.wait(), 5)
+    await asyncio.wait_for(jobs.stop(), 5)
+    assert unwound.is_set()

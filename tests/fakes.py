@@ -1,0 +1,39 @@
+"""Recording fakes: a clock you can move and a sender that keeps what it was given."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from bot.events import Conversation
+from bot.outbox import DeliveryFailed
+from bot.replies import Reply
+
+
+@dataclass
+class FakeClock:
+    current: datetime = field(default_factory=lambda: datetime(2026, 11, 2, 9, 0, tzinfo=UTC))
+
+    def now(self) -> datetime:
+        return self.current
+
+    def advance(self, **delta: float) -> None:
+        self.current += timedelta(**delta)
+
+
+@dataclass
+class RecordingSender:
+    """Keeps every delivery; `failures` are raised first, one per send, in order."""
+
+    sent: list[tuple[Conversation, Reply]] = field(default_factory=list)
+    failures: list[DeliveryFailed | Exception] = field(default_factory=list)
+    attempts: int = 0
+    arrived: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def send(self, address: Conversation, reply: Reply) -> None:
+        self.attempts += 1
+        if self.failures:
+            raise self.failures.pop(0)
+        self.sent.append((address, reply))
+        self.arrived.set()

@@ -1,0 +1,208 @@
+"""Speaking up, end to end: a nurse raises a concern, a guardian answers, the nurse comes back."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import re
+from collections.abc import Iterable
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlmodel import select
+
+from adapters.console import ConsoleSession
+from adapters.runtime import Runtime, open_runtime
+from bot.config import load_settings
+from bot.orgsync import apply_org_file
+from bot.sealing import generate_key
+from storage.outbox import OutboxRow
+from storage.speakup import AuditEntry
+from storage.tables import metadata
+from tests.fakes import FakeClock
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "org.yml"
+CONCERN = "Agency staff are left alone on nights with no induction on ward 9"
+
+
+class Script:
+    def __init__(self, lines: Iterable[str]) -> None:
+        self._lines = list(lines)
+
+    async def read(self, prompt: str) -> str | None:
+        return self._lines.pop(0) if self._lines else None
+
+
+@pytest.fixture
+async def runtime(sqlite_url: str) -> Runtime:
+    settings = load_settings(
+        database_url=sqlite_url.replace("+aiosqlite", ""), PEERBOT_SEALING_KEY=generate_key()
+    )
+    runtime = await open_runtime(settings, clock=FakeClock())
+    await apply_org_file(runtime.db, EXAMPLE)
+    return runtime
+
+
+async def console(runtime: Runtime, user: str, *lines: str) -> str:
+    out = io.StringIO()
+    session = ConsoleSession(
+        runtime.router, runtime.services, lines=Script(lines), out=out, user_id=user, greeting=False
+    )
+    await session.run()
+    return out.getvalue()
+
+
+async def table_dump(runtime: Runtime) -> str:
+    rows: list[str] = []
+    async with runtime.db.engine.connect() as connection:
+        for table in metadata.sorted_tables:
+            rows += [
+                repr(tuple(r))
+                for r in (await connection.execute(text(f'SELECT * FROM "{table.name}"'))).all()
+            ]
+    return "\n".join(rows)
+
+
+async def test_anonymous_concern_from_the_console_to_a_guardian_and_back(
+    runtime: Runtime, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    raised = await console(
+        runtime,
+        "nurse-on-nights",
+        "speakup",
+        "1",  # Start
+        CONCERN,
+        "Ward 9, most nights this month",
+        "1 2",
+        "2",  # no detriment before
+        "",
+        "1",  # anonymously
+    )
+    assert "Anonymously: Nobody knows who you are" in raised or "Anonymously" in raised
+    code = re.search(r"SU-[2-9A-Z]{4}-[2-9A-Z]{2}", raised)
+    phrase = re.search(r"passphrase is ((?:[2-9A-Z]{5}-){3}[2-9A-Z]{5})", raised)
+    assert code and phrase, raised
+    assert "Thank you for speaking up" in raised
+
+    stored = await table_dump(runtime)
+    assert "nurse-on-nights" not in stored and CONCERN not in stored
+    assert "nurse-on-nights" not in caplog.text and CONCERN not in caplog.text
+
+    async with runtime.db.session() as session:
+        alerts = (await session.exec(select(OutboxRow))).all()
+    assert alerts and all(code.group(0) in json.dumps(a.reply) for a in alerts)
+    assert all("nurse-on-nights" not in json.dumps(a.address) for a in alerts)
+
+    guardian = await console(
+        runtime,
+        "guardian",
+        f"case {code.group(0)}",
+        "2",
+        "",
+        "Thank you. I have raised staffing with the matron.",
+    )
+    assert CONCERN in guardian and "Anonymous" in guardian
+    assert f"Case {code.group(0)}: sent." in guardian
+
+    back = await console(
+        runtime, "someone-else", "speakup", "2", code.group(0).lower(), phrase.group(1)
+    )
+    assert "A guardian is working on it" in back
+    assert "I have raised staffing with the matron" in back
+
+
+async def test_anyone_but_a_guardian_is_refused_and_the_attempt_is_audited_anonymously(
+    runtime: Runtime,
+) -> None:
+    out = await console(runtime, "curious-colleague", "cases", "case SU-2345-67")
+    assert out.count("only Freedom to Speak Up guardians can do that") == 2
+    async with runtime.db.session() as session:
+        audit = (await session.exec(select(AuditEntry))).all()
+    assert [(a.action, a.person_id) for a in audit] == [("refused", None), ("refused", None)]
+
+
+async def test_a_guardian_reply_to_a_confidential_case_reaches_the_reporter(
+    runtime: Runtime,
+) -> None:
+    raised = await console(runtime, "nurse-42", "speakup", "1", CONCERN, "", "", "", "", "2")
+    code = re.search(r"SU-[2-9A-Z]{4}-[2-9A-Z]{2}", raised)
+    assert code and "We will message you here when a guardian replies." in raised
+    guardian = await console(
+        runtime, "guardian", f"case {code.group(0)}", "2", "", "Can we meet on Thursday?"
+    )
+    assert "console user nurse-42" in guardian  # confidential: the guardian knows who
+    async with runtime.db.session() as session:
+        rows = (await session.exec(select(OutboxRow))).all()
+    told = [r for r in rows if r.dedupe_key.startswith("speakup:replied to:")]
+    assert len(told) == 1 and told[0].address["user_id"] == "nurse-42"
+    assert "Can we meet" not in json.dumps(told[0].reply)  # the words stay sealed in peerbot
+
+
+async def test_a_closed_case_cannot_be_changed(runtime: Runtime) -> None:
+    raised = await console(runtime, "nurse-7", "speakup", "1", CONCERN, "", "", "", "", "3")
+    code = re.search(r"SU-[2-9A-Z]{4}-[2-9A-Z]{2}", raised)
+    assert code
+    await console(
+        runtime,
+        "guardian",
+        f"case {code.group(0)}",
+        "3",
+        "",
+        "Staffing reviewed; induction now mandatory.",
+    )
+    again = await console(
+        runtime, "guardian", f"case {code.group(0)}", "reply", f"case {code.group(0)}"
+    )
+    assert "Outcome" in again and "induction now mandatory" in again
+    assert "[1] Acknowledge" not in again.split(f"you> case {code.group(0)}")[-1]
+
+
+async def test_the_reporter_adds_to_the_case_and_answers_the_question_after_closure(
+    runtime: Runtime,
+) -> None:
+    raised = await console(runtime, "nurse-3", "speakup", "1", CONCERN, "", "", "", "", "1")
+    code = re.search(r"SU-[2-9A-Z]{4}-[2-9A-Z]{2}", raised)
+    phrase = re.search(r"passphrase is ((?:[2-9A-Z]{5}-){3}[2-9A-Z]{5})", raised)
+    assert code and phrase
+    added = await console(
+        runtime,
+        "anyone",
+        "speakup",
+        "2",
+        code.group(0),
+        phrase.group(1),
+        "1",  # Add something: the code is filled in, the passphrase is asked again
+        "",
+        phrase.group(1),
+        "It happened again last night.",
+    )
+    assert "Added to your case" in added
+    guardian = await console(
+        runtime, "guardian", f"case {code.group(0)}", "3", "", "Rota changed; thank you."
+    )
+    assert (
+        "It happened again last night." in guardian and f"Case {code.group(0)}: closed." in guardian
+    )
+    early = await console(runtime, "anyone", "speakup", "2", code.group(0), phrase.group(1))
+    assert "[1] Would you speak up again?" in early
+    answered = await console(
+        runtime,
+        "anyone",
+        "speakup",
+        "2",
+        code.group(0),
+        phrase.group(1),
+        "1",
+        "",
+        phrase.group(1),
+        "3",
+    )
+    assert "Your answer helps us make speaking up safer." in answered
+    async with runtime.db.session() as session:
+        from storage.speakup import Case
+
+        case = (await session.exec(select(Case))).one()
+    assert case.feedback == "maybe"

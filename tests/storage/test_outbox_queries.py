@@ -1,0 +1,110 @@
+"""Outbox queries on both backends: claiming order, limits, leases and the next wake-up."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlmodel import select
+
+from storage.engine import Database
+from storage.outbox import (
+    OutboxRow,
+    OutboxStatus,
+    claim_due,
+    enqueue,
+    mark_failed,
+    mark_retry,
+    mark_sent,
+    next_due,
+    release,
+)
+
+NOW = datetime(2026, 11, 2, 9, tzinfo=UTC)
+LEASE = timedelta(minutes=5)
+
+
+def row(key: str, *, due: datetime, platform: str = "console") -> OutboxRow:
+    return OutboxRow(
+        dedupe_key=key,
+        platform=platform,
+        address={"platform": platform},
+        reply={"summary": key},
+        due_at=due,
+        created_at=NOW,
+    )
+
+
+async def test_claims_come_oldest_first_up_to_the_limit(db: Database) -> None:
+    async with db.session() as session:
+        for key, minutes in (("c", -1), ("a", -10), ("future", 5), ("b", -5)):
+            await enqueue(session, row(key, due=NOW + timedelta(minutes=minutes)))
+        await enqueue(session, row("slack", due=NOW - timedelta(hours=1), platform="slack"))
+    async with db.session() as session:
+        claimed = await claim_due(session, now=NOW, platforms=["console"], limit=2, lease=LEASE)
+    assert [r.dedupe_key for r in claimed] == ["a", "b"]
+    assert all(r.status == OutboxStatus.SENDING and r.leased_until == NOW + LEASE for r in claimed)
+    async with db.session() as session:
+        rest = await claim_due(session, now=NOW, platforms=["console"], limit=10, lease=LEASE)
+    assert [r.dedupe_key for r in rest] == ["c"]
+
+
+async def test_a_lapsed_lease_is_claimable_again_and_sent_rows_never_are(db: Database) -> None:
+    async with db.session() as session:
+        await enqueue(session, row("a", due=NOW))
+        await enqueue(session, row("b", due=NOW))
+    async with db.session() as session:
+        _a, b = await claim_due(session, now=NOW, platforms=["console"], limit=10, lease=LEASE)
+        assert b.id is not None
+        assert await mark_sent(session, b.id, lease=NOW + LEASE, attempts=1, now=NOW)
+    later = NOW + LEASE + timedelta(seconds=1)
+    async with db.session() as session:
+        again = await claim_due(session, now=later, platforms=["console"], limit=10, lease=LEASE)
+    assert [r.dedupe_key for r in again] == ["a"]
+
+
+async def test_next_due_is_the_earliest_pending_row_or_lapsing_lease(db: Database) -> None:
+    async with db.session() as session:
+        assert await next_due(session, platforms=["console"]) is None
+        await enqueue(session, row("soon", due=NOW - timedelta(minutes=1)))
+        await enqueue(session, row("later", due=NOW + timedelta(hours=2)))
+    async with db.session() as session:
+        await claim_due(session, now=NOW, platforms=["console"], limit=1, lease=LEASE)
+    async with db.session() as session:
+        assert await next_due(session, platforms=["console"]) == NOW + LEASE
+        assert await next_due(session, platforms=["slack"]) is None
+
+
+async def test_an_outcome_counts_only_under_the_lease_it_was_claimed_with(db: Database) -> None:
+    async with db.session() as session:
+        await enqueue(session, row("a", due=NOW))
+    async with db.session() as session:
+        (first,) = await claim_due(session, now=NOW, platforms=["console"], limit=1, lease=LEASE)
+    later = NOW + LEASE + timedelta(seconds=1)
+    async with db.session() as session:  # the first worker was too slow; a second takes over
+        (second,) = await claim_due(session, now=later, platforms=["console"], limit=1, lease=LEASE)
+    assert first.id == second.id is not None and first.leased_until is not None
+    async with db.session() as session:
+        assert await mark_sent(session, second.id, lease=later + LEASE, attempts=1, now=later)
+    async with db.session() as session:  # the first worker's late failure changes nothing
+        stale = first.leased_until
+        assert not await mark_retry(
+            session, first.id, lease=stale, attempts=1, due_at=later, error="x"
+        )
+        assert not await mark_failed(session, first.id, lease=stale, attempts=1, error="x")
+        assert not await release(session, first.id, lease=stale)
+        (kept,) = (await session.exec(select(OutboxRow))).all()
+    assert (kept.status, kept.sent_at, kept.last_error) == (OutboxStatus.SENT, later, None)
+
+
+async def test_a_released_row_is_claimable_at_once_with_no_attempt_counted(db: Database) -> None:
+    async with db.session() as session:
+        await enqueue(session, row("a", due=NOW))
+    async with db.session() as session:
+        (claimed,) = await claim_due(session, now=NOW, platforms=["console"], limit=1, lease=LEASE)
+    assert claimed.id is not None
+    async with db.session() as session:
+        assert await release(session, claimed.id, lease=NOW + LEASE)
+    async with db.session() as session:
+        assert await next_due(session, platforms=["console"]) == NOW
+        (again,) = await claim_due(session, now=NOW, platforms=["console"], limit=1, lease=LEASE)
+    assert (again.id, again.attempts) == (claimed.id, 0)

@@ -1,0 +1,50 @@
+"""manifest.yml: valid under Slack's published schema, and true to what peerbot serves."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import jsonschema
+import pytest
+import yaml
+
+from bot.features import build_router
+
+ROOT = Path(__file__).resolve().parents[1]
+SCHEMA = ROOT.parent / "shared" / "schemas" / "slack-manifest" / "manifest.schema.1.0.0.json"
+
+
+MANIFEST = yaml.safe_load((ROOT / "manifest.yml").read_text())
+
+
+def test_every_command_and_shortcut_the_manifest_promises_is_answered() -> None:
+    router = build_router()
+    commands = [c["command"] for c in MANIFEST["features"]["slash_commands"]]
+    shortcuts = [s["callback_id"] for s in MANIFEST["features"]["shortcuts"]]
+    assert commands == ["/speakup", "/events", "/mentoring", "/support", "/peerbot"]
+    assert all(router.answers(name) for name in [*commands[:-1], *shortcuts, "help"])
+
+
+def test_the_endpoint_and_events_match_what_the_adapter_serves() -> None:
+    settings = MANIFEST["settings"]
+    urls = [c["url"] for c in MANIFEST["features"]["slash_commands"]]
+    urls += [
+        settings["event_subscriptions"]["request_url"],
+        settings["interactivity"]["request_url"],
+    ]
+    assert {url.rsplit("/", 2)[-2:] == ["slack", "events"] for url in urls} == {True}
+    assert set(settings["event_subscriptions"]["bot_events"]) == {
+        "app_home_opened",
+        "app_mention",
+        "message.im",
+    }
+
+
+def test_manifest_matches_slacks_schema() -> None:
+    if not SCHEMA.exists():
+        pytest.skip(f"Slack's manifest schema is not beside this checkout ({SCHEMA})")
+    schema = json.loads(SCHEMA.read_text())
+    validator = jsonschema.validators.validator_for(schema)(schema)
+    errors = [f"{list(e.absolute_path)}: {e.message}" for e in validator.iter_errors(MANIFEST)]
+    assert errors == []
