@@ -19,6 +19,7 @@ from bot.scheduling import Jobs, Ticker
 from bot.sealing import generate_key, sealer
 from bot.services import Services
 from bot.speakup.attempts import Attempts
+from bot.speakup.receipts import Receipts
 from bot.speakup.report import purge
 from storage.engine import Database
 from storage.migrate import check_current
@@ -39,10 +40,17 @@ class Runtime:
     worker: DeliveryWorker | None = None
     jobs: Jobs | None = None
     attempts: Attempts = field(default_factory=Attempts)
+    receipts: Receipts = field(default_factory=Receipts)
 
     @property
     def services(self) -> Services:
-        return Services(db=self.db, clock=self.clock, sealer=self.sealer, attempts=self.attempts)
+        return Services(
+            db=self.db,
+            clock=self.clock,
+            sealer=self.sealer,
+            attempts=self.attempts,
+            receipts=self.receipts,
+        )
 
     def register(self, platform: str, sender: Sender) -> None:
         self.senders[platform] = sender

@@ -17,6 +17,7 @@ class Platform(StrEnum):
     CONSOLE = "console"
     SLACK = "slack"
     TEAMS = "teams"
+    WEB = "web"  # the speak-up web form: no accounts, nobody to message back
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -81,11 +82,16 @@ class ButtonPressed:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class FormSubmitted:
+    """`submission` is the platform's id for this filled-in form (a Slack view id, the web
+    form's one-time token), so the same form sent twice can be told apart from two forms;
+    empty where the platform cannot send a form twice (the console)."""
+
     actor: Actor
     conversation: Conversation
     at: datetime
     form: ActionId
     values: Mapping[str, FieldValue]
+    submission: str = ""
 
 
 InboundEvent = TextMessage | Command | ButtonPressed | FormSubmitted

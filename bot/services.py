@@ -8,16 +8,19 @@ from cryptography.fernet import MultiFernet
 
 from bot.clock import Clock
 from bot.speakup.attempts import Attempts
+from bot.speakup.receipts import Receipts
 from storage.engine import Database
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Services:
     """`sealer` is None when no sealing key is configured: speak-up then refuses to store
-    anything and points people to their guardians instead. `attempts` lives as long as
-    the process, so look-up misses are counted across conversations."""
+    anything and points people to their guardians instead. `attempts` and `receipts`
+    live as long as the process, so look-up misses are counted across conversations and
+    a form sent twice is recognised whichever request brings it."""
 
     db: Database
     clock: Clock
     sealer: MultiFernet | None = None
     attempts: Attempts = field(default_factory=Attempts)
+    receipts: Receipts = field(default_factory=Receipts)

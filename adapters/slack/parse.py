@@ -107,6 +107,7 @@ def view_submission(body: Mapping[str, Any], at: datetime) -> FormSubmitted | No
         at=at,
         form=form,
         values=values,
+        submission=str(view.get("id", "")),
     )
 
 

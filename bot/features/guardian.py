@@ -95,17 +95,12 @@ async def show_case(command: Command, services: Services) -> list[Reply]:
     if isinstance(view, Refused):
         return [say(str(view), ephemeral=True)]
     case, concern = view.case, view.concern
-    raised_by = (
-        "Anonymous"
-        if view.reporter is None
-        else f"{view.reporter.platform} user {view.reporter.user_id}"
-    )
     blocks: list[Block] = [
         Text(text=f"Case {case.code}", heading=True),
         Fields(
             items=(
                 FieldItem(label="Status", value=_summary(case)),
-                FieldItem(label="Raised by", value=raised_by),
+                FieldItem(label="Raised by", value=view.raised_by),
                 FieldItem(label="About", value=", ".join(concern.categories) or "Not said"),
                 FieldItem(
                     label="Treated badly before for speaking up",

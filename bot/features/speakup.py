@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 
 from bot.actions import ActionId
 from bot.events import (
@@ -11,6 +12,7 @@ from bot.events import (
     Command,
     FieldValue,
     FormSubmitted,
+    Platform,
 )
 from bot.features.help import OPEN
 from bot.features.people import contacts
@@ -107,6 +109,22 @@ RAISE_FORM = Form(
 )
 
 
+CONTACT = TextInput(
+    field="contact",
+    label="Your name and how to reach you",
+    hint="Leave empty to stay anonymous. An email or phone number the guardian can use.",
+    required=False,
+    max_length=200,
+)
+
+
+def raise_form(platform: Platform) -> Form:
+    """The web form has no chat account to answer, so a named reporter says how to reach them."""
+    if platform != Platform.WEB:
+        return RAISE_FORM
+    return replace(RAISE_FORM, inputs=(*RAISE_FORM.inputs, CONTACT))
+
+
 CODE_INPUTS = (
     TextInput(field="code", label="Case code", hint="Like SU-7K3M-Q9", max_length=20),
     TextInput(
@@ -177,7 +195,16 @@ NOT_SET_UP = (
 )
 
 
-async def show(_command: Command, services: Services) -> list[Reply]:
+PRIVACY = {
+    False: "Good to know: your chat app can see that you opened this form, and organisations "
+    "can export chats. The form itself keeps no copy in your chat. The web form at /speakup "
+    "avoids even that.",
+    True: "This page keeps no record of you: no login, no address, no tracking. Its only "
+    "cookie stops other sites sending forms in your name.",
+}
+
+
+async def show(command: Command, services: Services) -> list[Reply]:
     """Before anyone writes a word: who sees what, what a guardian can do, who to call now."""
     async with services.db.session() as session:
         guardians = (await people_with_role(session, RoleName.GUARDIAN)).get("", [])
@@ -203,10 +230,7 @@ async def show(_command: Command, services: Services) -> list[Reply]:
                 FieldItem(label="Openly", value="You are happy to be named."),
             )
         ),
-        Text(
-            text="Good to know: your chat app can see that you opened this form, and "
-            "organisations can export chats. The form itself keeps no copy in your chat."
-        ),
+        Text(text=PRIVACY[command.actor.platform == Platform.WEB]),
     ]
     if services.sealer is None:
         blocks.append(Text(text=NOT_SET_UP))
@@ -225,10 +249,10 @@ async def show(_command: Command, services: Services) -> list[Reply]:
     return [Reply(summary="How to speak up", blocks=tuple(blocks))]
 
 
-async def start(_press: ButtonPressed, services: Services) -> list[Reply]:
+async def start(press: ButtonPressed, services: Services) -> list[Reply]:
     if services.sealer is None:
         return [say(NOT_SET_UP)]
-    return [Reply(summary="Speak up", blocks=(RAISE_FORM,))]
+    return [Reply(summary="Speak up", blocks=(raise_form(press.actor.platform),))]
 
 
 async def check(_press: ButtonPressed, _services: Services) -> list[Reply]:
@@ -236,28 +260,45 @@ async def check(_press: ButtonPressed, _services: Services) -> list[Reply]:
 
 
 async def submitted(form: FormSubmitted, services: Services) -> list[Reply]:
-    errors = check_form(RAISE_FORM, form.values)
+    spec = raise_form(form.actor.platform)
+    errors = check_form(spec, form.values)
+    web = form.actor.platform == Platform.WEB
+    if (
+        web
+        and form.values.get("way") not in (None, Way.ANONYMOUS)
+        and not _text(form.values.get("contact"))
+    ):
+        errors["contact"] = "Please say how the guardian can reach you, or choose anonymously."
     if errors:
-        return [
-            Reply(
-                summary="Please check the form", blocks=(refill(RAISE_FORM, form.values, errors),)
-            )
-        ]
-    if services.sealer is None:
+        return [Reply(summary="Please check the form", blocks=(refill(spec, form.values, errors),))]
+    sealer = services.sealer
+    if sealer is None:
         return [say(NOT_SET_UP)]
     concern = _concern(form.values)
     now = services.clock.now()
-    reporter = Reporter(actor=form.actor, address=form.conversation)
-    async with services.db.session() as session:
-        raised = await raise_case(
-            session, concern, reporter=reporter, sealer=services.sealer, today=now.date()
-        )
-        case = await case_by_code(session, raised.code)
-        assert case is not None
-        for alert in await alerts.new_case(session, case, now):
-            await enqueue(session, alert, now=now)
+    reporter = Reporter(
+        actor=form.actor,
+        address=None if web else form.conversation,
+        contact=_text(form.values.get("contact")),
+    )
+
+    async def make() -> Raised:
+        async with services.db.session() as session:
+            raised = await raise_case(
+                session, concern, reporter=reporter, sealer=sealer, today=now.date()
+            )
+            case = await case_by_code(session, raised.code)
+            assert case is not None
+            for alert in await alerts.new_case(session, case, now):
+                await enqueue(session, alert, now=now)
+        return raised
+
+    raised, _new = await services.receipts.once(form.submission, now, make)
     return [
-        Reply(summary="Thank you. Your concern is with a guardian.", blocks=(_receipt(raised),))
+        Reply(
+            summary="Thank you. Your concern is with a guardian.",
+            blocks=(_receipt(raised, concern.way, chat=not web),),
+        )
     ]
 
 
@@ -392,16 +433,20 @@ def _text(value: FieldValue) -> str:
     return value.strip() if isinstance(value, str) else ""
 
 
-def _receipt(raised: Raised) -> Notice:
+def _receipt(raised: Raised, way: Way, *, chat: bool) -> Notice:
     lines = [f"Your case code is {raised.code}."]
     if raised.passphrase:
         lines += [
             f"Your passphrase is {raised.passphrase}",
-            "Copy both now and keep them safe: this is the only time the passphrase is shown, "
-            "and we cannot contact you. Come back with them to read replies.",
+            "Copy both now and keep them safe: this is the only time the passphrase is shown. "
+            "Come back with them to read replies.",
         ]
-    else:
+    if way == Way.ANONYMOUS:
+        lines.append("We cannot contact you, so please check back.")
+    elif chat:
         lines.append("We will message you here when a guardian replies.")
+    else:
+        lines.append("The guardian may also use the contact details you gave.")
     lines.append(
         f"A guardian will acknowledge it by {alerts.day(raised.acknowledge_by)} and tell you "
         f"what is happening by {alerts.day(raised.feedback_by)}."

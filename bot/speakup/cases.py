@@ -54,8 +54,16 @@ class Raised:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Reporter:
+    """Who raised a confidential or open case. From chat, the actor and where to message
+    them; from the web form, only the contact details they chose to give."""
+
     actor: Actor
-    address: Conversation
+    address: Conversation | None = None
+    contact: str = ""
+
+    @property
+    def reachable_in_chat(self) -> bool:
+        return self.address is not None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -83,18 +91,24 @@ async def raise_case(
     today: date,
 ) -> Raised:
     """Store the case sealed. For an anonymous case the reporter is dropped here, before
-    anything is written, whatever the caller passed."""
+    anything is written, whatever the caller passed.
+
+    A passphrase is issued whenever the chat platform cannot vouch for the person
+    coming back: for every anonymous case, and for every case from the web form.
+    """
     code = case_code()
     while await code_taken(session, code):
         code = case_code()
     anonymous = concern.way == Way.ANONYMOUS
-    phrase = passphrase() if anonymous else None
+    phrase = passphrase() if anonymous or reporter is None or reporter.address is None else None
     identity = None
     if reporter is not None and not anonymous:
-        identity = seal(
-            sealer,
-            {"actor": asdict(reporter.actor), "address": address_to_json(reporter.address)},
-        )
+        who: dict[str, object] = {"contact": reporter.contact}
+        if (
+            reporter.address is not None
+        ):  # from the web only what they wrote, nothing about the browser
+            who |= {"actor": asdict(reporter.actor), "address": address_to_json(reporter.address)}
+        identity = seal(sealer, who)
     case = Case(
         code=code,
         way=concern.way,
@@ -198,13 +212,16 @@ async def thread(
 
 
 def _may_open(case: Case, phrase: str, actor: Actor, sealer: MultiFernet) -> bool:
-    if case.way == Way.ANONYMOUS:
-        return case.passphrase_hash is not None and check_passphrase(phrase, case.passphrase_hash)
+    if case.passphrase_hash is not None:
+        return check_passphrase(phrase, case.passphrase_hash)
     if case.reporter_sealed is None:
         return False
-    stored = open_sealed(sealer, case.reporter_sealed)["actor"]
-    assert isinstance(stored, dict)
-    return (stored["platform"], stored["tenant"], stored["user_id"]) == (
+    stored = open_sealed(sealer, case.reporter_sealed).get("actor")
+    return isinstance(stored, dict) and (
+        stored["platform"],
+        stored["tenant"],
+        stored["user_id"],
+    ) == (
         actor.platform,
         actor.tenant,
         actor.user_id,

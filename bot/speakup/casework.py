@@ -46,7 +46,7 @@ class GuardianView:
     case: Case
     concern: Concern
     messages: tuple[tuple[str, str], ...]
-    reporter: Actor | None
+    raised_by: str
 
 
 async def guardian_id(session: AsyncSession, actor: Actor, code: str, now: datetime) -> int:
@@ -83,17 +83,22 @@ async def view(
     case = await case_for(session, code, open_only=False)
     audit(session, case, person, "viewed", now)
     assert case.id is not None
-    reporter = None
-    if case.reporter_sealed is not None:
-        stored = open_sealed(sealer, case.reporter_sealed)["actor"]
-        assert isinstance(stored, dict)
-        reporter = Actor(**stored)
     return GuardianView(
         case=case,
         concern=concern_from(case, open_sealed(sealer, case.sealed)),
         messages=await thread(session, case.id, sealer),
-        reporter=reporter,
+        raised_by=raised_by(case, sealer),
     )
+
+
+def raised_by(case: Case, sealer: MultiFernet) -> str:
+    if case.reporter_sealed is None:
+        return "Anonymous"
+    who = open_sealed(sealer, case.reporter_sealed)
+    actor, contact = who.get("actor"), str(who.get("contact") or "")
+    if not isinstance(actor, dict):
+        return f"{contact} (web form)"
+    return f"{actor['platform']} user {actor['user_id']}" + (f", {contact}" if contact else "")
 
 
 async def acknowledge(session: AsyncSession, actor: Actor, code: str, now: datetime) -> Case:
@@ -156,11 +161,12 @@ async def close(
 
 
 def reporter_address(case: Case, sealer: MultiFernet) -> Conversation | None:
+    """Where to tell the reporter something happened: never for an anonymous case, nor
+    for one from the web form (nobody to message; they come back with their code)."""
     if case.reporter_sealed is None:
         return None
-    stored = open_sealed(sealer, case.reporter_sealed)["address"]
-    assert isinstance(stored, dict)
-    return address_from_json(stored)
+    stored = open_sealed(sealer, case.reporter_sealed).get("address")
+    return address_from_json(stored) if isinstance(stored, dict) else None
 
 
 def audit(session: AsyncSession, case: Case, person_id: int, action: str, now: datetime) -> None:
