@@ -29,6 +29,9 @@ class Organisation(SQLModel, table=True):
     guardian_channels: dict[str, str] = Field(
         default_factory=dict, sa_column=Column(JSON, nullable=False)
     )
+    speakup_alerts: dict[str, object] = Field(
+        default_factory=dict, sa_column=Column(JSON, nullable=False, server_default="{}")
+    )
 
 
 class Person(SQLModel, table=True):

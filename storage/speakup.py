@@ -25,7 +25,8 @@ class CaseStatus(StrEnum):
 class Case(SQLModel, table=True):
     """One concern. `sealed` holds the reporter's words; `reporter_sealed` who they are
     (never for an anonymous case, not even a hash). `raised_on` is a day, not a time:
-    the minute of a report can point at who was on shift."""
+    the minute of a report can point at who was on shift. `stepped_back` lists the
+    guardians with a conflict of interest: the case is closed to them."""
 
     __tablename__ = "speakup_case"
     id: int | None = Field(default=None, primary_key=True)
@@ -42,6 +43,10 @@ class Case(SQLModel, table=True):
     feedback_by: date
     closed_at: datetime | None = None
     feedback: str | None = None
+    assigned_to: int | None = Field(default=None, foreign_key="person.id")
+    stepped_back: list[int] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False, server_default="[]")
+    )
 
 
 class CaseStat(SQLModel, table=True):
@@ -55,6 +60,20 @@ class CaseStat(SQLModel, table=True):
     categories: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     detriment: bool | None = None
     feedback: str | None = None
+
+
+class Author(StrEnum):
+    """Who wrote a message in a case's thread, and so who may read it."""
+
+    GUARDIAN = "guardian"
+    REPORTER = "reporter"
+    OUTCOME = "outcome"
+    FEEDBACK = "feedback"
+    NOTE = "note"  # guardians only
+    LESSONS = "lessons"  # guardians only
+
+
+REPORTER_READS = (Author.GUARDIAN, Author.REPORTER, Author.OUTCOME, Author.FEEDBACK)
 
 
 class CaseMessage(SQLModel, table=True):

@@ -1,29 +1,53 @@
-"""Guardian casework from chat: list, read, acknowledge, reply, close. Checked and audited."""
+"""Guardian casework from chat: list, read, acknowledge, reply, note, categorise, assign,
+step back, close. Every action is checked against the roles table and audited."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from datetime import datetime
+from typing import TypedDict, TypeVar
 
+from cryptography.fernet import MultiFernet
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.actions import ActionId
-from bot.events import ButtonPressed, Command, FormSubmitted
+from bot.events import ButtonPressed, Command, Conversation, FieldValue, FormSubmitted
+from bot.features.speakup import CATEGORIES, DETRIMENT
 from bot.forms import check_form, refill
 from bot.outbox import Outgoing, enqueue
-from bot.replies import Block, Button, Buttons, FieldItem, Fields, Form, Reply, Text, TextInput, say
+from bot.replies import (
+    Block,
+    Button,
+    Buttons,
+    ChoiceInput,
+    FieldItem,
+    Fields,
+    Form,
+    FormInput,
+    Option,
+    Reply,
+    Text,
+    TextInput,
+    say,
+)
 from bot.router import Feature
 from bot.services import Services
-from bot.speakup import casework
+from bot.speakup import alerts, casework
 from bot.speakup.casework import Refused
-from storage.speakup import Case, open_cases
+from storage.speakup import Author, Case, CaseStatus, open_cases
 
 ACK = ActionId("guardian", "ack")
 REPLY = ActionId("guardian", "reply")
+NOTE = ActionId("guardian", "note")
+CATEGORISE = ActionId("guardian", "categorise")
+ASSIGN = ActionId("guardian", "assign")
+STEP_BACK = ActionId("guardian", "step_back")
 CLOSE = ActionId("guardian", "close")
 REPLY_FORM_ID = ActionId("guardian", "reply_form")
+NOTE_FORM_ID = ActionId("guardian", "note_form")
+CATEGORISE_FORM_ID = ActionId("guardian", "categorise_form")
+ASSIGN_FORM_ID = ActionId("guardian", "assign_form")
 CLOSE_FORM_ID = ActionId("guardian", "close_form")
-
 
 T = TypeVar("T")
 
@@ -42,31 +66,84 @@ async def _casework(
         return refused
 
 
-def _form(form: ActionId, title: str, field: str, label: str, code: str = "") -> Form:
-    return Form(
-        form=form,
-        title=title,
-        inputs=(
-            TextInput(field="code", label="Case code", initial=code, max_length=20),
-            TextInput(field=field, label=label, multiline=True, max_length=3000),
-        ),
+def _form(form: ActionId, title: str, code: str, *inputs: FormInput) -> Form:
+    code_input = TextInput(field="code", label="Case code", initial=code, max_length=20)
+    return Form(form=form, title=title, inputs=(code_input, *inputs))
+
+
+def _long(field: str, label: str, *, hint: str = "", required: bool = True) -> TextInput:
+    return TextInput(
+        field=field, label=label, hint=hint, multiline=True, max_length=3000, required=required
     )
 
 
 def reply_form(code: str = "") -> Form:
-    return _form(REPLY_FORM_ID, "Reply to the reporter", "text", "Your reply", code)
+    return _form(REPLY_FORM_ID, "Reply to the reporter", code, _long("text", "Your reply"))
+
+
+def note_form(code: str = "") -> Form:
+    return _form(
+        NOTE_FORM_ID,
+        "Private note",
+        code,
+        _long("text", "Your note", hint="Only guardians see this, never the reporter."),
+    )
+
+
+def categorise_form(code: str = "", case: Case | None = None) -> Form:
+    detriment = {True: "yes", False: "no", None: "unsure"}[case.detriment if case else None]
+    return _form(
+        CATEGORISE_FORM_ID,
+        "Categories and detriment",
+        code,
+        ChoiceInput(
+            field="categories",
+            label="What is the case about?",
+            options=CATEGORIES,
+            multiple=True,
+            required=False,
+            initial=tuple(case.categories) if case else (),
+        ),
+        ChoiceInput(
+            field="detriment",
+            label="Does the reporter say they were treated badly for speaking up before?",
+            options=DETRIMENT,
+            initial=(detriment,) if case else (),
+        ),
+    )
+
+
+def assign_form(code: str, guardians: list[tuple[int, str]]) -> Form:
+    options = tuple(Option(value=str(pid), label=name) for pid, name in guardians)
+    return _form(
+        ASSIGN_FORM_ID,
+        "Give the case to a guardian",
+        code,
+        ChoiceInput(field="guardian", label="Which guardian?", options=options),
+    )
 
 
 def close_form(code: str = "") -> Form:
-    return _form(CLOSE_FORM_ID, "Close the case", "outcome", "Outcome and lessons learned", code)
+    return _form(
+        CLOSE_FORM_ID,
+        "Close the case",
+        code,
+        _long("outcome", "Outcome", hint="The reporter can read this."),
+        _long(
+            "lessons",
+            "Lessons learned",
+            hint="Only guardians see this. It helps the organisation improve.",
+            required=False,
+        ),
+    )
 
 
 async def list_cases(command: Command, services: Services) -> list[Reply]:
     now = services.clock.now()
 
     async def work(session: AsyncSession) -> list[Case]:
-        await casework.guardian_id(session, command.actor, "", now)
-        return await open_cases(session)
+        person = await casework.guardian_id(session, command.actor, "", now)
+        return [c for c in await open_cases(session) if person not in c.stepped_back]
 
     cases = await _casework(services, work)
     if isinstance(cases, Refused):
@@ -77,7 +154,11 @@ async def list_cases(command: Command, services: Services) -> list[Reply]:
     return [
         Reply(
             summary=f"{len(cases)} open cases",
-            blocks=(Text(text="Open cases", heading=True), Fields(items=items)),
+            blocks=(
+                Text(text="Open cases", heading=True),
+                Fields(items=items),
+                Text(text="Type “case” and a code to open one."),
+            ),
             ephemeral=True,
         )
     ]
@@ -95,13 +176,18 @@ async def show_case(command: Command, services: Services) -> list[Reply]:
     if isinstance(view, Refused):
         return [say(str(view), ephemeral=True)]
     case, concern = view.case, view.concern
+    labels = {o.value: o.label for o in CATEGORIES}
     blocks: list[Block] = [
         Text(text=f"Case {case.code}", heading=True),
         Fields(
             items=(
                 FieldItem(label="Status", value=_summary(case)),
                 FieldItem(label="Raised by", value=view.raised_by),
-                FieldItem(label="About", value=", ".join(concern.categories) or "Not said"),
+                FieldItem(label="With", value=view.assigned or "No one yet"),
+                FieldItem(
+                    label="About",
+                    value=", ".join(labels.get(c, c) for c in concern.categories) or "Not said",
+                ),
                 FieldItem(
                     label="Treated badly before for speaking up",
                     value={True: "Yes", False: "No", None: "Not said"}[concern.detriment],
@@ -115,15 +201,25 @@ async def show_case(command: Command, services: Services) -> list[Reply]:
     if concern.outcome:
         blocks.append(Fields(items=(FieldItem(label="Hoped-for outcome", value=concern.outcome),)))
     if view.messages:
+        names = {Author.NOTE: "Private note", Author.LESSONS: "Lessons learned"}
         blocks.append(
-            Fields(items=tuple(FieldItem(label=a.title(), value=t) for a, t in view.messages))
+            Fields(
+                items=tuple(
+                    FieldItem(label=names.get(Author(a), a.title()), value=t)
+                    for a, t in view.messages
+                )
+            )
         )
-    if case.status != "closed":
+    if case.status != CaseStatus.CLOSED:
         blocks.append(
             Buttons(
                 buttons=(
                     Button(label="Acknowledge", action=ACK, value=case.code, style="primary"),
                     Button(label="Reply", action=REPLY, value=case.code),
+                    Button(label="Private note", action=NOTE, value=case.code),
+                    Button(label="Categories", action=CATEGORISE, value=case.code),
+                    Button(label="Give to a guardian", action=ASSIGN, value=case.code),
+                    Button(label="Step back (conflict)", action=STEP_BACK, value=case.code),
                     Button(label="Close", action=CLOSE, value=case.code, style="danger"),
                 )
             )
@@ -141,55 +237,183 @@ async def acknowledge(press: ButtonPressed, services: Services) -> list[Reply]:
     return [say(f"Case {case.code} is acknowledged.", ephemeral=True)]
 
 
+async def step_back(press: ButtonPressed, services: Services) -> list[Reply]:
+    now = services.clock.now()
+
+    async def work(session: AsyncSession) -> Case:
+        case = await casework.step_back(session, press.actor, press.value, now)
+        text = (
+            f"A guardian has stepped back from case {case.code} for a conflict of interest. "
+            f"Please can another guardian pick it up? Type “case {case.code}”."
+        )
+        await _tell_guardians(
+            session, f"speakup:stepped-back:{case.code}:{now.isoformat()}", text, now
+        )
+        return case
+
+    case = await _casework(services, work)
+    if isinstance(case, Refused):
+        return [say(str(case), ephemeral=True)]
+    return [
+        say(
+            f"You have stepped back from case {case.code}. The other guardians have been told.",
+            ephemeral=True,
+        )
+    ]
+
+
 async def open_reply(press: ButtonPressed, _services: Services) -> list[Reply]:
     return [Reply(summary="Reply", blocks=(reply_form(press.value),))]
+
+
+async def open_note(press: ButtonPressed, _services: Services) -> list[Reply]:
+    return [Reply(summary="Private note", blocks=(note_form(press.value),))]
 
 
 async def open_close(press: ButtonPressed, _services: Services) -> list[Reply]:
     return [Reply(summary="Close", blocks=(close_form(press.value),))]
 
 
-async def replied(form: FormSubmitted, services: Services) -> list[Reply]:
-    return await _write(form, services, reply_form(), "text", closing=False)
-
-
-async def closed(form: FormSubmitted, services: Services) -> list[Reply]:
-    return await _write(form, services, close_form(), "outcome", closing=True)
-
-
-async def _write(
-    form: FormSubmitted, services: Services, spec: Form, field: str, *, closing: bool
-) -> list[Reply]:
-    errors = check_form(spec, form.values)
-    if errors:
-        return [Reply(summary="Please check the form", blocks=(refill(spec, form.values, errors),))]
-    sealer = services.sealer
-    assert sealer is not None
-    code, text = str(form.values["code"]), str(form.values[field]).strip()
+async def open_categorise(press: ButtonPressed, services: Services) -> list[Reply]:
     now = services.clock.now()
-    action = casework.close if closing else casework.reply
-    word = "closed" if closing else "replied to"
 
     async def work(session: AsyncSession) -> Case:
-        case, reporter = await action(session, form.actor, code, text, sealer=sealer, now=now)
-        if reporter is not None:  # never for an anonymous case: there is nobody to tell
-            note = say(
-                f"A guardian has {word} your case {case.code}. Type “speakup” and choose "
-                "Check a case to read it."
-            )
-            key = f"speakup:{word}:{case.code}:{now.isoformat()}"
-            await enqueue(
-                session,
-                Outgoing(dedupe_key=key, address=reporter, reply=note, due_at=now),
-                now=now,
-            )
-        return case
+        return (await casework.working_on(session, press.actor, press.value, now))[1]
 
     case = await _casework(services, work)
     if isinstance(case, Refused):
-        return [Reply(summary="Not done", blocks=(refill(spec, form.values, {"code": str(case)}),))]
-    done = "closed" if closing else "sent"
-    return [Reply(summary="Done", blocks=(Text(text=f"Case {case.code}: {done}."),))]
+        return [say(str(case), ephemeral=True)]
+    return [Reply(summary="Categories", blocks=(categorise_form(case.code, case),))]
+
+
+async def open_assign(press: ButtonPressed, services: Services) -> list[Reply]:
+    now = services.clock.now()
+    guardians = await _casework(
+        services, lambda session: casework.guardians_for(session, press.actor, press.value, now)
+    )
+    if isinstance(guardians, Refused):
+        return [say(str(guardians), ephemeral=True)]
+    return [Reply(summary="Give the case", blocks=(assign_form(press.value, guardians),))]
+
+
+async def replied(form: FormSubmitted, services: Services) -> list[Reply]:
+    async def work(session: AsyncSession, code: str, values: Values) -> str:
+        case, reporter = await casework.write(
+            session, form.actor, code, Author.GUARDIAN, _text(values["text"]), **_keep(services)
+        )
+        await _tell_reporter(session, case, reporter, "replied to", services)
+        return f"Case {case.code}: sent."
+
+    return await _submit(form, services, reply_form(), work)
+
+
+async def noted(form: FormSubmitted, services: Services) -> list[Reply]:
+    async def work(session: AsyncSession, code: str, values: Values) -> str:
+        case, _ = await casework.write(
+            session, form.actor, code, Author.NOTE, _text(values["text"]), **_keep(services)
+        )
+        return f"Case {case.code}: note saved. Only guardians can see it."
+
+    return await _submit(form, services, note_form(), work)
+
+
+async def closed(form: FormSubmitted, services: Services) -> list[Reply]:
+    async def work(session: AsyncSession, code: str, values: Values) -> str:
+        outcome, lessons = _text(values["outcome"]), _text(values.get("lessons"))
+        case, reporter = await casework.close(
+            session, form.actor, code, outcome, lessons, **_keep(services)
+        )
+        await _tell_reporter(session, case, reporter, "closed", services)
+        return f"Case {case.code}: closed."
+
+    return await _submit(form, services, close_form(), work)
+
+
+async def categorised(form: FormSubmitted, services: Services) -> list[Reply]:
+    async def work(session: AsyncSession, code: str, values: Values) -> str:
+        chosen = values.get("categories") or ()
+        categories = tuple(chosen) if isinstance(chosen, tuple) else (str(chosen),)
+        detriment = {"yes": True, "no": False}.get(str(values.get("detriment")))
+        now = services.clock.now()
+        case = await casework.categorise(session, form.actor, code, categories, detriment, now)
+        return f"Case {case.code}: categories saved."
+
+    return await _submit(form, services, categorise_form(), work)
+
+
+async def assigned(form: FormSubmitted, services: Services) -> list[Reply]:
+    code, now = _text(form.values.get("code")), services.clock.now()
+    guardians = await _casework(
+        services, lambda session: casework.guardians_for(session, form.actor, code, now)
+    )
+    spec = assign_form(code, [] if isinstance(guardians, Refused) else guardians)
+
+    async def work(session: AsyncSession, code: str, values: Values) -> str:
+        chosen = _text(values.get("guardian"))
+        to = int(chosen) if chosen.isdigit() else -1
+        case, name = await casework.assign(session, form.actor, code, to, now)
+        text = f"Case {case.code} is now with {name}. Type “case {case.code}” to read it."
+        await _tell_guardians(session, f"speakup:assigned:{case.code}:{now.isoformat()}", text, now)
+        return f"Case {case.code} is now with {name}."
+
+    return await _submit(form, services, spec, work)
+
+
+Values = dict[str, FieldValue]
+Work = Callable[[AsyncSession, str, Values], Awaitable[str]]
+
+
+async def _submit(form: FormSubmitted, services: Services, spec: Form, work: Work) -> list[Reply]:
+    """Check the form, run the action, and answer in place of the form: done, or the form
+    again with the reason beside the case code and nothing typed lost."""
+    errors = check_form(spec, form.values)
+    if errors:
+        return [Reply(summary="Please check the form", blocks=(refill(spec, form.values, errors),))]
+    if services.sealer is None:
+        return [say("Speak-up is not set up here: no sealing key.", ephemeral=True)]
+    code, values = _text(form.values.get("code")), dict(form.values)
+    done = await _casework(services, lambda session: work(session, code, values))
+    if isinstance(done, Refused):
+        return [Reply(summary="Not done", blocks=(refill(spec, form.values, {"code": str(done)}),))]
+    return [Reply(summary="Done", blocks=(Text(text=done),))]
+
+
+class _Keep(TypedDict):
+    sealer: MultiFernet
+    now: datetime
+
+
+def _keep(services: Services) -> _Keep:
+    """What sealing casework needs; `_submit` has checked the sealer is there."""
+    assert services.sealer is not None
+    return {"sealer": services.sealer, "now": services.clock.now()}
+
+
+async def _tell_reporter(
+    session: AsyncSession, case: Case, reporter: Conversation | None, word: str, services: Services
+) -> None:
+    """Only that something happened, never the words: they stay sealed in peerbot. Never
+    for an anonymous case or one from the web form: there is nobody to tell."""
+    if reporter is None:
+        return
+    now = services.clock.now()
+    note = say(
+        f"A guardian has {word} your case {case.code}. Type “speakup” and choose "
+        "Check a case to read it."
+    )
+    key = f"speakup:{word}:{case.code}:{now.isoformat()}"
+    await enqueue(
+        session, Outgoing(dedupe_key=key, address=reporter, reply=note, due_at=now), now=now
+    )
+
+
+async def _tell_guardians(session: AsyncSession, key: str, text: str, now: datetime) -> None:
+    for alert in alerts.to_guardians(await alerts.guardian_targets(session), key, text, now):
+        await enqueue(session, alert, now=now)
+
+
+def _text(value: FieldValue) -> str:
+    return value.strip() if isinstance(value, str) else ""
 
 
 def _summary(case: Case) -> str:
@@ -204,7 +428,21 @@ FEATURE = Feature(
     title="Guardian casework",
     summary="For Freedom to Speak Up guardians.",
     commands={"cases": list_cases, "case": show_case},
-    actions={ACK: acknowledge, REPLY: open_reply, CLOSE: open_close},
-    forms={REPLY_FORM_ID: replied, CLOSE_FORM_ID: closed},
+    actions={
+        ACK: acknowledge,
+        REPLY: open_reply,
+        NOTE: open_note,
+        CATEGORISE: open_categorise,
+        ASSIGN: open_assign,
+        STEP_BACK: step_back,
+        CLOSE: open_close,
+    },
+    forms={
+        REPLY_FORM_ID: replied,
+        NOTE_FORM_ID: noted,
+        CATEGORISE_FORM_ID: categorised,
+        ASSIGN_FORM_ID: assigned,
+        CLOSE_FORM_ID: closed,
+    },
     listed=False,
 )

@@ -43,7 +43,7 @@ from bot.speakup.cases import (
     Key,
     Raised,
     Reporter,
-    add_from_reporter,
+    add_message,
     open_case,
     raise_case,
     record_feedback,
@@ -51,7 +51,7 @@ from bot.speakup.cases import (
 )
 from storage.directory import people_with_role
 from storage.organisation import RoleName
-from storage.speakup import CaseStatus, Way, case_by_code
+from storage.speakup import Author, CaseStatus, Way, case_by_code
 
 START = ActionId("speakup", "start")
 CHECK = ActionId("speakup", "check")
@@ -178,6 +178,13 @@ def feedback_form(code: str = "") -> Form:
                 field="again",
                 label="Given your experience, would you speak up again?",
                 options=SPEAK_AGAIN,
+            ),
+            TextInput(
+                field="comment",
+                label="Anything you would like to tell us?",
+                required=False,
+                multiline=True,
+                max_length=1000,
             ),
         ),
     )
@@ -372,7 +379,14 @@ async def _as_reporter(
         if feedback:
             if case.status != CaseStatus.CLOSED:
                 return [say("You can answer this once your case is closed.", ephemeral=True)]
-            record_feedback(session, case, _text(form.values.get("again")))
+            record_feedback(
+                session,
+                case,
+                _text(form.values.get("again")),
+                _text(form.values.get("comment")),
+                sealer=sealer,
+                today=now.date(),
+            )
             return [
                 Reply(
                     summary="Thank you",
@@ -390,8 +404,13 @@ async def _as_reporter(
                     ephemeral=True,
                 )
             ]
-        await add_from_reporter(
-            session, case, _text(form.values.get("text")), sealer=sealer, today=now.date()
+        add_message(
+            session,
+            case,
+            Author.REPORTER,
+            _text(form.values.get("text")),
+            sealer=sealer,
+            today=now.date(),
         )
         text = (
             f"The reporter of case {case.code} has added to it. Type “case {case.code}” to read it."
@@ -464,7 +483,7 @@ def _case_reply(view: CaseView) -> Reply:
         Text(text=f"Case {view.code}", heading=True),
         Fields(items=(FieldItem(label="Status", value=status),)),
     ]
-    names = {"guardian": "Guardian", "reporter": "You", "outcome": "Outcome"}
+    names = {"guardian": "Guardian", "reporter": "You", "outcome": "Outcome", "feedback": "You"}
     if view.messages:
         blocks.append(
             Fields(items=tuple(FieldItem(label=names.get(a, a), value=t) for a, t in view.messages))

@@ -22,7 +22,16 @@ from bot.speakup.codes import (
     passphrase,
 )
 from bot.speakup.redact import guarded
-from storage.speakup import Case, CaseMessage, CaseStatus, Way, case_by_code, code_taken
+from storage.speakup import (
+    REPORTER_READS,
+    Author,
+    Case,
+    CaseMessage,
+    CaseStatus,
+    Way,
+    case_by_code,
+    code_taken,
+)
 
 logger = guarded(__name__)
 
@@ -177,36 +186,60 @@ async def open_case(
         code=case.code,
         status=CaseStatus(case.status),
         concern=concern_from(case, open_sealed(sealer, case.sealed)),
-        messages=await thread(session, case.id, sealer),
+        messages=await thread(session, case.id, sealer, authors=REPORTER_READS),
         feedback=case.feedback,
     )
 
 
-async def add_from_reporter(
-    session: AsyncSession, case: Case, text: str, *, sealer: MultiFernet, today: date
+def add_message(
+    session: AsyncSession,
+    case: Case,
+    author: Author,
+    text: str,
+    *,
+    sealer: MultiFernet,
+    today: date,
 ) -> None:
     assert case.id is not None
     session.add(
         CaseMessage(
-            case_id=case.id, author="reporter", sealed=seal(sealer, {"text": text}), sent_on=today
+            case_id=case.id, author=author, sealed=seal(sealer, {"text": text}), sent_on=today
         )
     )
-    logger.info("speak-up case %s: the reporter added to it", case.code)
+    logger.info("speak-up case %s: a message from the %s", case.code, author)
 
 
-def record_feedback(session: AsyncSession, case: Case, answer: str) -> None:
-    """After closure only: would they speak up again? Kept with the case for the report."""
+def record_feedback(
+    session: AsyncSession,
+    case: Case,
+    answer: str,
+    comment: str,
+    *,
+    sealer: MultiFernet,
+    today: date,
+) -> None:
+    """After closure only: would they speak up again? The answer stays with the case for the
+    report; the comment is sealed like every other word."""
     case.feedback = answer
     session.add(case)
+    if comment:
+        add_message(session, case, Author.FEEDBACK, comment, sealer=sealer, today=today)
     logger.info("speak-up case %s: feedback given", case.code)
 
 
 async def thread(
-    session: AsyncSession, case_id: int, sealer: MultiFernet
+    session: AsyncSession,
+    case_id: int,
+    sealer: MultiFernet,
+    *,
+    authors: tuple[Author, ...] = tuple(Author),
 ) -> tuple[tuple[str, str], ...]:
-    """The case's messages in order, opened: (author, text)."""
+    """The case's messages in order, opened: (author, text). Reporters pass REPORTER_READS,
+    so guardians' private notes and lessons never reach them."""
     rows = await session.exec(
-        select(CaseMessage).where(CaseMessage.case_id == case_id).order_by(col(CaseMessage.id))
+        select(CaseMessage)
+        .where(CaseMessage.case_id == case_id, col(CaseMessage.author).in_(authors))
+        .order_by(col(CaseMessage.id))
     )
     return tuple((m.author, str(open_sealed(sealer, m.sealed)["text"])) for m in rows.all())
 

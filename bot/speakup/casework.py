@@ -10,12 +10,12 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.codec import address_from_json
 from bot.events import Actor, Conversation
-from bot.speakup.cases import Concern, concern_from, open_sealed, seal, thread
+from bot.speakup.cases import Concern, add_message, concern_from, open_sealed, thread
 from bot.speakup.codes import normalise_code
 from bot.speakup.redact import guarded
-from storage.directory import holds_role, person_on
-from storage.organisation import RoleName
-from storage.speakup import AuditEntry, Case, CaseMessage, CaseStatus, case_by_code
+from storage.directory import holds_role, people_with_role, person_on
+from storage.organisation import Person, RoleName
+from storage.speakup import AuditEntry, Author, Case, CaseStatus, case_by_code
 
 logger = guarded(__name__)
 
@@ -47,6 +47,7 @@ class GuardianView:
     concern: Concern
     messages: tuple[tuple[str, str], ...]
     raised_by: str
+    assigned: str
 
 
 async def guardian_id(session: AsyncSession, actor: Actor, code: str, now: datetime) -> int:
@@ -76,11 +77,25 @@ async def case_for(session: AsyncSession, code: str, *, open_only: bool = True) 
     return case
 
 
+async def working_on(
+    session: AsyncSession, actor: Actor, code: str, now: datetime, *, open_only: bool = True
+) -> tuple[int, Case]:
+    """The guardian and the case, once both checks pass: the role first, then the case,
+    then the guardian's own conflict of interest."""
+    person = await guardian_id(session, actor, normalise_code(code), now)
+    case = await case_for(session, code, open_only=open_only)
+    if person in case.stepped_back:
+        raise Refused(
+            f"You stepped back from case {case.code}, so it is closed to you.",
+            audit_code=case.code,
+        )
+    return person, case
+
+
 async def view(
     session: AsyncSession, actor: Actor, code: str, *, sealer: MultiFernet, now: datetime
 ) -> GuardianView:
-    person = await guardian_id(session, actor, normalise_code(code), now)
-    case = await case_for(session, code, open_only=False)
+    person, case = await working_on(session, actor, code, now, open_only=False)
     audit(session, case, person, "viewed", now)
     assert case.id is not None
     return GuardianView(
@@ -88,6 +103,7 @@ async def view(
         concern=concern_from(case, open_sealed(sealer, case.sealed)),
         messages=await thread(session, case.id, sealer),
         raised_by=raised_by(case, sealer),
+        assigned=await _name(session, case.assigned_to),
     )
 
 
@@ -102,35 +118,82 @@ def raised_by(case: Case, sealer: MultiFernet) -> str:
 
 
 async def acknowledge(session: AsyncSession, actor: Actor, code: str, now: datetime) -> Case:
-    person = await guardian_id(session, actor, normalise_code(code), now)
-    case = await case_for(session, code)
-    if case.status == CaseStatus.NEW:
-        case.status = CaseStatus.ACKNOWLEDGED
-        session.add(case)
+    """Tracked on its own: peerbot's instant receipt does not count as the guardian's."""
+    person, case = await working_on(session, actor, code, now)
+    _acknowledged(session, case)
     audit(session, case, person, "acknowledged", now)
     return case
 
 
-async def reply(
-    session: AsyncSession, actor: Actor, code: str, text: str, *, sealer: MultiFernet, now: datetime
+async def write(
+    session: AsyncSession,
+    actor: Actor,
+    code: str,
+    author: Author,
+    text: str,
+    *,
+    sealer: MultiFernet,
+    now: datetime,
 ) -> tuple[Case, Conversation | None]:
-    """Add a guardian's message; returns where to tell the reporter (never for anonymous)."""
-    person = await guardian_id(session, actor, normalise_code(code), now)
-    case = await case_for(session, code)
-    assert case.id is not None
-    session.add(
-        CaseMessage(
-            case_id=case.id,
-            author="guardian",
-            sealed=seal(sealer, {"text": text}),
-            sent_on=now.date(),
-        )
-    )
-    if case.status == CaseStatus.NEW:
-        case.status = CaseStatus.ACKNOWLEDGED
-        session.add(case)
-    audit(session, case, person, "replied", now)
-    return case, reporter_address(case, sealer)
+    """A reply to the reporter or a private note. Returns where to tell the reporter, which
+    is nowhere for a note, an anonymous case or a case from the web form."""
+    person, case = await working_on(session, actor, code, now)
+    add_message(session, case, author, text, sealer=sealer, today=now.date())
+    _acknowledged(session, case)
+    audit(session, case, person, "replied" if author == Author.GUARDIAN else "noted", now)
+    return case, reporter_address(case, sealer) if author == Author.GUARDIAN else None
+
+
+async def categorise(
+    session: AsyncSession,
+    actor: Actor,
+    code: str,
+    categories: tuple[str, ...],
+    detriment: bool | None,
+    now: datetime,
+) -> Case:
+    """The guardian's reading of the case replaces the reporter's: it is what the national
+    figures count."""
+    person, case = await working_on(session, actor, code, now)
+    case.categories, case.detriment = list(categories), detriment
+    session.add(case)
+    audit(session, case, person, "categorised", now)
+    return case
+
+
+async def guardians_for(
+    session: AsyncSession, actor: Actor, code: str, now: datetime
+) -> list[tuple[int, str]]:
+    """Who the case can go to: every guardian without a conflict of interest in it."""
+    _person, case = await working_on(session, actor, code, now)
+    return [
+        (p.id, p.name)
+        for p in (await people_with_role(session, RoleName.GUARDIAN)).get("", [])
+        if p.id is not None and p.id not in case.stepped_back
+    ]
+
+
+async def assign(
+    session: AsyncSession, actor: Actor, code: str, to: int, now: datetime
+) -> tuple[Case, str]:
+    person, case = await working_on(session, actor, code, now)
+    if to not in dict(await guardians_for(session, actor, code, now)):
+        raise Refused("That person cannot take this case. Please choose another guardian.")
+    case.assigned_to = to
+    session.add(case)
+    audit(session, case, person, "assigned", now)
+    return case, await _name(session, to)
+
+
+async def step_back(session: AsyncSession, actor: Actor, code: str, now: datetime) -> Case:
+    """A conflict of interest: the case closes to this guardian, and leaves their hands."""
+    person, case = await working_on(session, actor, code, now)
+    case.stepped_back = [*case.stepped_back, person]  # a new list, so the change is saved
+    if case.assigned_to == person:
+        case.assigned_to = None
+    session.add(case)
+    audit(session, case, person, "stepped back", now)
+    return case
 
 
 async def close(
@@ -138,21 +201,16 @@ async def close(
     actor: Actor,
     code: str,
     outcome: str,
+    lessons: str,
     *,
     sealer: MultiFernet,
     now: datetime,
 ) -> tuple[Case, Conversation | None]:
-    person = await guardian_id(session, actor, normalise_code(code), now)
-    case = await case_for(session, code)
-    assert case.id is not None
-    session.add(
-        CaseMessage(
-            case_id=case.id,
-            author="outcome",
-            sealed=seal(sealer, {"text": outcome}),
-            sent_on=now.date(),
-        )
-    )
+    """The outcome goes to the reporter; the lessons learned stay with the guardians."""
+    person, case = await working_on(session, actor, code, now)
+    add_message(session, case, Author.OUTCOME, outcome, sealer=sealer, today=now.date())
+    if lessons:
+        add_message(session, case, Author.LESSONS, lessons, sealer=sealer, today=now.date())
     case.status = CaseStatus.CLOSED
     case.closed_at = now
     session.add(case)
@@ -172,3 +230,14 @@ def reporter_address(case: Case, sealer: MultiFernet) -> Conversation | None:
 def audit(session: AsyncSession, case: Case, person_id: int, action: str, now: datetime) -> None:
     session.add(AuditEntry(case_code=case.code, person_id=person_id, action=action, at=now))
     logger.info("speak-up case %s %s by a guardian", case.code, action)
+
+
+def _acknowledged(session: AsyncSession, case: Case) -> None:
+    if case.status == CaseStatus.NEW:
+        case.status = CaseStatus.ACKNOWLEDGED
+        session.add(case)
+
+
+async def _name(session: AsyncSession, person_id: int | None) -> str:
+    person = await session.get(Person, person_id) if person_id is not None else None
+    return person.name if person is not None else ""

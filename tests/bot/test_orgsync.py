@@ -65,7 +65,7 @@ async def test_the_example_lands_in_the_tables(db: Database) -> None:
     report = await apply_org_file(db, EXAMPLE)
     assert str(report) == (
         "1 organisation added, 10 people added, 5 networks added, 3 programmes added, "
-        "11 roles added, 9 platform ids added, 9 support resources added."
+        "11 roles added, 10 platform ids added, 9 support resources added."
     )
     tables = await dump(db)
     assert tables["Organisation"][0]["name"] == "Riverside Teaching Hospitals NHS Foundation Trust"

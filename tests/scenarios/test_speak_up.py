@@ -19,7 +19,7 @@ from bot.config import load_settings
 from bot.orgsync import apply_org_file
 from bot.sealing import generate_key
 from storage.outbox import OutboxRow
-from storage.speakup import AuditEntry
+from storage.speakup import AuditEntry, Case
 from storage.tables import metadata
 from tests.fakes import FakeClock
 
@@ -149,9 +149,10 @@ async def test_a_closed_case_cannot_be_changed(runtime: Runtime) -> None:
         runtime,
         "guardian",
         f"case {code.group(0)}",
-        "3",
+        "7",  # Close
         "",
         "Staffing reviewed; induction now mandatory.",
+        "Agency induction was never written down.",
     )
     again = await console(
         runtime, "guardian", f"case {code.group(0)}", "reply", f"case {code.group(0)}"
@@ -181,7 +182,7 @@ async def test_the_reporter_adds_to_the_case_and_answers_the_question_after_clos
     )
     assert "Added to your case" in added
     guardian = await console(
-        runtime, "guardian", f"case {code.group(0)}", "3", "", "Rota changed; thank you."
+        runtime, "guardian", f"case {code.group(0)}", "7", "", "Rota changed; thank you.", ""
     )
     assert (
         "It happened again last night." in guardian and f"Case {code.group(0)}: closed." in guardian
@@ -199,10 +200,62 @@ async def test_the_reporter_adds_to_the_case_and_answers_the_question_after_clos
         "",
         phrase.group(1),
         "3",
+        "It took a while but it was worth it.",
     )
     assert "Your answer helps us make speaking up safer." in answered
     async with runtime.db.session() as session:
-        from storage.speakup import Case
-
         case = (await session.exec(select(Case))).one()
     assert case.feedback == "maybe"
+    assert "worth it" not in await table_dump(runtime)  # the comment is sealed
+    reread = await console(runtime, "anyone", "speakup", "2", code.group(0), phrase.group(1))
+    assert "It took a while but it was worth it." in reread
+
+
+async def test_a_guardian_notes_categorises_hands_over_and_steps_back(runtime: Runtime) -> None:
+    raised = await console(runtime, "nurse-9", "speakup", "1", CONCERN, "", "", "", "", "2")
+    code = re.search(r"SU-[2-9A-Z]{4}-[2-9A-Z]{2}", raised)
+    assert code
+    case = f"case {code.group(0)}"
+    amara = await console(
+        runtime,
+        "guardian",
+        case,
+        "3",  # Private note
+        "",
+        "I know the ward manager socially.",
+        case,
+        "4",  # Categories
+        "",
+        "1 3",
+        "2",  # not treated badly before
+        case,
+        "5",  # Give to a guardian
+        "",
+        "3",  # Tom Whitfield (guardians are listed by name)
+        case,
+        "6",  # Step back
+        case,
+    )
+    assert "note saved. Only guardians can see it." in amara
+    assert "categories saved." in amara
+    assert "is now with Tom Whitfield." in amara
+    assert f"You have stepped back from case {code.group(0)}." in amara
+    assert f"You stepped back from case {code.group(0)}, so it is closed to you." in amara
+
+    tom = await console(runtime, "tom", case)
+    assert "Private note" in tom and "I know the ward manager socially." in tom
+    assert "Tom Whitfield" in tom and "Bullying or harassment" in tom
+
+    reporter = await console(runtime, "nurse-9", "speakup", "2", code.group(0), "")
+    assert "A guardian is working on it" in reporter
+    assert "ward manager socially" not in reporter  # notes never reach the reporter
+
+    async with runtime.db.session() as session:
+        stored = (await session.exec(select(Case))).one()
+        actions = [a.action for a in (await session.exec(select(AuditEntry))).all()]
+        told = [r.dedupe_key for r in (await session.exec(select(OutboxRow))).all()]
+    assert stored.categories == ["patient_safety", "bullying_harassment"]
+    assert stored.detriment is False and stored.assigned_to is not None
+    assert {"noted", "categorised", "assigned", "stepped back"} <= set(actions)
+    assert actions[-2:] == ["refused", "viewed"]  # Amara's look after stepping back, then Tom's
+    assert any(k.startswith(f"speakup:stepped-back:{code.group(0)}") for k in told)
