@@ -70,6 +70,24 @@ class OrganisationEntry(Strict):
         return value
 
 
+class AlertPolicyEntry(Strict):
+    """When guardians hear of a new case. An alert that comes the minute a concern is sent
+    can point at whoever was on shift then; a random delay blurs that, and a digest at
+    fixed times (sent even when empty) says nothing at all about when anyone spoke up."""
+
+    policy: Literal["at_once", "random_delay", "digest"] = "at_once"
+    max_delay_minutes: int = Field(default=240, ge=1, le=24 * 60)
+    digest_at: tuple[str, ...] = Field(default=("09:00",), min_length=1)
+
+    @field_validator("digest_at")
+    @classmethod
+    def _times(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for text in value:
+            if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", text):
+                raise ValueError(f"{text!r} is not a time; use 24-hour times like 09:00")
+        return tuple(sorted(set(value)))
+
+
 def _key(value: str) -> str:
     if not KEY.match(value):
         raise ValueError("use lowercase letters, digits and hyphens, like race-equality")
@@ -135,6 +153,7 @@ class OrgFile(Strict):
     organisation: OrganisationEntry
     guardians: tuple[PersonEntry, ...] = Field(min_length=1)
     guardian_space: dict[Literal["slack", "teams", "console"], str] = Field(default_factory=dict)
+    speak_up_alerts: AlertPolicyEntry = AlertPolicyEntry()
     networks: tuple[NetworkEntry, ...] = ()
     programmes: tuple[ProgrammeEntry, ...] = ()
     support: tuple[ResourceEntry, ...] = ()

@@ -149,6 +149,7 @@ async def _organisation(session: AsyncSession, org: OrgFile, report: SyncReport)
         "name": org.organisation.name,
         "time_zone": org.organisation.time_zone,
         "guardian_channels": dict(org.guardian_space),
+        "speakup_alerts": org.speak_up_alerts.model_dump(mode="json"),
     }
     row = (await session.exec(select(Organisation))).first()
     if row is None:

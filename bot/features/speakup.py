@@ -412,15 +412,7 @@ async def _as_reporter(
             sealer=sealer,
             today=now.date(),
         )
-        text = (
-            f"The reporter of case {case.code} has added to it. Type “case {case.code}” to read it."
-        )
-        for alert in alerts.to_guardians(
-            await alerts.guardian_targets(session),
-            f"speakup:added:{case.code}:{now.isoformat()}",
-            text,
-            now,
-        ):
+        for alert in await alerts.reporter_added(session, case, now):
             await enqueue(session, alert, now=now)
     return [
         Reply(
@@ -525,5 +517,5 @@ FEATURE = Feature(
     actions={START: start, CHECK: check, ADD: add, FEEDBACK: feedback},
     forms={RAISE: submitted, LOOKUP: looked_up, ADDED: added, FEEDBACK_GIVEN: feedback_given},
     home=home,
-    due=alerts.deadlines,
+    due=alerts.due,
 )

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Sequence
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.events import Conversation, Platform
+from bot.orgfile import AlertPolicyEntry
 from bot.outbox import Outgoing
 from bot.replies import Reply, Text
 from storage.directory import organisation, role_identities
@@ -56,12 +59,86 @@ def to_guardians(
     ]
 
 
+async def policy(session: AsyncSession) -> tuple[AlertPolicyEntry, ZoneInfo]:
+    org = await organisation(session)
+    if org is None:
+        return AlertPolicyEntry(), ZoneInfo("UTC")
+    return AlertPolicyEntry.model_validate(org.speakup_alerts), ZoneInfo(org.time_zone)
+
+
+def digest_slots(
+    rule: AlertPolicyEntry, zone: ZoneInfo, now: datetime
+) -> tuple[datetime, datetime]:
+    """The digest time at or before `now`, and the next one after it, in the organisation's
+    zone (so 09:00 stays 09:00 across the clock change)."""
+    local = now.astimezone(zone)
+    times = [time.fromisoformat(t) for t in rule.digest_at]
+    candidates = [
+        datetime.combine(local.date() + timedelta(days=d), t, zone)
+        for d in (-1, 0, 1)
+        for t in times
+    ]
+    last = max(c for c in candidates if c <= local)
+    after = min(c for c in candidates if c > local)
+    return last.astimezone(UTC), after.astimezone(UTC)
+
+
+def alert_time(rule: AlertPolicyEntry, zone: ZoneInfo, now: datetime) -> datetime:
+    """When an alert about something a reporter just did may go out under the policy."""
+    if rule.policy == "random_delay":
+        return now + timedelta(seconds=secrets.randbelow(rule.max_delay_minutes * 60 + 1))
+    if rule.policy == "digest":
+        return digest_slots(rule, zone, now)[1]
+    return now
+
+
 async def new_case(session: AsyncSession, case: Case, now: datetime) -> list[Outgoing]:
+    """Nothing under the digest policy: the next digest lists every case waiting."""
+    rule, zone = await policy(session)
+    if rule.policy == "digest":
+        return []
     text = (
         f"New speak-up case {case.code} ({case.way}). Please acknowledge it by "
         f"{day(case.acknowledge_by)}. Type “case {case.code}” to read it."
     )
-    return to_guardians(await guardian_targets(session), f"speakup:new:{case.code}", text, now)
+    targets = await guardian_targets(session)
+    return to_guardians(targets, f"speakup:new:{case.code}", text, alert_time(rule, zone, now))
+
+
+async def reporter_added(session: AsyncSession, case: Case, now: datetime) -> list[Outgoing]:
+    """Timed like a new case: when the reporter came back is as telling as when they wrote."""
+    rule, zone = await policy(session)
+    text = f"The reporter of case {case.code} has added to it. Type “case {case.code}” to read it."
+    key = f"speakup:added:{case.code}:{now.isoformat()}"
+    return to_guardians(await guardian_targets(session), key, text, alert_time(rule, zone, now))
+
+
+async def digest(session: AsyncSession, now: datetime) -> Sequence[Outgoing]:
+    """At each digest time, one message to the guardians' space, even when nothing waits:
+    a message that only came when there was news would tell when someone spoke up."""
+    rule, zone = await policy(session)
+    if rule.policy != "digest":
+        return []
+    slot, _next = digest_slots(rule, zone, now)
+    waiting = [c for c in await open_cases(session) if c.status == CaseStatus.NEW]
+    when = slot.astimezone(zone).strftime("%-d %B, %H:%M")
+    if waiting:
+        codes = ", ".join(c.code for c in waiting)
+        count = "1 case is" if len(waiting) == 1 else f"{len(waiting)} cases are"
+        text = (
+            f"Speak-up digest, {when}: {count} waiting for acknowledgement: {codes}. "
+            "Type “case” and a code to read one."
+        )
+    else:
+        text = f"Speak-up digest, {when}: no cases are waiting for acknowledgement."
+    return to_guardians(
+        await guardian_targets(session), f"speakup:digest:{slot.isoformat()}", text, now
+    )
+
+
+async def due(session: AsyncSession, now: datetime) -> Sequence[Outgoing]:
+    """Everything the speak-up feature has due on a tick."""
+    return [*await deadlines(session, now), *await digest(session, now)]
 
 
 async def deadlines(session: AsyncSession, now: datetime) -> Sequence[Outgoing]:

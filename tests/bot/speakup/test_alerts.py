@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+import json
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+import yaml
 from sqlmodel import select
 
 from bot.orgsync import apply_org_file
 from bot.scheduling import Ticker
 from bot.sealing import generate_key, sealer
-from bot.speakup.alerts import deadlines
+from bot.speakup.alerts import deadlines, due, new_case, reporter_added
 from bot.speakup.cases import Concern, raise_case
 from storage.engine import Database
 from storage.outbox import OutboxRow
-from storage.speakup import Case, CaseStatus, Way
+from storage.speakup import Case, CaseStatus, Way, case_by_code
 from tests.fakes import FakeClock
 
 EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "org.yml"
@@ -70,3 +72,76 @@ async def test_deadline_reminders_and_escalations_come_once_each(db: Database) -
     clock.current += timedelta(days=15)
     assert await ticker.tick() == 6
     assert await ticker.tick() == 0
+
+
+async def with_policy(db: Database, tmp_path: Path, **rule: object) -> None:
+    org = yaml.safe_load(EXAMPLE.read_text())
+    org["speak_up_alerts"] = rule
+    path = tmp_path / "org.yml"
+    path.write_text(yaml.safe_dump(org))
+    await apply_org_file(db, path)
+
+
+async def raise_one(db: Database, today: date) -> Case:
+    async with db.session() as session:
+        raised = await raise_case(
+            session,
+            Concern(what="x", way=Way.ANONYMOUS),
+            reporter=None,
+            sealer=sealer(generate_key()),
+            today=today,
+        )
+        case = await case_by_code(session, raised.code)
+    assert case is not None
+    return case
+
+
+async def test_a_random_delay_spreads_new_case_alerts_over_the_window(
+    sqlite_db: Database, tmp_path: Path
+) -> None:
+    await with_policy(sqlite_db, tmp_path, policy="random_delay", max_delay_minutes=120)
+    now = START
+    times = set()
+    for _ in range(5):
+        case = await raise_one(sqlite_db, now.date())
+        async with sqlite_db.session() as session:
+            alerts = await new_case(session, case, now)
+        assert alerts and len({a.due_at for a in alerts}) == 1  # every guardian at one time
+        times.add(alerts[0].due_at)
+    assert all(now <= t <= now + timedelta(minutes=120) for t in times)
+    assert len(times) > 1  # five draws of 7,201 seconds: equal only by a one-in-billions chance
+
+
+async def test_a_digest_comes_at_its_times_even_when_empty_and_never_twice(
+    sqlite_db: Database, tmp_path: Path
+) -> None:
+    await with_policy(sqlite_db, tmp_path, policy="digest", digest_at=["17:00", "09:00"])
+    clock = FakeClock(datetime(2026, 11, 2, 9, 30, tzinfo=UTC))  # London is on UTC in November
+    ticker = Ticker(sqlite_db, [due], clock)
+    case = await raise_one(sqlite_db, clock.now().date())
+    async with sqlite_db.session() as session:
+        assert await new_case(session, case, clock.now()) == []  # the digest carries it
+        later = await reporter_added(session, case, clock.now())
+    assert {a.due_at for a in later} == {datetime(2026, 11, 2, 17, tzinfo=UTC)}
+
+    assert await ticker.tick() == 3  # the 09:00 digest: guardian space and two console DMs
+    sent = await replies(sqlite_db)
+    assert all(f"1 case is waiting for acknowledgement: {case.code}" in t for t in sent)
+    assert all("2 November, 09:00" in t for t in sent)
+    clock.advance(hours=3)
+    assert await ticker.tick() == 0  # nothing between digest times
+
+    async with sqlite_db.session() as session:
+        stored = await case_by_code(session, case.code)
+        assert stored is not None
+        stored.status = CaseStatus.ACKNOWLEDGED
+        session.add(stored)
+    clock.advance(hours=5)  # 17:30
+    assert await ticker.tick() == 3
+    assert sum("no cases are waiting" in t for t in await replies(sqlite_db)) == 3
+    assert await ticker.tick() == 0
+
+
+async def replies(db: Database) -> list[str]:
+    async with db.session() as session:
+        return [json.dumps(r.reply) for r in (await session.exec(select(OutboxRow))).all()]
