@@ -86,6 +86,8 @@ class Jobs:
             self._running.add(task)
             try:
                 await job()
+            except asyncio.CancelledError:
+                logger.info("%s: stopped mid-run; it runs again after the next start", name)
             finally:
                 self._running.discard(task)
 

@@ -24,6 +24,7 @@ from bot.replies import (
     Fields,
     Form,
     FormInput,
+    Notice,
     Option,
     Reply,
     Text,
@@ -375,7 +376,7 @@ async def _submit(form: FormSubmitted, services: Services, spec: Form, work: Wor
     done = await _casework(services, lambda session: work(session, code, values))
     if isinstance(done, Refused):
         return [Reply(summary="Not done", blocks=(refill(spec, form.values, {"code": str(done)}),))]
-    return [Reply(summary="Done", blocks=(Text(text=done),))]
+    return [Reply(summary=done, blocks=(Notice(title="Done", text=done),))]
 
 
 class _Keep(TypedDict):

@@ -1,0 +1,134 @@
+"""Speak-up in Slack end to end: one case per form, and a guardian's casework from new to closed."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from sqlmodel import select
+
+from storage.speakup import AuditEntry, Case, CaseStatus
+from tests.adapters.slack.test_endpoint import Slack
+from tests.adapters.slack.test_endpoint import slack as slack  # the fixture
+from tests.adapters.slack.test_speakup_anonymity import REPORTER, submission
+
+GUARDIAN = "U07GUARD01"  # Amara Okafor in examples/org.yml
+CODE = re.compile(r"SU-[2-9A-Z]{4}-[2-9A-Z]{2}")
+
+
+def press(user: str, action: str, value: str = "") -> dict[str, Any]:
+    return {
+        "type": "block_actions",
+        "team": {"id": "T1"},
+        "user": {"id": user},
+        "channel": {"id": f"D0{user}"},
+        "trigger_id": f"trig-{action}-{value}",
+        "actions": [{"type": "button", "action_id": f"{action}#0", "value": value}],
+    }
+
+
+def filled(user: str, view: dict[str, Any], **values: str) -> dict[str, Any]:
+    """A submitted modal with plain text answers, in the shape Slack sends."""
+    return {
+        "type": "view_submission",
+        "team": {"id": "T1"},
+        "user": {"id": user},
+        "view": {
+            "id": f"V-{view['callback_id']}",
+            "type": "modal",
+            "callback_id": view["callback_id"],
+            "private_metadata": view["private_metadata"],
+            "state": {
+                "values": {
+                    k: {k: {"type": "plain_text_input", "value": v}} for k, v in values.items()
+                }
+            },
+        },
+    }
+
+
+async def open_modal(slack: Slack, interaction: dict[str, Any]) -> dict[str, Any]:
+    before = len(slack.api.of("views.open"))
+    assert (await slack.interaction(interaction)).status == 200
+    opened = await slack.api.wait_for("views.open", before + 1)
+    view: dict[str, Any] = opened[-1]["view"]
+    return view
+
+
+async def raise_anonymously(slack: Slack) -> tuple[str, str, dict[str, Any]]:
+    view = await open_modal(slack, press(REPORTER, "speakup.start"))
+    body = await (await slack.interaction(submission(view, "anonymous"))).json()
+    receipt = json.dumps(body["view"])
+    code = CODE.search(receipt)
+    phrase = re.search(r"passphrase is ((?:[2-9A-Z]{5}-){3}[2-9A-Z]{5})", receipt)
+    assert code and phrase, receipt
+    return code.group(0), phrase.group(1), view
+
+
+async def cases(slack: Slack) -> list[Case]:
+    async with slack.runtime.db.session() as session:
+        return list((await session.exec(select(Case))).all())
+
+
+async def test_the_same_form_sent_twice_makes_one_case(slack: Slack) -> None:
+    code, _phrase, view = await raise_anonymously(slack)
+    again = await (await slack.interaction(submission(view, "anonymous"))).json()
+    assert again["response_action"] == "update"
+    assert code in json.dumps(again["view"])  # the same receipt, passphrase included
+    assert [c.code for c in await cases(slack)] == [code]
+
+
+async def test_a_guardian_takes_a_case_from_new_to_closed_in_slack(slack: Slack) -> None:
+    code, phrase, _view = await raise_anonymously(slack)
+
+    dm = {
+        "type": "event_callback",
+        "team_id": "T1",
+        "event_id": "EvCase",
+        "event": {
+            "type": "message",
+            "channel_type": "im",
+            "channel": "D0GUARD",
+            "user": GUARDIAN,
+            "text": f"case {code}",
+            "ts": "3.3",
+        },
+    }
+    assert (await slack.event(dm)).status == 200
+    (shown,) = await slack.api.wait_for("chat.postEphemeral")
+    assert "Anonymous" in json.dumps(shown["blocks"]) and "guardian.ack#0" in json.dumps(shown)
+
+    await slack.interaction(press(GUARDIAN, "guardian.ack", code))
+    acked = await slack.api.wait_for("chat.postEphemeral", 2)
+    assert acked[-1]["text"] == f"Case {code} is acknowledged."
+
+    view = await open_modal(slack, press(GUARDIAN, "guardian.reply", code))
+    reply = filled(GUARDIAN, view, code=code, text="Thank you. I will raise this with the matron.")
+    sent = await (await slack.interaction(reply)).json()
+    assert sent["response_action"] == "update" and f"Case {code}: sent." in json.dumps(sent)
+
+    view = await open_modal(slack, press(GUARDIAN, "guardian.close", code))
+    half = await (await slack.interaction(filled(GUARDIAN, view, code=code, outcome=""))).json()
+    assert half == {"response_action": "errors", "errors": {"outcome": "Please fill this in."}}
+    close = filled(
+        GUARDIAN, view, code=code, outcome="Night staffing is now reviewed weekly.", lessons="Rotas"
+    )
+    done = await (await slack.interaction(close)).json()
+    assert f"Case {code}: closed." in json.dumps(done)
+
+    (case,) = await cases(slack)
+    assert case.status == CaseStatus.CLOSED
+    async with slack.runtime.db.session() as session:
+        actions = [a.action for a in (await session.exec(select(AuditEntry))).all()]
+    assert actions == ["viewed", "acknowledged", "replied", "closed"]
+
+    view = await open_modal(slack, press(REPORTER, "speakup.check"))
+    before = len(slack.api.of("chat.postEphemeral"))
+    await slack.interaction(filled(REPORTER, view, code=code.lower(), passphrase=phrase))
+    back = (await slack.api.wait_for("chat.postEphemeral", before + 1))[-1]
+    assert back["user"] == REPORTER  # only they see it, and it stays out of the chat history
+    seen = json.dumps(back["blocks"])
+    assert "Closed" in seen and "Night staffing is now reviewed weekly." in seen
+    assert "I will raise this with the matron" in seen
+    assert "Lessons" not in seen and "Rotas" not in seen  # lessons stay with the guardians
