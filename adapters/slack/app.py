@@ -48,12 +48,12 @@ class SlackAdapter:
             logger.warning("slack socket mode: connection closed; reconnecting")
 
         self.socket.client.on_close_listeners.append(closed)
-        await self.socket.connect_async()
+        await self.socket.connect_async()  # type: ignore[no-untyped-call]  # bolt leaves it untyped
         logger.info("slack socket mode: connected")
 
     async def close(self) -> None:
         if self.socket is not None:
-            await self.socket.close_async()
+            await self.socket.close_async()  # type: ignore[no-untyped-call]
 
     async def handle(self, request: web.Request) -> web.Response:
         """POST /slack/events: Events API, interactivity and slash commands share it.

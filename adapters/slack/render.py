@@ -44,7 +44,7 @@ def modal(form: Form, *, private_metadata: str = "") -> dict[str, Any]:
     if form.intro:
         blocks += _section_texts(form.intro)
     blocks += [_input(spec) for spec in form.inputs]
-    view = {
+    view: dict[str, Any] = {
         "type": "modal",
         "callback_id": str(form.form),
         "title": _plain(form.title, TITLE_LIMIT),
@@ -59,7 +59,7 @@ def modal(form: Form, *, private_metadata: str = "") -> dict[str, Any]:
 
 def notice_view(notice: Notice) -> dict[str, Any]:
     """What replaces a submitted modal: the confirmation, never posted into the chat."""
-    view = {
+    view: dict[str, Any] = {
         "type": "modal",
         "title": _plain("peerbot", TITLE_LIMIT),
         "close": _plain("Close", TITLE_LIMIT),
