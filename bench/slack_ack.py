@@ -41,6 +41,21 @@ def signed(body: str) -> dict[str, str]:
     }
 
 
+def support_command(api_url: str) -> str:
+    """A signed-to-be `/support`, answered through its response_url on the fake Web API."""
+    return urlencode(
+        {
+            "command": "/support",
+            "text": "",
+            "team_id": "T1",
+            "user_id": "U1",
+            "channel_id": "C1",
+            "trigger_id": "t",
+            "response_url": f"{api_url}response.reply",
+        }
+    )
+
+
 async def timed(client: TestClient, method: str, path: str, **kw: object) -> float:
     started = time.perf_counter()
     response = await client.request(method, path, **kw)  # type: ignore[arg-type]
@@ -74,17 +89,7 @@ async def main(n: int) -> None:
             runtime = await open_runtime(settings)
             await apply_org_file(runtime.db, EXAMPLE)
             async with TestClient(TestServer(create_app(runtime))) as client:
-                body = urlencode(
-                    {
-                        "command": "/support",
-                        "text": "",
-                        "team_id": "T1",
-                        "user_id": "U1",
-                        "channel_id": "C1",
-                        "trigger_id": "t",
-                        "response_url": f"{api.base_url}response.reply",
-                    }
-                )
+                body = support_command(api.base_url)
                 health = [await timed(client, "GET", "/healthz") for _ in range(n)]
                 serial = [
                     await timed(client, "POST", "/slack/events", data=body, headers=signed(body))

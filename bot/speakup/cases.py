@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import calendar
 import json
 from dataclasses import asdict, dataclass
@@ -124,7 +125,7 @@ async def raise_case(
         categories=list(concern.categories),
         detriment=concern.detriment,
         sealed=seal(sealer, _concern_json(concern)),
-        passphrase_hash=hash_passphrase(phrase) if phrase else None,
+        passphrase_hash=await asyncio.to_thread(hash_passphrase, phrase) if phrase else None,
         reporter_sealed=identity,
         raised_on=today,
         acknowledge_by=today + ACKNOWLEDGE_WITHIN,
@@ -162,7 +163,7 @@ async def reporters_case(
         logger.info("speak-up: look-up refused, too many misses from one source")
         return None
     case = await case_by_code(session, normalise_code(key.code))
-    if case is None or not _may_open(case, key.passphrase, key.actor, sealer):
+    if case is None or not await _may_open(case, key.passphrase, key.actor, sealer):
         attempts.failed(source, now)
         return None
     return case
@@ -244,9 +245,11 @@ async def thread(
     return tuple((m.author, str(open_sealed(sealer, m.sealed)["text"])) for m in rows.all())
 
 
-def _may_open(case: Case, phrase: str, actor: Actor, sealer: MultiFernet) -> bool:
+async def _may_open(case: Case, phrase: str, actor: Actor, sealer: MultiFernet) -> bool:
+    """scrypt runs in a thread (it releases the GIL): a slow hash on purpose must not
+    stall every other conversation for its 50 ms."""
     if case.passphrase_hash is not None:
-        return check_passphrase(phrase, case.passphrase_hash)
+        return await asyncio.to_thread(check_passphrase, phrase, case.passphrase_hash)
     if case.reporter_sealed is None:
         return False
     stored = open_sealed(sealer, case.reporter_sealed).get("actor")
