@@ -7,7 +7,13 @@ from bot.router import Router
 
 
 def build_router() -> Router:
-    """The one router table: every feature, with help answering anything unclaimed."""
-    features = [speakup.FEATURE, events.FEATURE, mentoring.FEATURE, support.FEATURE]
-    help_feature = help.build(features)
-    return Router([*features, guardian.FEATURE, help_feature], fallback=help.fallback(features))
+    """The one router table: every feature, with help answering anything unclaimed. Help's
+    menu shows only listed features; guardian casework has no menu entry, only a home part."""
+    features = [
+        speakup.FEATURE,
+        events.FEATURE,
+        mentoring.FEATURE,
+        support.FEATURE,
+        guardian.FEATURE,
+    ]
+    return Router([*features, help.build(features)], fallback=help.fallback(features))

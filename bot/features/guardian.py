@@ -11,7 +11,7 @@ from cryptography.fernet import MultiFernet
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.actions import ActionId
-from bot.events import ButtonPressed, Command, Conversation, FieldValue, FormSubmitted
+from bot.events import Actor, ButtonPressed, Command, Conversation, FieldValue, FormSubmitted
 from bot.features.speakup import CATEGORIES, DETRIMENT
 from bot.forms import check_form, refill
 from bot.outbox import Outgoing, enqueue
@@ -413,6 +413,22 @@ async def _tell_guardians(session: AsyncSession, key: str, text: str, now: datet
         await enqueue(session, alert, now=now)
 
 
+async def home(actor: Actor, services: Services) -> list[Block]:
+    """For guardians only: what is waiting, at a glance. Codes, never content."""
+    async with services.db.session() as session:
+        person = await casework.as_guardian(session, actor)
+        if person is None:
+            return []
+        mine = [c for c in await open_cases(session) if person not in c.stepped_back]
+    waiting = sum(c.status == CaseStatus.NEW for c in mine)
+    return [
+        Text(
+            text=f"Speak-up cases: {len(mine)} open, {waiting} waiting for acknowledgement. "
+            "Type “cases” to see them."
+        )
+    ]
+
+
 def _text(value: FieldValue) -> str:
     return value.strip() if isinstance(value, str) else ""
 
@@ -445,5 +461,6 @@ FEATURE = Feature(
         ASSIGN_FORM_ID: assigned,
         CLOSE_FORM_ID: closed,
     },
+    home=home,
     listed=False,
 )

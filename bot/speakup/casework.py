@@ -57,15 +57,19 @@ async def guardian_id(session: AsyncSession, actor: Actor, code: str, now: datet
     Checked before the case is even looked up, so a refusal never tells whether a
     code exists.
     """
-    person = await person_on(session, actor.platform, actor.user_id)
-    if (
-        person is None
-        or person.id is None
-        or not await holds_role(session, person.id, RoleName.GUARDIAN)
-    ):
+    person = await as_guardian(session, actor)
+    if person is None:
         logger.info("speak-up: a non-guardian was refused on case %s", code or "-")
         raise Refused("Sorry, only Freedom to Speak Up guardians can do that.", audit_code=code)
-    return person.id
+    return person
+
+
+async def as_guardian(session: AsyncSession, actor: Actor) -> int | None:
+    """The person id when the roles table says this actor is a guardian; else None."""
+    person = await person_on(session, actor.platform, actor.user_id)
+    if person is None or person.id is None:
+        return None
+    return person.id if await holds_role(session, person.id, RoleName.GUARDIAN) else None
 
 
 async def case_for(session: AsyncSession, code: str, *, open_only: bool = True) -> Case:

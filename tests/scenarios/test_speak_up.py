@@ -259,3 +259,13 @@ async def test_a_guardian_notes_categorises_hands_over_and_steps_back(runtime: R
     assert {"noted", "categorised", "assigned", "stepped back"} <= set(actions)
     assert actions[-2:] == ["refused", "viewed"]  # Amara's look after stepping back, then Tom's
     assert any(k.startswith(f"speakup:stepped-back:{code.group(0)}") for k in told)
+
+
+async def test_a_guardians_home_shows_what_is_waiting_and_nobody_elses_does(
+    runtime: Runtime,
+) -> None:
+    await console(runtime, "nurse-1", "speakup", "1", CONCERN, "", "", "", "", "1")
+    guardian = await console(runtime, "guardian", "home")
+    assert "Speak-up cases: 1 open, 1 waiting for acknowledgement." in guardian
+    colleague = await console(runtime, "nurse-1", "home")
+    assert "Speak-up cases" not in colleague
