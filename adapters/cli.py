@@ -16,7 +16,8 @@ from aiohttp import web
 
 from adapters.console import ConsoleSession, stdin_lines
 from adapters.runtime import Runtime, open_runtime, purge_expired
-from adapters.server import create_app
+from adapters.server import app_runner, create_app
+from adapters.web import url as web_form_url
 from bot.config import ConfigError, Settings, load_settings
 from bot.events import Platform
 from bot.orgfile import OrgFileError
@@ -218,10 +219,11 @@ async def _serve(settings: Settings, *, http: bool, console_user: str | None) ->
             )
             runtime.register(Platform.CONSOLE, session)
         if http:
-            runner = web.AppRunner(create_app(runtime), handle_signals=False)
+            runner = app_runner(create_app(runtime))
             await runner.setup()
             await _listen(runner, settings)
             logger.info("listening on %s:%s", settings.host, settings.port)
+            typer.echo(f"The speak-up web form is at {web_form_url(settings)}")
         else:
             await runtime.start()
         if session is not None:

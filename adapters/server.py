@@ -1,20 +1,23 @@
-"""The aiohttp application: the health check, and each configured platform's endpoint."""
+"""The aiohttp application: the health check, the speak-up web form, and each configured
+platform's endpoint."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 from aiohttp import web
 
 from adapters.runtime import Runtime
 from adapters.slack.app import build as build_slack
+from adapters.web import mount as mount_web_form
 from bot.events import Platform
 from storage.engine import DatabaseUnavailable
 
 logger = logging.getLogger(__name__)
 
 RUNTIME = web.AppKey("runtime", Runtime)
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 async def healthz(request: web.Request) -> web.Response:
@@ -28,11 +31,28 @@ async def healthz(request: web.Request) -> web.Response:
     return web.json_response({"status": "ok", "database": "ok"})
 
 
+@web.middleware
+async def forwarded(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Behind your own reverse proxy, the visitor is the address the proxy saw (the last one
+    it appended to X-Forwarded-For) and https is what the proxy says; earlier entries are the
+    visitor's own claims and are ignored."""
+    seen = request.headers.get("X-Forwarded-For", "").split(",")[-1].strip()
+    scheme = request.headers.get("X-Forwarded-Proto", "").split(",")[-1].strip().lower()
+    return await handler(
+        request.clone(
+            remote=seen or request.remote or "",
+            scheme=scheme if scheme in {"http", "https"} else request.scheme,
+        )
+    )
+
+
 def create_app(runtime: Runtime) -> web.Application:
     """Routes plus the runtime's lifecycle: started with the app, drained on shutdown."""
-    app = web.Application()
+    app = web.Application(middlewares=[forwarded] if runtime.settings.behind_proxy else [])
     app[RUNTIME] = runtime
     app.router.add_get("/healthz", healthz)
+    # always: the web form is how staff speak up without even their chat app knowing
+    mount_web_form(app, runtime)
     if runtime.settings.slack_enabled:
         slack = build_slack(runtime)
         runtime.register(Platform.SLACK, slack.sender)
@@ -54,3 +74,9 @@ def create_app(runtime: Runtime) -> web.Application:
 
     app.cleanup_ctx.append(lifecycle)
     return app
+
+
+def app_runner(app: web.Application) -> web.AppRunner:
+    """How peerbot serves: with no access log, which would record every visitor's address
+    and browser, and so who opened the speak-up form when."""
+    return web.AppRunner(app, handle_signals=False, access_log=None)

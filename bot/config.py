@@ -56,6 +56,12 @@ class Settings(BaseSettings):
     tick_seconds: float = Field(default=30.0, gt=0, alias="PEERBOT_TICK_SECONDS")
     speakup_retention_days: int = Field(default=365, ge=1, alias="PEERBOT_SPEAKUP_RETENTION_DAYS")
     log_level: str = Field(default="INFO", alias="PEERBOT_LOG_LEVEL")
+    behind_proxy: bool = Field(
+        default=False,
+        alias="PEERBOT_BEHIND_PROXY",
+        description="A reverse proxy you run sits in front: trust the address and scheme it "
+        "forwards. Never set it when peerbot faces the internet: anyone could claim any address.",
+    )
 
     slack_bot_token: SecretStr | None = Field(default=None, alias="SLACK_BOT_TOKEN")
     slack_signing_secret: SecretStr | None = Field(default=None, alias="SLACK_SIGNING_SECRET")

@@ -1,0 +1,149 @@
+"""The web form's routes on peerbot's own server: GET and POST /speakup, and its stylesheet.
+
+Nothing about a visitor is kept: their address is only hashed with a salt made at start, so
+the core can count wrong case codes per visitor; the hash means nothing after a restart and
+is never stored or logged.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import secrets
+from importlib.resources import files
+
+from aiohttp import web
+
+from adapters.runtime import Runtime
+from adapters.web import csrf, parse, render
+from adapters.web.scope import COMMAND, PATH
+from bot.config import Settings
+from bot.events import Actor, Command, Conversation, InboundEvent, Platform
+
+logger = logging.getLogger(__name__)
+
+TENANT = "web"
+CONVERSATION = Conversation(platform=Platform.WEB, tenant=TENANT, channel_id="web")
+FORM_BODY = "application/x-www-form-urlencoded"
+MAX_BODY = 128 * 1024
+"""The longest speak-up form, every field full of emoji, is about 80 KiB as a form body."""
+
+HEADERS = {
+    "Content-Security-Policy": "default-src 'none'; style-src 'self'; img-src 'self'; "
+    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-store",
+    "X-Frame-Options": "DENY",
+}
+STYLESHEET = (files(__package__) / "style.css").read_bytes()
+
+EXPIRED = "This page has expired. Please go back, reload and try again."
+UNREADABLE = "Sorry, we could not read what was sent. Please go back to the start and try again."
+BROKEN = (
+    "Sorry, something went wrong on our side. Please try again in a few minutes. "
+    "If it keeps happening, please contact a guardian directly."
+)
+
+
+class WebForm:
+    def __init__(self, runtime: Runtime) -> None:
+        self._runtime = runtime
+        self._salt = secrets.token_bytes(16)
+
+    def actor(self, request: web.Request) -> Actor:
+        source = hashlib.blake2b((request.remote or "").encode(), key=self._salt, digest_size=16)
+        return Actor(platform=Platform.WEB, tenant=TENANT, user_id=source.hexdigest())
+
+    async def show(self, request: web.Request) -> web.Response:
+        """GET /speakup: who sees what, who to call now, and the buttons to start."""
+        event = Command(
+            actor=self.actor(request),
+            conversation=CONVERSATION,
+            at=self._runtime.clock.now(),
+            name=COMMAND,
+        )
+        return await self._answer(request, event, home=True)
+
+    async def post(self, request: web.Request) -> web.Response:
+        """POST /speakup: a button pressed or a form sent, from a page we served."""
+        try:
+            posted = parse.fields(await _body(request))
+        except parse.Malformed:
+            return _unreadable()
+        if not csrf.matches(request, posted.get(csrf.FIELD)):
+            logger.info("web form: a post without this browser's token was refused")
+            return _plain(403, "This page has expired", EXPIRED)
+        try:
+            event = parse.event(
+                posted, self.actor(request), CONVERSATION, self._runtime.clock.now()
+            )
+        except parse.Malformed:
+            return _unreadable()
+        return await self._answer(request, event)
+
+    async def _answer(
+        self, request: web.Request, event: InboundEvent, *, home: bool = False
+    ) -> web.Response:
+        """The core's replies as a page. A failure is logged by its type alone: a traceback
+        or an exception's message could quote what someone wrote."""
+        runtime = self._runtime
+        try:
+            replies = await runtime.router.handle(event, runtime.services)
+        except Exception as exc:
+            logger.error("web form: could not answer (%s)", type(exc).__name__)
+            return _plain(500, "Sorry", BROKEN)
+        token = csrf.token(request)
+        response = _html(200, render.page(replies, token=token, home=home))
+        csrf.give(response, request, token)
+        return response
+
+
+async def stylesheet(_request: web.Request) -> web.Response:
+    return web.Response(body=STYLESHEET, content_type="text/css", charset="utf-8")
+
+
+async def _body(request: web.Request) -> bytes:
+    if request.content_type != FORM_BODY or (request.content_length or 0) > MAX_BODY:
+        raise parse.Malformed("not a form post, or too long")
+    try:
+        body = await request.read()
+    except web.HTTPRequestEntityTooLarge as exc:
+        raise parse.Malformed("too long") from exc
+    if len(body) > MAX_BODY:
+        raise parse.Malformed("too long")
+    return body
+
+
+def _unreadable() -> web.Response:
+    logger.info("web form: a malformed post was refused")
+    return _plain(400, "That did not work", UNREADABLE)
+
+
+def _plain(status: int, title: str, text: str) -> web.Response:
+    return _html(status, render.message(title, text))
+
+
+def _html(status: int, page: str) -> web.Response:
+    return web.Response(status=status, text=page, content_type="text/html", charset="utf-8")
+
+
+async def _protect(request: web.Request, response: web.StreamResponse) -> None:
+    """Every /speakup answer, errors and the stylesheet included, carries the same guards."""
+    if request.path == PATH or request.path.startswith(f"{PATH}/"):
+        response.headers.update(HEADERS)
+
+
+def mount(app: web.Application, runtime: Runtime) -> None:
+    form = WebForm(runtime)
+    app.router.add_get(PATH, form.show)
+    app.router.add_post(PATH, form.post)
+    app.router.add_get(render.STYLE, stylesheet)
+    app.on_response_prepare.append(_protect)
+
+
+def url(settings: Settings) -> str:
+    """Where to open the form on this machine: a server on every address answers on localhost."""
+    host = "localhost" if settings.host in {"0.0.0.0", "::", ""} else settings.host
+    host = f"[{host}]" if ":" in host else host
+    return f"http://{host}:{settings.port}{PATH}"

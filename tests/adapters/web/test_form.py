@@ -1,0 +1,250 @@
+"""The speak-up web form over real HTTP, into the real app and a real SQLite file."""
+
+from __future__ import annotations
+
+import html
+import logging
+import re
+
+import pytest
+
+from adapters.runtime import Runtime
+from bot.events import Actor, Platform
+from bot.features.speakup import NO_MATCH
+from bot.speakup import casework
+from storage.speakup import Author
+from tests.adapters.web.conftest import USER_AGENT, Posted, Visitor, cases, forms
+from tests.scenarios.test_speak_up import table_dump
+
+CONCERN = "Agency nurses are left alone on nights with no induction on ward 9 <b>&"
+CODE = re.compile(r'<code class="keep">(SU-[A-Z0-9]{4}-[A-Z0-9]{2})</code>')
+PASSPHRASE = re.compile(r'<code class="keep">([A-Z0-9]{5}(?:-[A-Z0-9]{5}){3})</code>')
+GUARDIAN = Actor(platform=Platform.SLACK, tenant="T1", user_id="U07GUARD01")
+CSP = (
+    "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
+    "frame-ancestors 'none'; base-uri 'none'"
+)
+ANONYMOUS: Posted = [
+    ("what", CONCERN),
+    ("where_when", "Ward 9, most nights this month"),
+    ("categories", "patient_safety"),
+    ("categories", "worker_safety"),
+    ("detriment", "no"),
+    ("outcome", ""),
+    ("way", "anonymous"),
+    ("contact", ""),
+]
+
+
+async def raise_anonymously(visitor: Visitor) -> tuple[str, str]:
+    await visitor.open()
+    await visitor.press("Start")
+    receipt = await visitor.fill(ANONYMOUS)
+    code, phrase = CODE.search(receipt), PASSPHRASE.search(receipt)
+    assert code and phrase, receipt
+    return code[1], phrase[1]
+
+
+async def look_up(visitor: Visitor, code: str, phrase: str) -> str:
+    await visitor.open()
+    await visitor.press("Check a case")
+    return await visitor.fill([("code", code), ("passphrase", phrase)])
+
+
+def main(page: str) -> str:
+    return page.split("<main>", 1)[1].split("</main>", 1)[0]
+
+
+async def test_the_first_page_says_who_sees_what_and_who_to_call(visitor: Visitor) -> None:
+    response = await visitor.http.get("/speakup")
+    page = await response.text()
+    assert response.status == 200
+    assert response.content_type == "text/html"
+    for words in ("Anonymously", "Confidentially", "This page keeps no record of you"):
+        assert words in page
+    assert "If you or someone else is at risk right now" in page
+    assert "Samaritans" in page
+    assert "Amara Okafor" in page  # a guardian to contact directly
+    assert [f.button for f in forms(page)] == ["Start", "Check a case"]
+    assert '<meta name="viewport"' in page
+    assert "<script" not in page and "style=" not in page
+    assert not re.search(r'(?:src|href|action)="(?![/#])', page)  # nothing from elsewhere
+    assert response.headers["Content-Security-Policy"] == CSP
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Referrer-Policy"] == "no-referrer"
+    assert response.headers["Cache-Control"] == "no-store"
+    assert response.headers["X-Frame-Options"] == "DENY"
+    (cookie,) = response.headers.getall("Set-Cookie")
+    assert cookie.startswith("peerbot_csrf=")
+    for flag in ("HttpOnly", "Path=/speakup", "SameSite=Strict"):
+        assert flag in cookie
+    assert "Secure" not in cookie  # plain http here; see test_csrf for https
+
+
+async def test_the_stylesheet_and_unknown_paths_carry_the_same_guards(visitor: Visitor) -> None:
+    style = await visitor.http.get("/speakup/style.css")
+    assert style.status == 200 and style.content_type == "text/css"
+    missing = await visitor.http.get("/speakup/nothing-here")
+    wrong_method = await visitor.http.put("/speakup")
+    for response in (style, missing, wrong_method):
+        assert response.headers["Content-Security-Policy"] == CSP
+        assert response.headers["Cache-Control"] == "no-store"
+    assert (missing.status, wrong_method.status) == (404, 405)
+
+
+@pytest.mark.parametrize("token", ["missing", "wrong", "no cookie"])
+async def test_a_post_without_this_browsers_token_is_refused_and_makes_no_case(
+    visitor: Visitor, runtime: Runtime, token: str
+) -> None:
+    await visitor.open()
+    await visitor.press("Start")
+    fields = [(k, v) for k, v in visitor.form_fields() if k != "_csrf"]
+    if token == "wrong":
+        fields.append(("_csrf", "x" * 43))
+    elif token == "no cookie":
+        fields = visitor.form_fields()
+        visitor.http.cookie_jar.clear()
+    page = await visitor.post([*fields, *ANONYMOUS])
+    assert visitor.status == 403
+    assert "This page has expired. Please go back, reload and try again." in page
+    assert await cases(runtime) == 0
+
+
+async def test_a_half_filled_form_shows_each_problem_and_keeps_what_was_typed(
+    visitor: Visitor, runtime: Runtime
+) -> None:
+    await visitor.open()
+    await visitor.press("Start")
+    page = await visitor.fill(
+        [
+            ("what", "  "),
+            ("where_when", "Ward 9 <nights> & weekends"),
+            ("categories", "worker_safety"),
+            ("outcome", "Proper induction for agency staff"),
+        ]
+    )
+    assert visitor.status == 200
+    assert '<div class="error-summary" role="alert">' in page
+    assert '<a href="#f-what">Please fill this in.</a>' in page
+    assert '<a href="#f-way">Please fill this in.</a>' in page
+    assert '<p class="error" id="f-what-error">Please fill this in.</p>' in page
+    assert 'aria-describedby="f-what-error"' in page
+    assert 'value="Ward 9 &lt;nights&gt; &amp; weekends"' in page
+    assert "Proper induction for agency staff" in page
+    assert re.search(r'value="worker_safety"[^>]* checked', page)
+    assert await cases(runtime) == 0
+
+
+async def test_an_anonymous_reporter_comes_back_with_code_and_passphrase(
+    visitor: Visitor, runtime: Runtime
+) -> None:
+    code, phrase = await raise_anonymously(visitor)
+    assert "We cannot contact you, so please check back." in visitor.page
+    assert "Received, waiting for a guardian" in await look_up(visitor, code, phrase)
+    assert runtime.sealer is not None
+    async with runtime.db.session() as session:
+        await casework.write(
+            session,
+            GUARDIAN,
+            code,
+            Author.GUARDIAN,
+            "Thank you. I will raise induction with the matron <today>.",
+            sealer=runtime.sealer,
+            now=runtime.clock.now(),
+        )
+    page = await look_up(visitor, code, phrase.lower().replace("-", " "))
+    assert f"Case {code}" in page
+    assert "A guardian is working on it" in page
+    assert "Thank you. I will raise induction with the matron &lt;today&gt;." in page
+    await visitor.press("Add something")
+    added = await visitor.fill([("passphrase", phrase), ("text", "It happened again last night.")])
+    assert "Added to your case" in added
+
+
+async def test_a_wrong_passphrase_gets_the_same_answer_as_a_wrong_code(
+    visitor: Visitor,
+) -> None:
+    code, _phrase = await raise_anonymously(visitor)
+    wrong_phrase = main(await look_up(visitor, code, "AAAAA-BBBBB-CCCCC-DDDDD"))
+    wrong_code = main(await look_up(visitor, "SU-2222-22", "AAAAA-BBBBB-CCCCC-DDDDD"))
+    assert wrong_phrase == wrong_code == f"\n<p>{html.escape(NO_MATCH)}</p>\n"
+
+
+async def test_the_same_page_sent_twice_makes_one_case(visitor: Visitor, runtime: Runtime) -> None:
+    await visitor.open()
+    await visitor.press("Start")
+    sent = [*visitor.form_fields(), *ANONYMOUS]
+    first = CODE.search(await visitor.post(sent))
+    second = CODE.search(await visitor.post(sent))
+    assert first and second and first[1] == second[1]
+    assert await cases(runtime) == 1
+
+
+async def test_a_confidential_web_case_needs_a_way_to_reach_the_reporter(
+    visitor: Visitor, runtime: Runtime
+) -> None:
+    await visitor.open()
+    await visitor.press("Start")
+    confidential = [(k, "confidential" if k == "way" else v) for k, v in ANONYMOUS]
+    page = await visitor.fill(confidential)
+    assert '<p class="error" id="f-contact-error">' in page
+    assert "Please say how the guardian can reach you, or choose anonymously." in page
+    assert html.escape(CONCERN) in page
+    assert await cases(runtime) == 0
+    contact = [(k, "Sam, 07700 900123" if k == "contact" else v) for k, v in confidential]
+    receipt = await visitor.fill(contact)
+    assert CODE.search(receipt) and PASSPHRASE.search(receipt)
+    assert "The guardian may also use the contact details you gave." in receipt
+    assert await cases(runtime) == 1
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type"),
+    [
+        ("_form=speakup.nope&_submission=s", "application/x-www-form-urlencoded"),
+        ("_form=guardian.reply&_submission=s", "application/x-www-form-urlencoded"),
+        ("_action=help.open&_value=events", "application/x-www-form-urlencoded"),
+        ("_action=not-an-action-id", "application/x-www-form-urlencoded"),
+        ("_form=speakup.raise", "application/x-www-form-urlencoded"),
+        ("_form=speakup.raise&_submission=s&what=a&what=b", "application/x-www-form-urlencoded"),
+        ("nothing=here", "application/x-www-form-urlencoded"),
+        ("%%%garbage", "application/x-www-form-urlencoded"),
+        ("what=%ff%fe", "application/x-www-form-urlencoded"),
+        ("what=" + "a" * 200_000, "application/x-www-form-urlencoded"),
+        ('{"_form": "speakup.raise"}', "application/json"),
+    ],
+)
+async def test_a_post_no_page_of_ours_sends_is_a_400_not_a_crash(
+    visitor: Visitor, runtime: Runtime, body: str, content_type: str
+) -> None:
+    await visitor.open()
+    token = dict(forms(visitor.page)[0].hidden)["_csrf"]
+    response = await visitor.http.post(
+        "/speakup",
+        data=f"_csrf={token}&{body}".encode(),
+        headers={"Content-Type": content_type},
+    )
+    assert response.status == 400
+    assert "Sorry, we could not read what was sent." in await response.text()
+    assert response.headers["Content-Security-Policy"] == CSP
+    assert (await visitor.http.get("/healthz")).status == 200
+    assert await cases(runtime) == 0
+
+
+async def test_nothing_about_the_visitor_is_logged_or_stored(
+    visitor: Visitor, runtime: Runtime, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    code, phrase = await raise_anonymously(visitor)
+    await look_up(visitor, code, phrase)
+    await look_up(visitor, code, "AAAAA-BBBBB-CCCCC-DDDDD")
+    await visitor.open()
+    await visitor.press("Start")
+    await visitor.fill([(k, "open" if k == "way" else v) for k, v in ANONYMOUS])
+    await visitor.http.post("/speakup", data="%%%", headers={"Content-Type": "text/plain"})
+    await visitor.http.post("/speakup", data={"_csrf": "wrong"})
+    assert caplog.records, "the flow logs nothing at all: the check below would prove nothing"
+    dump = await table_dump(runtime)
+    for trace in ("127.0.0.1", USER_AGENT, "NightShiftPhone"):
+        assert trace not in caplog.text
+        assert trace not in dump

@@ -1,0 +1,52 @@
+"""Behind the organisation's own reverse proxy, each visitor is the address the proxy saw."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+
+from bot.features.speakup import NO_MATCH
+from tests.adapters.web.conftest import Visitor, open_web_runtime, serving
+from tests.adapters.web.test_form import look_up, raise_anonymously
+
+
+@pytest.fixture(params=[True, False], ids=["behind a proxy", "facing visitors"])
+async def server(request: pytest.FixtureRequest, sqlite_url: str) -> AsyncIterator[str]:
+    runtime = await open_web_runtime(sqlite_url, PEERBOT_BEHIND_PROXY=str(request.param))
+    async with serving(runtime) as url:
+        yield url
+
+
+def visitor_from(base_url: str, address: str, scheme: str = "http") -> Visitor:
+    session = Visitor.session(base_url)
+    session.headers.update(
+        {"X-Forwarded-For": f"203.0.113.99, {address}", "X-Forwarded-Proto": scheme}
+    )
+    return Visitor(session)
+
+
+async def test_one_visitors_wrong_codes_do_not_lock_out_the_next(
+    server: str, request: pytest.FixtureRequest
+) -> None:
+    behind_proxy = "behind" in request.node.callspec.id
+    guesser, reporter = visitor_from(server, "10.0.0.7"), visitor_from(server, "10.0.0.8")
+    async with guesser.http, reporter.http:
+        code, phrase = await raise_anonymously(reporter)
+        for _ in range(5):
+            assert NO_MATCH in await look_up(guesser, "SU-2222-22", "AAAAA-BBBBB-CCCCC-DDDDD")
+        page = await look_up(reporter, code, phrase)
+    # facing visitors directly, the forwarded header is anyone's claim: both are 127.0.0.1
+    assert (f"Case {code}" in page) is behind_proxy
+    assert (NO_MATCH in page) is not behind_proxy
+
+
+async def test_the_cookie_is_secure_when_the_proxy_says_https(
+    server: str, request: pytest.FixtureRequest
+) -> None:
+    behind_proxy = "behind" in request.node.callspec.id
+    async with Visitor.session(server) as http:
+        http.headers["X-Forwarded-Proto"] = "https"
+        response = await http.get("/speakup")
+        cookie = response.headers["Set-Cookie"]
+    assert ("Secure" in cookie) is behind_proxy
