@@ -13,6 +13,8 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -24,7 +26,7 @@ from adapters.server import create_app
 from bot.config import load_settings
 from bot.orgsync import apply_org_file
 from storage.migrate import upgrade_async
-from tests.adapters.slack.fake_api import fake_slack_api
+from tests.adapters.slack.fake_api import FakeSlackApi, fake_slack_api
 
 SECRET = "bench-secret"
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "org.yml"
@@ -75,7 +77,10 @@ def summary(name: str, samples: list[float]) -> str:
     )
 
 
-async def main(n: int) -> None:
+@asynccontextmanager
+async def slack_app() -> AsyncIterator[tuple[TestClient, FakeSlackApi]]:
+    """The real app on a fresh SQLite file with the example organisation, and the fake
+    Slack Web API it talks to."""
     with tempfile.TemporaryDirectory() as folder:
         url = f"sqlite:///{folder}/bench.db"
         await upgrade_async(url.replace("sqlite:", "sqlite+aiosqlite:"))
@@ -89,19 +94,24 @@ async def main(n: int) -> None:
             runtime = await open_runtime(settings)
             await apply_org_file(runtime.db, EXAMPLE)
             async with TestClient(TestServer(create_app(runtime))) as client:
-                body = support_command(api.base_url)
-                health = [await timed(client, "GET", "/healthz") for _ in range(n)]
-                serial = [
-                    await timed(client, "POST", "/slack/events", data=body, headers=signed(body))
-                    for _ in range(n)
-                ]
-                burst = await asyncio.gather(
-                    *(
-                        timed(client, "POST", "/slack/events", data=body, headers=signed(body))
-                        for _ in range(50)
-                    )
-                )
-                await api.wait_for("response.reply", n + 50)
+                yield client, api
+
+
+async def main(n: int) -> None:
+    async with slack_app() as (client, api):
+        body = support_command(api.base_url)
+        health = [await timed(client, "GET", "/healthz") for _ in range(n)]
+        serial = [
+            await timed(client, "POST", "/slack/events", data=body, headers=signed(body))
+            for _ in range(n)
+        ]
+        burst = await asyncio.gather(
+            *(
+                timed(client, "POST", "/slack/events", data=body, headers=signed(body))
+                for _ in range(50)
+            )
+        )
+        await api.wait_for("response.reply", n + 50)
     print(summary("baseline GET /healthz", health))
     print(summary("slash command ack, serial", serial))
     print(summary("slash command ack, 50 at once", list(burst)))

@@ -15,20 +15,13 @@ import json
 import re
 import statistics
 import sys
-import tempfile
 import time
 from typing import Any
 from urllib.parse import urlencode
 
-from aiohttp.test_utils import TestClient, TestServer
+from aiohttp.test_utils import TestClient
 
-from adapters.runtime import open_runtime
-from adapters.server import create_app
-from bench.slack_ack import EXAMPLE, SECRET, signed, summary, support_command, timed
-from bot.config import load_settings
-from bot.orgsync import apply_org_file
-from storage.migrate import upgrade_async
-from tests.adapters.slack.fake_api import fake_slack_api
+from bench.slack_ack import signed, slack_app, summary, support_command, timed
 from tests.adapters.slack.test_speakup_anonymity import submission
 from tests.adapters.slack.test_speakup_casework import filled
 
@@ -60,32 +53,20 @@ async def raise_case(client: TestClient, i: int) -> tuple[float, str, str]:
 
 
 async def main(n: int) -> None:
-    with tempfile.TemporaryDirectory() as folder:
-        url = f"sqlite:///{folder}/bench.db"
-        await upgrade_async(url.replace("sqlite:", "sqlite+aiosqlite:"))
-        async with fake_slack_api() as api:
-            settings = load_settings(
-                database_url=url,
-                SLACK_BOT_TOKEN="xoxb-bench",
-                SLACK_SIGNING_SECRET=SECRET,
-                SLACK_API_URL=api.base_url,
-            )
-            runtime = await open_runtime(settings)
-            await apply_org_file(runtime.db, EXAMPLE)
-            support_body = support_command(api.base_url)
-            async with TestClient(TestServer(create_app(runtime))) as client:
-                support = [await post(client, support_body) for _ in range(n)]
-                raised = [await raise_case(client, i) for i in range(n)]
-                lookups = [
-                    payload(filled(f"U{i}", LOOKUP_VIEW, code=code, passphrase=phrase))
-                    for i, (_t, code, phrase) in enumerate(raised)
-                ]
-                opened = [await post(client, body) for body in lookups]
-                busy: list[float] = []
-                for start in range(0, n - 10, 10):
-                    checks = [post(client, body) for body in lookups[start : start + 10]]
-                    *_, ack = await asyncio.gather(*checks, post(client, support_body))
-                    busy.append(ack)
+    async with slack_app() as (client, api):
+        support_body = support_command(api.base_url)
+        support = [await post(client, support_body) for _ in range(n)]
+        raised = [await raise_case(client, i) for i in range(n)]
+        lookups = [
+            payload(filled(f"U{i}", LOOKUP_VIEW, code=code, passphrase=phrase))
+            for i, (_t, code, phrase) in enumerate(raised)
+        ]
+        opened = [await post(client, body) for body in lookups]
+        busy: list[float] = []
+        for start in range(0, n - 10, 10):
+            checks = [post(client, body) for body in lookups[start : start + 10]]
+            *_, ack = await asyncio.gather(*checks, post(client, support_body))
+            busy.append(ack)
     print(summary("baseline /support ack", support))
     print(summary("anonymous concern raised", [t for t, _c, _p in raised]))
     print(summary("case opened with passphrase", opened))

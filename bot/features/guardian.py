@@ -229,19 +229,15 @@ async def show_case(command: Command, services: Services) -> list[Reply]:
 
 
 async def acknowledge(press: ButtonPressed, services: Services) -> list[Reply]:
-    now = services.clock.now()
-    case = await _casework(
-        services, lambda session: casework.acknowledge(session, press.actor, press.value, now)
+    return await _pressed(
+        services,
+        lambda session, now: casework.acknowledge(session, press.actor, press.value, now),
+        lambda case: [say(f"Case {case.code} is acknowledged.", ephemeral=True)],
     )
-    if isinstance(case, Refused):
-        return [say(str(case), ephemeral=True)]
-    return [say(f"Case {case.code} is acknowledged.", ephemeral=True)]
 
 
 async def step_back(press: ButtonPressed, services: Services) -> list[Reply]:
-    now = services.clock.now()
-
-    async def work(session: AsyncSession) -> Case:
+    async def work(session: AsyncSession, now: datetime) -> Case:
         case = await casework.step_back(session, press.actor, press.value, now)
         text = (
             f"A guardian has stepped back from case {case.code} for a conflict of interest. "
@@ -252,15 +248,11 @@ async def step_back(press: ButtonPressed, services: Services) -> list[Reply]:
         )
         return case
 
-    case = await _casework(services, work)
-    if isinstance(case, Refused):
-        return [say(str(case), ephemeral=True)]
-    return [
-        say(
-            f"You have stepped back from case {case.code}. The other guardians have been told.",
-            ephemeral=True,
-        )
-    ]
+    def answer(case: Case) -> list[Reply]:
+        text = f"You have stepped back from case {case.code}. The other guardians have been told."
+        return [say(text, ephemeral=True)]
+
+    return await _pressed(services, work, answer)
 
 
 async def open_reply(press: ButtonPressed, _services: Services) -> list[Reply]:
@@ -276,25 +268,37 @@ async def open_close(press: ButtonPressed, _services: Services) -> list[Reply]:
 
 
 async def open_categorise(press: ButtonPressed, services: Services) -> list[Reply]:
-    now = services.clock.now()
-
-    async def work(session: AsyncSession) -> Case:
+    async def work(session: AsyncSession, now: datetime) -> Case:
         return (await casework.working_on(session, press.actor, press.value, now))[1]
 
-    case = await _casework(services, work)
-    if isinstance(case, Refused):
-        return [say(str(case), ephemeral=True)]
-    return [Reply(summary="Categories", blocks=(categorise_form(case.code, case),))]
+    return await _pressed(
+        services,
+        work,
+        lambda case: [Reply(summary="Categories", blocks=(categorise_form(case.code, case),))],
+    )
 
 
 async def open_assign(press: ButtonPressed, services: Services) -> list[Reply]:
-    now = services.clock.now()
-    guardians = await _casework(
-        services, lambda session: casework.guardians_for(session, press.actor, press.value, now)
+    return await _pressed(
+        services,
+        lambda session, now: casework.guardians_for(session, press.actor, press.value, now),
+        lambda guardians: [
+            Reply(summary="Give the case", blocks=(assign_form(press.value, guardians),))
+        ],
     )
-    if isinstance(guardians, Refused):
-        return [say(str(guardians), ephemeral=True)]
-    return [Reply(summary="Give the case", blocks=(assign_form(press.value, guardians),))]
+
+
+async def _pressed(
+    services: Services,
+    work: Callable[[AsyncSession, datetime], Awaitable[T]],
+    answer: Callable[[T], list[Reply]],
+) -> list[Reply]:
+    """A button's casework: done and answered, or politely refused to the guardian alone."""
+    now = services.clock.now()
+    done = await _casework(services, lambda session: work(session, now))
+    if isinstance(done, Refused):
+        return [say(str(done), ephemeral=True)]
+    return answer(done)
 
 
 async def replied(form: FormSubmitted, services: Services) -> list[Reply]:
