@@ -132,3 +132,26 @@ async def test_a_guardian_takes_a_case_from_new_to_closed_in_slack(slack: Slack)
     assert "Closed" in seen and "Night staffing is now reviewed weekly." in seen
     assert "I will raise this with the matron" in seen
     assert "Lessons" not in seen and "Rotas" not in seen  # lessons stay with the guardians
+
+
+async def test_a_confidential_reporter_is_told_in_slack_when_a_guardian_replies(
+    slack: Slack,
+) -> None:
+    view = await open_modal(slack, press(REPORTER, "speakup.start"))
+    body = await (await slack.interaction(submission(view, "confidential"))).json()
+    receipt = json.dumps(body["view"])
+    code = CODE.search(receipt)
+    assert code and "passphrase" not in receipt
+    assert "We will message you here when a guardian replies." in receipt
+
+    view = await open_modal(slack, press(GUARDIAN, "guardian.reply", code.group(0)))
+    reply = filled(GUARDIAN, view, code=code.group(0), text="Could we meet on Thursday at 2?")
+    await slack.interaction(reply)
+    runtime = slack.runtime
+    assert runtime.worker is not None
+    await runtime.worker.run_once()
+
+    told = [p for p in slack.api.of("chat.postMessage") if p["channel"] == f"D0{REPORTER}"]
+    assert len(told) == 1
+    assert told[0]["text"].startswith(f"A guardian has replied to your case {code.group(0)}.")
+    assert "Thursday" not in json.dumps(told[0])  # the words stay sealed in peerbot

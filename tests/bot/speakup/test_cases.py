@@ -13,10 +13,18 @@ from sqlmodel import SQLModel, select, text
 from bot.events import Actor, Conversation, Platform
 from bot.sealing import generate_key, sealer
 from bot.speakup.attempts import Attempts
-from bot.speakup.cases import Concern, Key, Reporter, add_months, open_case, raise_case
+from bot.speakup.cases import (
+    Concern,
+    Key,
+    Reporter,
+    add_message,
+    add_months,
+    open_case,
+    raise_case,
+)
 from bot.speakup.redact import REDACTED, guarded
 from storage.engine import Database
-from storage.speakup import Case, CaseStatus, Way
+from storage.speakup import Author, Case, CaseStatus, Way, case_by_code
 from storage.tables import metadata
 
 SEALER = sealer(generate_key())
@@ -73,18 +81,24 @@ async def test_an_anonymous_case_keeps_no_trace_of_who_raised_it(
 async def test_concern_text_is_sealed_in_the_database_file(
     sqlite_db: Database, sqlite_url: str
 ) -> None:
+    thread = {author: f"Words only the case may hold: {author} {author}" for author in Author}
     async with sqlite_db.session() as session:
-        await raise_case(
+        raised = await raise_case(
             session,
             concern(Way.OPEN),
-            reporter=Reporter(actor=NURSE, address=NURSE_DM),
+            reporter=Reporter(actor=NURSE, address=NURSE_DM, contact="07700 900123"),
             sealer=SEALER,
             today=TODAY,
         )
+        case = await case_by_code(session, raised.code)
+        assert case is not None
+        for author, words in thread.items():
+            add_message(session, case, author, words, sealer=SEALER, today=TODAY)
     await sqlite_db.dispose()  # checkpoint the WAL so the bytes are all in files
     folder = Path(sqlite_url.split(":///", 1)[1]).parent
     raw = b"".join(p.read_bytes() for p in folder.iterdir() if p.name.startswith("peerbot.db"))
-    for secret in (WORDS, "Ward 7", "That it stops", "U0NURSE42"):
+    assert raised.code.encode() in raw  # the file was read, and the case is in it
+    for secret in (WORDS, "Ward 7", "That it stops", "U0NURSE42", "07700", *thread.values()):
         assert secret.encode() not in raw
 
 
