@@ -208,6 +208,7 @@ async def _serve(settings: Settings, *, http: bool, console_user: str | None) ->
         org_file = settings.resolved_org_file()
         report = await apply_org_file(runtime.db, org_file)
         logger.info("organisation file %s applied: %s", org_file, report)
+        app = create_app(runtime) if http else None  # first: it tells the core its web form
         session = None
         if console_user is not None:
             session = ConsoleSession(
@@ -218,8 +219,8 @@ async def _serve(settings: Settings, *, http: bool, console_user: str | None) ->
                 user_id=console_user,
             )
             runtime.register(Platform.CONSOLE, session)
-        if http:
-            runner = app_runner(create_app(runtime))
+        if app is not None:
+            runner = app_runner(app)
             await runner.setup()
             await _listen(runner, settings)
             logger.info("listening on %s:%s", settings.host, settings.port)

@@ -41,6 +41,8 @@ class Runtime:
     jobs: Jobs | None = None
     attempts: Attempts = field(default_factory=Attempts)
     receipts: Receipts = field(default_factory=Receipts)
+    web_form: str = ""
+    """The speak-up web form's public address, set by the web adapter when it knows one."""
 
     @property
     def services(self) -> Services:
@@ -50,6 +52,7 @@ class Runtime:
             sealer=self.sealer,
             attempts=self.attempts,
             receipts=self.receipts,
+            web_form=self.web_form,
         )
 
     def register(self, platform: str, sender: Sender) -> None:

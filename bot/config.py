@@ -55,6 +55,12 @@ class Settings(BaseSettings):
     )
     tick_seconds: float = Field(default=30.0, gt=0, alias="PEERBOT_TICK_SECONDS")
     speakup_retention_days: int = Field(default=365, ge=1, alias="PEERBOT_SPEAKUP_RETENTION_DAYS")
+    public_url: str = Field(
+        default="",
+        alias="PEERBOT_PUBLIC_URL",
+        description="Where staff reach this server, like https://peerbot.example.nhs.uk; "
+        "chat then offers the speak-up web form at that address.",
+    )
     log_level: str = Field(default="INFO", alias="PEERBOT_LOG_LEVEL")
     behind_proxy: bool = Field(
         default=False,

@@ -136,6 +136,8 @@ async def _protect(request: web.Request, response: web.StreamResponse) -> None:
 
 def mount(app: web.Application, runtime: Runtime) -> None:
     form = WebForm(runtime)
+    if runtime.settings.public_url:
+        runtime.web_form = url(runtime.settings)
     app.router.add_get(PATH, form.show)
     app.router.add_post(PATH, form.post)
     app.router.add_get(render.STYLE, stylesheet)
@@ -143,7 +145,10 @@ def mount(app: web.Application, runtime: Runtime) -> None:
 
 
 def url(settings: Settings) -> str:
-    """Where to open the form on this machine: a server on every address answers on localhost."""
+    """Where staff open the form: the public address when there is one, else this machine
+    (a server on every address answers on localhost)."""
+    if settings.public_url:
+        return settings.public_url.rstrip("/") + PATH
     host = "localhost" if settings.host in {"0.0.0.0", "::", ""} else settings.host
     host = f"[{host}]" if ":" in host else host
     return f"http://{host}:{settings.port}{PATH}"

@@ -202,13 +202,18 @@ NOT_SET_UP = (
 )
 
 
-PRIVACY = {
-    False: "Good to know: your chat app can see that you opened this form, and organisations "
-    "can export chats. The form itself keeps no copy in your chat. The web form at /speakup "
-    "avoids even that.",
-    True: "This page keeps no record of you: no login, no address, no tracking. Its only "
-    "cookie stops other sites sending forms in your name.",
-}
+def privacy(platform: Platform, web_form: str) -> str:
+    """What the place they are in can see, said before they write a word."""
+    if platform == Platform.WEB:
+        return (
+            "This page keeps no record of you: no login, no address, no tracking. Its only "
+            "cookie stops other sites sending forms in your name."
+        )
+    text = (
+        "Good to know: your chat app can see that you opened this form, and organisations "
+        "can export chats. The form itself keeps no copy in your chat."
+    )
+    return f"{text} The web form at {web_form} avoids even that." if web_form else text
 
 
 async def show(command: Command, services: Services) -> list[Reply]:
@@ -237,7 +242,7 @@ async def show(command: Command, services: Services) -> list[Reply]:
                 FieldItem(label="Openly", value="You are happy to be named."),
             )
         ),
-        Text(text=PRIVACY[command.actor.platform == Platform.WEB]),
+        Text(text=privacy(command.actor.platform, services.web_form)),
     ]
     if services.sealer is None:
         blocks.append(Text(text=NOT_SET_UP))

@@ -175,3 +175,13 @@ def test_speakup_report_and_purge_from_the_command_line(
     assert bad.returncode == 2 and "use the form 2026Q3" in bad.stderr
     purged = peerbot("speakup", "purge", env=env)
     assert purged.returncode == 0 and "0 closed cases purged." in purged.stdout
+
+
+def test_chat_offers_the_web_form_at_its_public_address(env: dict[str, str]) -> None:
+    assert peerbot("db", "upgrade", env=env).returncode == 0
+    public = {**env, "PEERBOT_PUBLIC_URL": "https://peerbot.example.nhs.uk"}
+    done = peerbot("run", env=public, stdin="speakup\nquit\n")
+    assert done.returncode == 0, done.stderr
+    assert "The speak-up web form is at https://peerbot.example.nhs.uk/speakup" in done.stdout
+    offered = " ".join(done.stdout.split("you> speakup", 1)[1].split())  # lines are wrapped
+    assert "The web form at https://peerbot.example.nhs.uk/speakup avoids even that." in offered

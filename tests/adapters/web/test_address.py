@@ -18,3 +18,8 @@ from bot.config import load_settings
 )
 def test_the_printed_address_opens_the_form(host: str, shown: str) -> None:
     assert url(load_settings(PEERBOT_HOST=host, PORT=8080)) == shown
+
+
+def test_behind_a_public_address_that_is_the_one_shown() -> None:
+    settings = load_settings(PEERBOT_PUBLIC_URL="https://peerbot.example.nhs.uk/")
+    assert url(settings) == "https://peerbot.example.nhs.uk/speakup"
