@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import replace
 
+from sqlmodel.ext.asyncio.session import AsyncSession
+
 from bot.actions import ActionId
 from bot.events import (
     Actor,
@@ -18,7 +20,7 @@ from bot.features.help import OPEN
 from bot.features.people import contacts
 from bot.features.support import crisis_blocks
 from bot.forms import check_form, refill
-from bot.outbox import enqueue
+from bot.outbox import Outgoing, enqueue
 from bot.replies import (
     Block,
     Button,
@@ -301,8 +303,7 @@ async def submitted(form: FormSubmitted, services: Services) -> list[Reply]:
             )
             case = await case_by_code(session, raised.code)
             assert case is not None
-            for alert in await alerts.new_case(session, case, now):
-                await enqueue(session, alert, now=now)
+            await _alert(session, await alerts.new_case(session, case, now))
         return raised
 
     raised, _new = await services.receipts.once(form.submission, now, make)
@@ -417,8 +418,7 @@ async def _as_reporter(
             sealer=sealer,
             today=now.date(),
         )
-        for alert in await alerts.reporter_added(session, case, now):
-            await enqueue(session, alert, now=now)
+        await _alert(session, await alerts.reporter_added(session, case, now))
     return [
         Reply(
             summary="Added",
@@ -430,6 +430,13 @@ async def _as_reporter(
             ),
         )
     ]
+
+
+async def _alert(session: AsyncSession, alerts: list[Outgoing]) -> None:
+    """Each alert is queued as if at its own time: under a delay or a digest policy the row
+    must not keep the moment the reporter acted, or the policy would hide nothing."""
+    for alert in alerts:
+        await enqueue(session, alert, now=alert.due_at)
 
 
 def _concern(values: Mapping[str, FieldValue]) -> Concern:

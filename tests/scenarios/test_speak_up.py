@@ -7,9 +7,11 @@ import json
 import logging
 import re
 from collections.abc import Iterable
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
+import yaml
 from sqlalchemy import text
 from sqlmodel import select
 
@@ -269,3 +271,20 @@ async def test_a_guardians_home_shows_what_is_waiting_and_nobody_elses_does(
     assert "Speak-up cases: 1 open, 1 waiting for acknowledgement." in guardian
     colleague = await console(runtime, "nurse-1", "home")
     assert "Speak-up cases" not in colleague
+
+
+async def test_with_a_random_delay_nothing_stored_keeps_the_time_of_the_report(
+    runtime: Runtime, tmp_path: Path
+) -> None:
+    org = yaml.safe_load(EXAMPLE.read_text())
+    org["speak_up_alerts"] = {"policy": "random_delay", "max_delay_minutes": 240}
+    (tmp_path / "org.yml").write_text(yaml.safe_dump(org))
+    await apply_org_file(runtime.db, tmp_path / "org.yml")
+    reported = runtime.clock.now()
+    await console(runtime, "nurse-5", "speakup", "1", CONCERN, "", "", "", "", "1")
+    async with runtime.db.session() as session:
+        rows = (await session.exec(select(OutboxRow))).all()
+    assert rows and len({r.due_at for r in rows}) == 1  # every guardian told at one time
+    (alert_time,) = {r.due_at for r in rows}
+    assert reported <= alert_time <= reported + timedelta(minutes=240)
+    assert all(r.created_at == alert_time for r in rows)  # not the moment of the report
