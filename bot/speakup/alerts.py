@@ -109,8 +109,9 @@ async def reporter_added(session: AsyncSession, case: Case, now: datetime) -> li
     """Timed like a new case: when the reporter came back is as telling as when they wrote."""
     rule, zone = await policy(session)
     text = f"The reporter of case {case.code} has added to it. Type “case {case.code}” to read it."
-    key = f"speakup:added:{case.code}:{now.isoformat()}"
-    return to_guardians(await guardian_targets(session), key, text, alert_time(rule, zone, now))
+    at = alert_time(rule, zone, now)
+    key = f"speakup:added:{case.code}:{secrets.token_hex(8)}"  # no time: it would be the reporter's
+    return to_guardians(await guardian_targets(session), key, text, at)
 
 
 async def digest(session: AsyncSession, now: datetime) -> Sequence[Outgoing]:

@@ -123,6 +123,7 @@ async def test_a_digest_comes_at_its_times_even_when_empty_and_never_twice(
         assert await new_case(session, case, clock.now()) == []  # the digest carries it
         later = await reporter_added(session, case, clock.now())
     assert {a.due_at for a in later} == {datetime(2026, 11, 2, 17, tzinfo=UTC)}
+    assert not any("09:30" in a.dedupe_key for a in later)  # the key keeps no time either
 
     assert await ticker.tick() == 3  # the 09:00 digest: guardian space and two console DMs
     sent = await replies(sqlite_db)
