@@ -17,11 +17,11 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.runtime import Runtime
 from adapters.slack import parse
-from adapters.slack.render import field_errors, message, metadata, modal, notice_view
+from adapters.slack.render import answer_view, field_errors, message, metadata, modal
 from adapters.slack.sender import SlackSender
 from bot.events import Command, InboundEvent
 from bot.features.help import HOME
-from bot.replies import Notice, Reply
+from bot.replies import Reply
 from storage.seen import first_time
 
 logger = logging.getLogger(__name__)
@@ -111,15 +111,23 @@ def build(runtime: Runtime) -> SlackAdapter:
         *,
         trigger_id: str | None,
         respond: Respond | None,
+        modal_id: str | None = None,
     ) -> None:
-        """Forms open as modals; everything else answers where the person asked: openly in
-        their DM with peerbot, and only to them anywhere else."""
+        """Forms open as modals (stacked on the modal they were asked from); an answer to a
+        button inside a modal replaces that modal; everything else answers where the person
+        asked: openly in their DM with peerbot, and only to them anywhere else."""
         channel = event.conversation.channel_id
+        where = metadata({"channel": channel})
         for reply in replies:
             if (form := reply.form) is not None and trigger_id:
-                await client.views_open(
-                    trigger_id=trigger_id,
-                    view=modal(form, private_metadata=metadata({"channel": channel})),
+                opened = modal(form, private_metadata=where)
+                if modal_id:
+                    await client.views_push(trigger_id=trigger_id, view=opened)
+                else:
+                    await client.views_open(trigger_id=trigger_id, view=opened)
+            elif modal_id:
+                await client.views_update(
+                    view_id=modal_id, view=answer_view(reply, private_metadata=where)
                 )
             elif respond is not None:
                 await respond(**message(reply), response_type="ephemeral", replace_original=False)
@@ -181,6 +189,7 @@ def build(runtime: Runtime) -> SlackAdapter:
             event,
             trigger_id=body.get("trigger_id"),
             respond=respond if has_url else None,
+            modal_id=(body.get("view") or {}).get("id") if body.get("view") else None,
         )
 
     @app.view(ANY)
@@ -196,12 +205,15 @@ def build(runtime: Runtime) -> SlackAdapter:
         if refused is not None:
             await ack(response_action="errors", errors=field_errors(refused))
             return
-        notice = next((b for r in replies for b in r.blocks if isinstance(b, Notice)), None)
-        if notice is not None:
-            await ack(response_action="update", view=notice_view(notice))
-        else:
+        if not replies:
             await ack()
-        rest = [r for r in replies if not any(isinstance(b, Notice) for b in r.blocks)]
+            return
+        first, *rest = replies
+        where = metadata({"channel": event.conversation.channel_id})
+        if first.form is not None:  # the next step of the same task
+            await ack(response_action="update", view=modal(first.form, private_metadata=where))
+        else:  # the answer replaces the form: nothing about it goes into the chat
+            await ack(response_action="update", view=answer_view(first, private_metadata=where))
         await answer(rest, event, trigger_id=None, respond=None)
 
     @app.view_closed(ANY)

@@ -79,7 +79,8 @@ def block_action(body: Mapping[str, Any], at: datetime) -> ButtonPressed | None:
         return None
     value = action.get("value") or (action.get("selected_option") or {}).get("value", "")
     team, user = str(body["team"]["id"]), str(body["user"]["id"])
-    channel = (body.get("channel") or {}).get("id") or user
+    in_modal = _metadata((body.get("view") or {}).get("private_metadata", "")).get("channel")
+    channel = (body.get("channel") or {}).get("id") or in_modal or user
     return ButtonPressed(
         actor=actor(team, user),
         conversation=conversation(team, channel, user),

@@ -29,6 +29,7 @@ FIELD_LIMIT = 2000
 TITLE_LIMIT = 24
 BUTTON_LIMIT = 75
 MESSAGE_BLOCKS = 50
+MODAL_BLOCKS = 100
 
 
 def message(reply: Reply) -> dict[str, Any]:
@@ -57,16 +58,16 @@ def modal(form: Form, *, private_metadata: str = "") -> dict[str, Any]:
     return view
 
 
-def notice_view(notice: Notice) -> dict[str, Any]:
-    """What replaces a submitted modal: the confirmation, never posted into the chat."""
+def answer_view(reply: Reply, *, private_metadata: str = "") -> dict[str, Any]:
+    """What replaces a submitted modal: the answer itself (a receipt, a case, a reason), shown
+    where the form was and never posted into the chat. Its buttons work inside the modal."""
+    blocks = [b for block in reply.blocks for b in _blocks(block)]
     view: dict[str, Any] = {
         "type": "modal",
         "title": _plain("peerbot", TITLE_LIMIT),
         "close": _plain("Close", TITLE_LIMIT),
-        "blocks": [
-            {"type": "header", "text": _plain(notice.title, 150)},
-            *_section_texts(notice.text),
-        ],
+        "private_metadata": private_metadata,
+        "blocks": blocks[:MODAL_BLOCKS],
     }
     View(**view).to_dict()  # validates the view and every block inside it
     return view

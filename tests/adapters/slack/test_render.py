@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from slack_sdk.models.views import View
 
-from adapters.slack.render import field_errors, message, modal, notice_view, split
+from adapters.slack.render import answer_view, field_errors, message, modal, split
 from bot.actions import ActionId
 from bot.forms import refill
 from bot.replies import (
@@ -108,13 +108,18 @@ def test_a_form_is_a_valid_modal_that_keeps_what_was_typed() -> None:
     assert field_errors(again) == {"when": "Bad date"}
 
 
-def test_the_notice_view_replaces_a_form() -> None:
-    view = notice_view(Notice(title="Thank you", text="Your case code is SU-7K3M-Q9."))
+def test_the_answer_view_replaces_a_form_and_keeps_its_buttons() -> None:
+    receipt = Notice(title="Thank you", text="Your case code is SU-7K3M-Q9.")
+    more = Buttons(buttons=(Button(label="Add something", action=ActionId("a", "b"), value="x"),))
+    view = answer_view(
+        Reply(summary="Thanks", blocks=(receipt, more)), private_metadata='{"channel":"D1"}'
+    )
     assert view["blocks"][0] == {
         "type": "header",
         "text": {"type": "plain_text", "text": "Thank you", "emoji": True},
     }
-    assert "submit" not in view
+    assert view["blocks"][-1]["elements"][0]["action_id"] == "a.b#0"
+    assert "submit" not in view and view["private_metadata"] == '{"channel":"D1"}'
 
 
 def test_a_reply_over_slacks_limits_is_refused_not_sent_broken() -> None:

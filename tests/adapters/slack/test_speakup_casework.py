@@ -124,14 +124,36 @@ async def test_a_guardian_takes_a_case_from_new_to_closed_in_slack(slack: Slack)
     assert actions == ["viewed", "acknowledged", "replied", "closed"]
 
     view = await open_modal(slack, press(REPORTER, "speakup.check"))
-    before = len(slack.api.of("chat.postEphemeral"))
-    await slack.interaction(filled(REPORTER, view, code=code.lower(), passphrase=phrase))
-    back = (await slack.api.wait_for("chat.postEphemeral", before + 1))[-1]
-    assert back["user"] == REPORTER  # only they see it, and it stays out of the chat history
-    seen = json.dumps(back["blocks"])
+    posted = len(slack.api.of("chat.postEphemeral")) + len(slack.api.of("chat.postMessage"))
+    back = await (
+        await slack.interaction(filled(REPORTER, view, code=code.lower(), passphrase=phrase))
+    ).json()
+    assert back["response_action"] == "update"  # the case replaces the look-up form
+    seen = json.dumps(back["view"])
     assert "Closed" in seen and "Night staffing is now reviewed weekly." in seen
     assert "I will raise this with the matron" in seen
     assert "Lessons" not in seen and "Rotas" not in seen  # lessons stay with the guardians
+    assert len(slack.api.of("chat.postEphemeral")) + len(slack.api.of("chat.postMessage")) == (
+        posted
+    )  # nothing about the case went into any chat
+
+
+async def test_a_reporter_adds_to_their_case_from_inside_the_modal(slack: Slack) -> None:
+    code, phrase, _view = await raise_anonymously(slack)
+    view = await open_modal(slack, press(REPORTER, "speakup.check"))
+    shown = await (
+        await slack.interaction(filled(REPORTER, view, code=code, passphrase=phrase))
+    ).json()
+    case_view = {**shown["view"], "id": "V-CASE"}
+    add = press(REPORTER, "speakup.add", code)
+    del add["channel"]  # a button inside a modal comes with its view, not a channel
+    add["view"] = case_view
+    assert (await slack.interaction(add)).status == 200
+    (pushed,) = await slack.api.wait_for("views.push")  # stacked on the case, not a new modal
+    assert pushed["view"]["callback_id"] == "speakup.added"
+    added = filled(REPORTER, pushed["view"], code=code, passphrase=phrase, text="Again tonight.")
+    body = await (await slack.interaction(added)).json()
+    assert "Added to your case" in json.dumps(body["view"])
 
 
 async def test_a_confidential_reporter_is_told_in_slack_when_a_guardian_replies(
