@@ -30,14 +30,7 @@ async def keys(db: Database) -> list[str]:
 
 async def test_deadline_reminders_and_escalations_come_once_each(db: Database) -> None:
     await apply_org_file(db, EXAMPLE)
-    async with db.session() as session:
-        raised = await raise_case(
-            session,
-            Concern(what="x", way=Way.ANONYMOUS),
-            reporter=None,
-            sealer=sealer(generate_key()),
-            today=START.date(),
-        )
+    raised = await raise_one(db, START.date())
     code = raised.code
     clock = FakeClock(START)
     ticker = Ticker(db, [deadlines], clock)
