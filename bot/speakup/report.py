@@ -13,7 +13,7 @@ from sqlmodel import col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.speakup.redact import guarded
-from storage.speakup import Case, CaseStat, CaseStatus, Way
+from storage.speakup import AuditEntry, Case, CaseStat, CaseStatus, Way
 
 logger = guarded(__name__)
 
@@ -120,7 +120,8 @@ async def figures(session: AsyncSession, quarter: str) -> Figures:
 
 
 async def purge(session: AsyncSession, *, now: datetime, keep_for: timedelta) -> int:
-    """Delete cases closed longer than `keep_for` ago, keeping only their counts."""
+    """Delete cases closed longer than `keep_for` ago, with their messages and audit trail,
+    keeping only their counts."""
     cutoff = now - keep_for
     query = select(Case).where(Case.status == CaseStatus.CLOSED, col(Case.closed_at) < cutoff)
     old = list((await session.exec(query)).all())
@@ -135,6 +136,8 @@ async def purge(session: AsyncSession, *, now: datetime, keep_for: timedelta) ->
             )
         )
     if old:
+        codes = [c.code for c in old]
+        await session.exec(delete(AuditEntry).where(col(AuditEntry.case_code).in_(codes)))
         await session.exec(delete(Case).where(col(Case.id).in_([c.id for c in old])))
     logger.info("speak-up retention: %s closed cases purged", len(old))
     return len(old)

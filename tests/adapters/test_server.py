@@ -9,7 +9,7 @@ from datetime import timedelta
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
-from sqlmodel import select
+from sqlmodel import SQLModel, select
 
 from adapters.runtime import Runtime, open_runtime
 from adapters.server import create_app
@@ -18,8 +18,11 @@ from bot.events import Conversation, Platform
 from bot.features import build_router
 from bot.outbox import Outgoing, enqueue
 from bot.replies import Reply, say
+from bot.sealing import generate_key
+from bot.speakup.cases import Concern, raise_case
 from storage.engine import Database
 from storage.outbox import OutboxRow, OutboxStatus
+from storage.speakup import Case, CaseStat, CaseStatus, Way, case_by_code
 from tests.fakes import FakeClock
 
 CONSOLE = Conversation(platform=Platform.CONSOLE, tenant="local", channel_id="console")
@@ -102,3 +105,43 @@ async def test_shutdown_drains_a_message_being_sent(runtime: Runtime) -> None:
     await check.dispose()
     assert row.status == OutboxStatus.SENT
     assert row.sent_at is not None and row.sent_at - runtime.clock.now() < timedelta(seconds=1)
+
+
+async def test_the_daily_retention_purge_runs_when_peerbot_starts(sqlite_url: str) -> None:
+    settings = load_settings(
+        database_url=sqlite_url.replace("+aiosqlite", ""),
+        PEERBOT_SEALING_KEY=generate_key(),
+        PEERBOT_SPEAKUP_RETENTION_DAYS="30",
+    )
+    runtime = await open_runtime(settings, clock=FakeClock())
+    assert runtime.sealer is not None
+    now = runtime.clock.now()
+    async with runtime.db.session() as session:
+        for closed_days_ago in (60, 10):  # one past retention, one not
+            raised = await raise_case(
+                session,
+                Concern(what="words", way=Way.ANONYMOUS),
+                reporter=None,
+                sealer=runtime.sealer,
+                today=(now - timedelta(days=90)).date(),
+            )
+            case = await case_by_code(session, raised.code)
+            assert case is not None
+            case.status, case.closed_at = CaseStatus.CLOSED, now - timedelta(days=closed_days_ago)
+            session.add(case)
+    await runtime.start()
+    try:
+        for _ in range(100):  # the job runs at start, in the scheduler's own task
+            if len(await all_rows(runtime.db, Case)) == 1:
+                break
+            await asyncio.sleep(0.05)
+    finally:
+        await runtime.stop()
+    runtime = await open_runtime(settings, clock=FakeClock())
+    assert len(await all_rows(runtime.db, CaseStat)) == 1
+    await runtime.db.dispose()
+
+
+async def all_rows(db: Database, table: type[SQLModel]) -> list[SQLModel]:
+    async with db.session() as session:
+        return list((await session.exec(select(table))).all())

@@ -13,7 +13,7 @@ from bot.sealing import generate_key, sealer
 from bot.speakup.cases import Concern, raise_case
 from bot.speakup.report import figures, purge, quarter_bounds
 from storage.engine import Database
-from storage.speakup import Case, CaseMessage, CaseStat, CaseStatus, Way
+from storage.speakup import AuditEntry, Case, CaseMessage, CaseStat, CaseStatus, Way
 
 SEALER = sealer(generate_key())
 
@@ -76,14 +76,19 @@ async def test_purge_keeps_the_counts_and_nothing_else(db: Database) -> None:
     await seed(db)
     now = datetime(2027, 9, 15, tzinfo=UTC)  # a year and two weeks after the later closure
     async with db.session() as session:
+        for case in (await session.exec(select(Case))).all():
+            session.add(AuditEntry(case_code=case.code, action="viewed", at=now))
+    async with db.session() as session:
         assert await purge(session, now=now, keep_for=timedelta(days=365)) == 2
     async with db.session() as session:
         assert await purge(session, now=now, keep_for=timedelta(days=365)) == 0
         remaining = (await session.exec(select(Case))).all()
         stats = (await session.exec(select(CaseStat))).all()
         messages = (await session.exec(select(CaseMessage))).all()
+        audited = {a.case_code for a in (await session.exec(select(AuditEntry))).all()}
         result = await figures(session, "2026Q3")
     assert len(remaining) == 4 and len(stats) == 2 and len(messages) == 4
+    assert audited == {c.code for c in remaining}  # the purged cases' trails went with them
     assert {s.quarter for s in stats} == {"2026Q3"}
     assert dict(result.rows()) == EXPECTED_Q3
 
