@@ -132,7 +132,7 @@ CODE_INPUTS = (
     TextInput(
         field="passphrase",
         label="Passphrase",
-        hint="Only if you spoke up anonymously",
+        hint="If you were given one",
         required=False,
         max_length=40,
     ),
@@ -148,7 +148,7 @@ SPEAK_AGAIN = (
 LOOKUP_FORM = Form(
     form=LOOKUP,
     title="Check a case",
-    intro="Enter the case code you were given. If you spoke up anonymously, add your passphrase.",
+    intro="Enter the case code you were given, and your passphrase if you have one.",
     submit_label="Check",
     inputs=CODE_INPUTS,
 )
