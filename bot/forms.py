@@ -17,14 +17,14 @@ NOT_A_DATETIME = "Please give a date and time like 2026-12-01 14:30."
 def check_field(spec: FormInput, value: FieldValue) -> str | None:
     """The error to show for one field, or None when the value is acceptable."""
     if isinstance(spec, ChoiceInput):
-        chosen = _as_tuple(value)
-        if not chosen:
+        picked = chosen(value)
+        if not picked:
             return MISSING if spec.required else None
         allowed = {o.value for o in spec.options}
-        if any(c not in allowed for c in chosen) or (len(chosen) > 1 and not spec.multiple):
+        if any(c not in allowed for c in picked) or (len(picked) > 1 and not spec.multiple):
             return NOT_AN_OPTION
         return None
-    text = value.strip() if isinstance(value, str) else ""
+    text = text_of(value)
     if not text:
         return MISSING if spec.required else None
     if isinstance(spec, TextInput) and len(text) > spec.max_length:
@@ -50,7 +50,7 @@ def refill(form: Form, values: Mapping[str, FieldValue], errors: Mapping[str, st
     for spec in form.inputs:
         value = values.get(spec.field)
         if isinstance(spec, ChoiceInput):
-            inputs.append(dataclasses.replace(spec, initial=_as_tuple(value)))
+            inputs.append(dataclasses.replace(spec, initial=chosen(value)))
         else:
             inputs.append(
                 dataclasses.replace(spec, initial=value if isinstance(value, str) else "")
@@ -66,7 +66,8 @@ def parse_local_datetime(text: str) -> datetime | None:
         return None
 
 
-def _as_tuple(value: FieldValue) -> tuple[str, ...]:
+def chosen(value: FieldValue) -> tuple[str, ...]:
+    """The options picked in a choice field, however the platform sent them."""
     if value is None:
         return ()
     if isinstance(value, str):
@@ -74,4 +75,9 @@ def _as_tuple(value: FieldValue) -> tuple[str, ...]:
     return tuple(value)
 
 
-__all__ = ["check_field", "check_form", "parse_local_datetime", "refill"]
+def text_of(value: FieldValue) -> str:
+    """A text field's answer, trimmed; empty when nothing (or no text) was sent."""
+    return value.strip() if isinstance(value, str) else ""
+
+
+__all__ = ["check_field", "check_form", "chosen", "parse_local_datetime", "refill", "text_of"]

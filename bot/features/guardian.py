@@ -12,8 +12,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.actions import ActionId
 from bot.events import Actor, ButtonPressed, Command, Conversation, FieldValue, FormSubmitted
-from bot.features.speakup import CATEGORIES, DETRIMENT
-from bot.forms import check_form, refill
+from bot.features.speakup import CATEGORIES, DETRIMENT, detriment_of
+from bot.forms import check_form, chosen, refill, text_of
 from bot.outbox import Outgoing, enqueue
 from bot.replies import (
     Block,
@@ -304,7 +304,7 @@ async def _pressed(
 async def replied(form: FormSubmitted, services: Services) -> list[Reply]:
     async def work(session: AsyncSession, code: str, values: Values) -> str:
         case, reporter = await casework.write(
-            session, form.actor, code, Author.GUARDIAN, _text(values["text"]), **_keep(services)
+            session, form.actor, code, Author.GUARDIAN, text_of(values["text"]), **_keep(services)
         )
         await _tell_reporter(session, case, reporter, "replied to", services)
         return f"Case {case.code}: sent."
@@ -315,7 +315,7 @@ async def replied(form: FormSubmitted, services: Services) -> list[Reply]:
 async def noted(form: FormSubmitted, services: Services) -> list[Reply]:
     async def work(session: AsyncSession, code: str, values: Values) -> str:
         case, _ = await casework.write(
-            session, form.actor, code, Author.NOTE, _text(values["text"]), **_keep(services)
+            session, form.actor, code, Author.NOTE, text_of(values["text"]), **_keep(services)
         )
         return f"Case {case.code}: note saved. Only guardians can see it."
 
@@ -324,7 +324,7 @@ async def noted(form: FormSubmitted, services: Services) -> list[Reply]:
 
 async def closed(form: FormSubmitted, services: Services) -> list[Reply]:
     async def work(session: AsyncSession, code: str, values: Values) -> str:
-        outcome, lessons = _text(values["outcome"]), _text(values.get("lessons"))
+        outcome, lessons = text_of(values["outcome"]), text_of(values.get("lessons"))
         case, reporter = await casework.close(
             session, form.actor, code, outcome, lessons, **_keep(services)
         )
@@ -336,9 +336,10 @@ async def closed(form: FormSubmitted, services: Services) -> list[Reply]:
 
 async def categorised(form: FormSubmitted, services: Services) -> list[Reply]:
     async def work(session: AsyncSession, code: str, values: Values) -> str:
-        chosen = values.get("categories") or ()
-        categories = tuple(chosen) if isinstance(chosen, tuple) else (str(chosen),)
-        detriment = {"yes": True, "no": False}.get(str(values.get("detriment")))
+        categories, detriment = (
+            chosen(values.get("categories")),
+            detriment_of(values.get("detriment")),
+        )
         now = services.clock.now()
         case = await casework.categorise(session, form.actor, code, categories, detriment, now)
         return f"Case {case.code}: categories saved."
@@ -347,14 +348,14 @@ async def categorised(form: FormSubmitted, services: Services) -> list[Reply]:
 
 
 async def assigned(form: FormSubmitted, services: Services) -> list[Reply]:
-    code, now = _text(form.values.get("code")), services.clock.now()
+    code, now = text_of(form.values.get("code")), services.clock.now()
     guardians = await _casework(
         services, lambda session: casework.guardians_for(session, form.actor, code, now)
     )
     spec = assign_form(code, [] if isinstance(guardians, Refused) else guardians)
 
     async def work(session: AsyncSession, code: str, values: Values) -> str:
-        chosen = _text(values.get("guardian"))
+        chosen = text_of(values.get("guardian"))
         to = int(chosen) if chosen.isdigit() else -1
         case, name = await casework.assign(session, form.actor, code, to, now)
         text = f"Case {case.code} is now with {name}. Type “case {case.code}” to read it."
@@ -376,7 +377,7 @@ async def _submit(form: FormSubmitted, services: Services, spec: Form, work: Wor
         return [Reply(summary="Please check the form", blocks=(refill(spec, form.values, errors),))]
     if services.sealer is None:
         return [say("Speak-up is not set up here: no sealing key.", ephemeral=True)]
-    code, values = _text(form.values.get("code")), dict(form.values)
+    code, values = text_of(form.values.get("code")), dict(form.values)
     done = await _casework(services, lambda session: work(session, code, values))
     if isinstance(done, Refused):
         return [Reply(summary="Not done", blocks=(refill(spec, form.values, {"code": str(done)}),))]
@@ -431,10 +432,6 @@ async def home(actor: Actor, services: Services) -> list[Block]:
             "Type “cases” to see them."
         )
     ]
-
-
-def _text(value: FieldValue) -> str:
-    return value.strip() if isinstance(value, str) else ""
 
 
 def _summary(case: Case) -> str:

@@ -19,7 +19,7 @@ from bot.events import (
 from bot.features.help import OPEN
 from bot.features.people import contacts
 from bot.features.support import crisis_blocks
-from bot.forms import check_form, refill
+from bot.forms import check_form, chosen, refill, text_of
 from bot.outbox import Outgoing, enqueue
 from bot.replies import (
     Block,
@@ -280,7 +280,7 @@ async def submitted(form: FormSubmitted, services: Services) -> list[Reply]:
     if (
         web
         and form.values.get("way") not in (None, Way.ANONYMOUS)
-        and not _text(form.values.get("contact"))
+        and not text_of(form.values.get("contact"))
     ):
         errors["contact"] = "Please say how the guardian can reach you, or choose anonymously."
     if errors:
@@ -293,7 +293,7 @@ async def submitted(form: FormSubmitted, services: Services) -> list[Reply]:
     reporter = Reporter(
         actor=form.actor,
         address=None if web else form.conversation,
-        contact=_text(form.values.get("contact")),
+        contact=text_of(form.values.get("contact")),
     )
 
     async def make() -> Raised:
@@ -343,8 +343,8 @@ NO_MATCH = (
 
 def _key(form: FormSubmitted) -> Key:
     return Key(
-        code=_text(form.values.get("code")),
-        passphrase=_text(form.values.get("passphrase")),
+        code=text_of(form.values.get("code")),
+        passphrase=text_of(form.values.get("passphrase")),
         actor=form.actor,
     )
 
@@ -388,8 +388,8 @@ async def _as_reporter(
             record_feedback(
                 session,
                 case,
-                _text(form.values.get("again")),
-                _text(form.values.get("comment")),
+                text_of(form.values.get("again")),
+                text_of(form.values.get("comment")),
                 sealer=sealer,
                 today=now.date(),
             )
@@ -414,7 +414,7 @@ async def _as_reporter(
             session,
             case,
             Author.REPORTER,
-            _text(form.values.get("text")),
+            text_of(form.values.get("text")),
             sealer=sealer,
             today=now.date(),
         )
@@ -440,20 +440,19 @@ async def _alert(session: AsyncSession, alerts: list[Outgoing]) -> None:
 
 
 def _concern(values: Mapping[str, FieldValue]) -> Concern:
-    categories = values.get("categories") or ()
-    detriment = values.get("detriment")
     return Concern(
-        what=_text(values.get("what")),
-        where_when=_text(values.get("where_when")),
-        outcome=_text(values.get("outcome")),
-        categories=tuple(categories) if isinstance(categories, tuple) else (str(categories),),
-        detriment={"yes": True, "no": False}.get(str(detriment)) if detriment else None,
-        way=Way(_text(values.get("way"))),
+        what=text_of(values.get("what")),
+        where_when=text_of(values.get("where_when")),
+        outcome=text_of(values.get("outcome")),
+        categories=chosen(values.get("categories")),
+        detriment=detriment_of(values.get("detriment")),
+        way=Way(text_of(values.get("way"))),
     )
 
 
-def _text(value: FieldValue) -> str:
-    return value.strip() if isinstance(value, str) else ""
+def detriment_of(value: FieldValue) -> bool | None:
+    """The DETRIMENT answer: yes, no, or not said (also for "not sure")."""
+    return {"yes": True, "no": False}.get(text_of(value))
 
 
 def _receipt(raised: Raised, way: Way, *, chat: bool) -> Notice:
