@@ -140,10 +140,8 @@ def close_form(code: str = "") -> Form:
 
 
 async def list_cases(command: Command, services: Services) -> list[Reply]:
-    now = services.clock.now()
-
     async def work(session: AsyncSession) -> list[Case]:
-        person = await casework.guardian_id(session, command.actor, "", now)
+        person = await casework.guardian_id(session, command.actor, "")
         return [c for c in await open_cases(session) if person not in c.stepped_back]
 
     cases = await _casework(services, work)
@@ -268,8 +266,8 @@ async def open_close(press: ButtonPressed, _services: Services) -> list[Reply]:
 
 
 async def open_categorise(press: ButtonPressed, services: Services) -> list[Reply]:
-    async def work(session: AsyncSession, now: datetime) -> Case:
-        return (await casework.working_on(session, press.actor, press.value, now))[1]
+    async def work(session: AsyncSession, _now: datetime) -> Case:
+        return (await casework.working_on(session, press.actor, press.value))[1]
 
     return await _pressed(
         services,
@@ -281,7 +279,7 @@ async def open_categorise(press: ButtonPressed, services: Services) -> list[Repl
 async def open_assign(press: ButtonPressed, services: Services) -> list[Reply]:
     return await _pressed(
         services,
-        lambda session, now: casework.guardians_for(session, press.actor, press.value, now),
+        lambda session, _now: casework.guardians_for(session, press.actor, press.value),
         lambda guardians: [
             Reply(summary="Give the case", blocks=(assign_form(press.value, guardians),))
         ],
@@ -350,7 +348,7 @@ async def categorised(form: FormSubmitted, services: Services) -> list[Reply]:
 async def assigned(form: FormSubmitted, services: Services) -> list[Reply]:
     code, now = text_of(form.values.get("code")), services.clock.now()
     guardians = await _casework(
-        services, lambda session: casework.guardians_for(session, form.actor, code, now)
+        services, lambda session: casework.guardians_for(session, form.actor, code)
     )
     spec = assign_form(code, [] if isinstance(guardians, Refused) else guardians)
 

@@ -50,7 +50,7 @@ class GuardianView:
     assigned: str
 
 
-async def guardian_id(session: AsyncSession, actor: Actor, code: str, now: datetime) -> int:
+async def guardian_id(session: AsyncSession, actor: Actor, code: str) -> int:
     """The acting guardian's person id; anyone else is refused, and the attempt audited
     without naming them (a probe of a code may come from its anonymous reporter).
 
@@ -82,11 +82,11 @@ async def case_for(session: AsyncSession, code: str, *, open_only: bool = True) 
 
 
 async def working_on(
-    session: AsyncSession, actor: Actor, code: str, now: datetime, *, open_only: bool = True
+    session: AsyncSession, actor: Actor, code: str, *, open_only: bool = True
 ) -> tuple[int, Case]:
     """The guardian and the case, once both checks pass: the role first, then the case,
     then the guardian's own conflict of interest."""
-    person = await guardian_id(session, actor, normalise_code(code), now)
+    person = await guardian_id(session, actor, normalise_code(code))
     case = await case_for(session, code, open_only=open_only)
     if person in case.stepped_back:
         raise Refused(
@@ -99,7 +99,7 @@ async def working_on(
 async def view(
     session: AsyncSession, actor: Actor, code: str, *, sealer: MultiFernet, now: datetime
 ) -> GuardianView:
-    person, case = await working_on(session, actor, code, now, open_only=False)
+    person, case = await working_on(session, actor, code, open_only=False)
     audit(session, case, person, "viewed", now)
     assert case.id is not None
     return GuardianView(
@@ -123,7 +123,7 @@ def raised_by(case: Case, sealer: MultiFernet) -> str:
 
 async def acknowledge(session: AsyncSession, actor: Actor, code: str, now: datetime) -> Case:
     """Tracked on its own: peerbot's instant receipt does not count as the guardian's."""
-    person, case = await working_on(session, actor, code, now)
+    person, case = await working_on(session, actor, code)
     _acknowledged(session, case)
     audit(session, case, person, "acknowledged", now)
     return case
@@ -141,7 +141,7 @@ async def write(
 ) -> tuple[Case, Conversation | None]:
     """A reply to the reporter or a private note. Returns where to tell the reporter, which
     is nowhere for a note, an anonymous case or a case from the web form."""
-    person, case = await working_on(session, actor, code, now)
+    person, case = await working_on(session, actor, code)
     add_message(session, case, author, text, sealer=sealer, today=now.date())
     _acknowledged(session, case)
     audit(session, case, person, "replied" if author == Author.GUARDIAN else "noted", now)
@@ -158,30 +158,24 @@ async def categorise(
 ) -> Case:
     """The guardian's reading of the case replaces the reporter's: it is what the national
     figures count."""
-    person, case = await working_on(session, actor, code, now)
+    person, case = await working_on(session, actor, code)
     case.categories, case.detriment = list(categories), detriment
     session.add(case)
     audit(session, case, person, "categorised", now)
     return case
 
 
-async def guardians_for(
-    session: AsyncSession, actor: Actor, code: str, now: datetime
-) -> list[tuple[int, str]]:
-    """Who the case can go to: every guardian without a conflict of interest in it."""
-    _person, case = await working_on(session, actor, code, now)
-    return [
-        (p.id, p.name)
-        for p in (await people_with_role(session, RoleName.GUARDIAN)).get("", [])
-        if p.id is not None and p.id not in case.stepped_back
-    ]
+async def guardians_for(session: AsyncSession, actor: Actor, code: str) -> list[tuple[int, str]]:
+    """Who the case can go to, asked by a guardian working on it."""
+    _person, case = await working_on(session, actor, code)
+    return await _free_of_conflict(session, case)
 
 
 async def assign(
     session: AsyncSession, actor: Actor, code: str, to: int, now: datetime
 ) -> tuple[Case, str]:
-    person, case = await working_on(session, actor, code, now)
-    if to not in dict(await guardians_for(session, actor, code, now)):
+    person, case = await working_on(session, actor, code)
+    if to not in dict(await _free_of_conflict(session, case)):
         raise Refused("That person cannot take this case. Please choose another guardian.")
     case.assigned_to = to
     session.add(case)
@@ -191,7 +185,7 @@ async def assign(
 
 async def step_back(session: AsyncSession, actor: Actor, code: str, now: datetime) -> Case:
     """A conflict of interest: the case closes to this guardian, and leaves their hands."""
-    person, case = await working_on(session, actor, code, now)
+    person, case = await working_on(session, actor, code)
     case.stepped_back = [*case.stepped_back, person]  # a new list, so the change is saved
     if case.assigned_to == person:
         case.assigned_to = None
@@ -211,7 +205,7 @@ async def close(
     now: datetime,
 ) -> tuple[Case, Conversation | None]:
     """The outcome goes to the reporter; the lessons learned stay with the guardians."""
-    person, case = await working_on(session, actor, code, now)
+    person, case = await working_on(session, actor, code)
     add_message(session, case, Author.OUTCOME, outcome, sealer=sealer, today=now.date())
     if lessons:
         add_message(session, case, Author.LESSONS, lessons, sealer=sealer, today=now.date())
@@ -234,6 +228,15 @@ def reporter_address(case: Case, sealer: MultiFernet) -> Conversation | None:
 def audit(session: AsyncSession, case: Case, person_id: int, action: str, now: datetime) -> None:
     session.add(AuditEntry(case_code=case.code, person_id=person_id, action=action, at=now))
     logger.info("speak-up case %s %s by a guardian", case.code, action)
+
+
+async def _free_of_conflict(session: AsyncSession, case: Case) -> list[tuple[int, str]]:
+    """Every guardian without a conflict of interest in the case: (person id, name)."""
+    return [
+        (p.id, p.name)
+        for p in (await people_with_role(session, RoleName.GUARDIAN)).get("", [])
+        if p.id is not None and p.id not in case.stepped_back
+    ]
 
 
 def _acknowledged(session: AsyncSession, case: Case) -> None:
