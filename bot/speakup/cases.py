@@ -71,10 +71,6 @@ class Reporter:
     address: Conversation | None = None
     contact: str = ""
 
-    @property
-    def reachable_in_chat(self) -> bool:
-        return self.address is not None
-
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CaseView:
@@ -113,10 +109,9 @@ async def raise_case(
     phrase = passphrase() if anonymous or reporter is None or reporter.address is None else None
     identity = None
     if reporter is not None and not anonymous:
+        # from the web form only what they typed: nothing about the browser is kept
         who: dict[str, object] = {"contact": reporter.contact}
-        if (
-            reporter.address is not None
-        ):  # from the web only what they wrote, nothing about the browser
+        if reporter.address is not None:
             who |= {"actor": asdict(reporter.actor), "address": address_to_json(reporter.address)}
         identity = seal(sealer, who)
     case = Case(
@@ -253,15 +248,8 @@ async def _may_open(case: Case, phrase: str, actor: Actor, sealer: MultiFernet) 
     if case.reporter_sealed is None:
         return False
     stored = open_sealed(sealer, case.reporter_sealed).get("actor")
-    return isinstance(stored, dict) and (
-        stored["platform"],
-        stored["tenant"],
-        stored["user_id"],
-    ) == (
-        actor.platform,
-        actor.tenant,
-        actor.user_id,
-    )
+    asking = {"platform": actor.platform, "tenant": actor.tenant, "user_id": actor.user_id}
+    return isinstance(stored, dict) and all(stored[k] == v for k, v in asking.items())
 
 
 def _concern_json(concern: Concern) -> dict[str, object]:
