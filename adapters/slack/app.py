@@ -189,7 +189,7 @@ def build(runtime: Runtime) -> SlackAdapter:
             event,
             trigger_id=body.get("trigger_id"),
             respond=respond if has_url else None,
-            modal_id=(body.get("view") or {}).get("id") if body.get("view") else None,
+            modal_id=(body.get("view") or {}).get("id"),
         )
 
     @app.view(ANY)

@@ -36,12 +36,14 @@ class Receipts:
         self._forget_before(now - self._keep_for)
         key = hashlib.blake2b(submission.encode(), key=self._salt, digest_size=16).digest()
         lock = self._locks.setdefault(key, asyncio.Lock())
-        async with lock:
-            if key in self._kept:
-                return self._kept[key][1], False
-            raised = await make()
-            self._kept[key] = (now, raised)
-        self._locks.pop(key, None)
+        try:
+            async with lock:
+                if key in self._kept:
+                    return self._kept[key][1], False
+                raised = await make()
+                self._kept[key] = (now, raised)
+        finally:
+            self._locks.pop(key, None)  # even when `make` failed: a lock per form is not kept
         return raised, True
 
     def _forget_before(self, cutoff: datetime) -> None:
