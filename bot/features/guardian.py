@@ -412,8 +412,8 @@ async def _tell_reporter(
 
 
 async def _tell_guardians(session: AsyncSession, key: str, text: str, now: datetime) -> None:
-    for alert in alerts.to_guardians(await alerts.guardian_targets(session), key, text, now):
-        await enqueue(session, alert, now=now)
+    targets = await alerts.guardian_targets(session)
+    await alerts.queue(session, alerts.to_guardians(targets, key, text, now))
 
 
 async def home(actor: Actor, services: Services) -> list[Block]:

@@ -5,8 +5,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import replace
 
-from sqlmodel.ext.asyncio.session import AsyncSession
-
 from bot.actions import ActionId
 from bot.events import (
     Actor,
@@ -20,7 +18,6 @@ from bot.features.help import OPEN
 from bot.features.people import contacts
 from bot.features.support import crisis_blocks
 from bot.forms import check_form, chosen, refill, text_of
-from bot.outbox import Outgoing, enqueue
 from bot.replies import (
     Block,
     Button,
@@ -53,7 +50,7 @@ from bot.speakup.cases import (
 )
 from storage.directory import people_with_role
 from storage.organisation import RoleName
-from storage.speakup import Author, CaseStatus, Way, case_by_code
+from storage.speakup import Author, CaseStatus, Way
 
 START = ActionId("speakup", "start")
 CHECK = ActionId("speakup", "check")
@@ -301,16 +298,14 @@ async def submitted(form: FormSubmitted, services: Services) -> list[Reply]:
             raised = await raise_case(
                 session, concern, reporter=reporter, sealer=sealer, today=now.date()
             )
-            case = await case_by_code(session, raised.code)
-            assert case is not None
-            await _alert(session, await alerts.new_case(session, case, now))
+            await alerts.queue(session, await alerts.new_case(session, raised, now))
         return raised
 
     raised, _new = await services.receipts.once(form.submission, now, make)
     return [
         Reply(
             summary="Thank you. Your concern is with a guardian.",
-            blocks=(_receipt(raised, concern.way, chat=not web),),
+            blocks=(_receipt(raised, chat=not web),),
         )
     ]
 
@@ -418,7 +413,7 @@ async def _as_reporter(
             sealer=sealer,
             today=now.date(),
         )
-        await _alert(session, await alerts.reporter_added(session, case, now))
+        await alerts.queue(session, await alerts.reporter_added(session, case.code, now))
     return [
         Reply(
             summary="Added",
@@ -430,13 +425,6 @@ async def _as_reporter(
             ),
         )
     ]
-
-
-async def _alert(session: AsyncSession, alerts: list[Outgoing]) -> None:
-    """Each alert is queued as if at its own time: under a delay or a digest policy the row
-    must not keep the moment the reporter acted, or the policy would hide nothing."""
-    for alert in alerts:
-        await enqueue(session, alert, now=alert.due_at)
 
 
 def _concern(values: Mapping[str, FieldValue]) -> Concern:
@@ -455,7 +443,7 @@ def detriment_of(value: FieldValue) -> bool | None:
     return {"yes": True, "no": False}.get(text_of(value))
 
 
-def _receipt(raised: Raised, way: Way, *, chat: bool) -> Notice:
+def _receipt(raised: Raised, *, chat: bool) -> Notice:
     lines = [f"Your case code is {raised.code}."]
     if raised.passphrase:
         lines += [
@@ -463,7 +451,7 @@ def _receipt(raised: Raised, way: Way, *, chat: bool) -> Notice:
             "Copy both now and keep them safe: this is the only time the passphrase is shown. "
             "Come back with them to read replies.",
         ]
-    if way == Way.ANONYMOUS:
+    if raised.way == Way.ANONYMOUS:
         lines.append("We cannot contact you, so please check back.")
     elif chat:
         lines.append("We will message you here when a guardian replies.")

@@ -11,11 +11,12 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.events import Conversation, Platform
 from bot.orgfile import AlertPolicyEntry
-from bot.outbox import Outgoing
+from bot.outbox import Outgoing, enqueue
 from bot.replies import Reply, Text
+from bot.speakup.cases import Raised
 from storage.directory import organisation, role_identities
 from storage.organisation import RoleName
-from storage.speakup import Case, CaseStatus, open_cases
+from storage.speakup import CaseStatus, open_cases
 
 ACK_WARNING = timedelta(days=2)
 FEEDBACK_WARNING = timedelta(days=14)
@@ -92,26 +93,34 @@ def alert_time(rule: AlertPolicyEntry, zone: ZoneInfo, now: datetime) -> datetim
     return now
 
 
-async def new_case(session: AsyncSession, case: Case, now: datetime) -> list[Outgoing]:
+async def new_case(session: AsyncSession, raised: Raised, now: datetime) -> list[Outgoing]:
     """Nothing under the digest policy: the next digest lists every case waiting."""
     rule, zone = await policy(session)
     if rule.policy == "digest":
         return []
+    code = raised.code
     text = (
-        f"New speak-up case {case.code} ({case.way}). Please acknowledge it by "
-        f"{day(case.acknowledge_by)}. Type “case {case.code}” to read it."
+        f"New speak-up case {code} ({raised.way}). Please acknowledge it by "
+        f"{day(raised.acknowledge_by)}. Type “case {code}” to read it."
     )
     targets = await guardian_targets(session)
-    return to_guardians(targets, f"speakup:new:{case.code}", text, alert_time(rule, zone, now))
+    return to_guardians(targets, f"speakup:new:{code}", text, alert_time(rule, zone, now))
 
 
-async def reporter_added(session: AsyncSession, case: Case, now: datetime) -> list[Outgoing]:
+async def reporter_added(session: AsyncSession, code: str, now: datetime) -> list[Outgoing]:
     """Timed like a new case: when the reporter came back is as telling as when they wrote."""
     rule, zone = await policy(session)
-    text = f"The reporter of case {case.code} has added to it. Type “case {case.code}” to read it."
+    text = f"The reporter of case {code} has added to it. Type “case {code}” to read it."
     at = alert_time(rule, zone, now)
-    key = f"speakup:added:{case.code}:{secrets.token_hex(8)}"  # no time: it would be the reporter's
+    key = f"speakup:added:{code}:{secrets.token_hex(8)}"  # no time: it would be the reporter's
     return to_guardians(await guardian_targets(session), key, text, at)
+
+
+async def queue(session: AsyncSession, alerts: list[Outgoing]) -> None:
+    """Each alert is queued as if at its own time: under a delay or a digest policy the row
+    must not keep the moment the reporter acted, or the policy would hide nothing."""
+    for alert in alerts:
+        await enqueue(session, alert, now=alert.due_at)
 
 
 async def digest(session: AsyncSession, now: datetime) -> Sequence[Outgoing]:

@@ -57,6 +57,7 @@ class Raised:
     """Shown once to the reporter: the passphrase is not kept anywhere but as a hash."""
 
     code: str
+    way: Way
     passphrase: str | None
     acknowledge_by: date
     feedback_by: date
@@ -131,6 +132,7 @@ async def raise_case(
     logger.info("speak-up case %s raised (%s)", code, concern.way)
     return Raised(
         code=code,
+        way=concern.way,
         passphrase=phrase,
         acknowledge_by=case.acknowledge_by,
         feedback_by=case.feedback_by,

@@ -13,7 +13,7 @@ from bot.orgsync import apply_org_file
 from bot.scheduling import Ticker
 from bot.sealing import generate_key, sealer
 from bot.speakup.alerts import deadlines, due, new_case, reporter_added
-from bot.speakup.cases import Concern, raise_case
+from bot.speakup.cases import Concern, Raised, raise_case
 from storage.engine import Database
 from storage.outbox import OutboxRow
 from storage.speakup import Case, CaseStatus, Way, case_by_code
@@ -75,18 +75,15 @@ async def with_policy(db: Database, tmp_path: Path, **rule: object) -> None:
     await apply_org_file(db, path)
 
 
-async def raise_one(db: Database, today: date) -> Case:
+async def raise_one(db: Database, today: date) -> Raised:
     async with db.session() as session:
-        raised = await raise_case(
+        return await raise_case(
             session,
             Concern(what="x", way=Way.ANONYMOUS),
             reporter=None,
             sealer=sealer(generate_key()),
             today=today,
         )
-        case = await case_by_code(session, raised.code)
-    assert case is not None
-    return case
 
 
 async def test_a_random_delay_spreads_new_case_alerts_over_the_window(
@@ -96,9 +93,9 @@ async def test_a_random_delay_spreads_new_case_alerts_over_the_window(
     now = START
     times = set()
     for _ in range(5):
-        case = await raise_one(sqlite_db, now.date())
+        raised = await raise_one(sqlite_db, now.date())
         async with sqlite_db.session() as session:
-            alerts = await new_case(session, case, now)
+            alerts = await new_case(session, raised, now)
         assert alerts and len({a.due_at for a in alerts}) == 1  # every guardian at one time
         times.add(alerts[0].due_at)
     assert all(now <= t <= now + timedelta(minutes=120) for t in times)
@@ -114,7 +111,7 @@ async def test_a_digest_comes_at_its_times_even_when_empty_and_never_twice(
     case = await raise_one(sqlite_db, clock.now().date())
     async with sqlite_db.session() as session:
         assert await new_case(session, case, clock.now()) == []  # the digest carries it
-        later = await reporter_added(session, case, clock.now())
+        later = await reporter_added(session, case.code, clock.now())
     assert {a.due_at for a in later} == {datetime(2026, 11, 2, 17, tzinfo=UTC)}
     assert not any("09:30" in a.dedupe_key for a in later)  # the key keeps no time either
 
