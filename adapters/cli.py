@@ -1,13 +1,15 @@
-"""The `peerbot` command line: run, console, db upgrade, org apply, keys generate."""
+"""The `peerbot` command line: run, console, db upgrade, org apply, keys, speakup, outbox."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import getpass
 import logging
 import signal
 import sys
-from collections.abc import Coroutine
+from collections.abc import AsyncIterator, Coroutine
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -24,8 +26,10 @@ from bot.orgfile import OrgFileError
 from bot.orgsync import apply_org_file
 from bot.sealing import generate_key
 from bot.speakup.report import Figures, figures, quarter_bounds
+from storage import outbox as outbox_rows
 from storage.engine import Database, DatabaseUnavailable
-from storage.migrate import MigrationsPending, upgrade_async
+from storage.migrate import MigrationsPending, check_current, upgrade_async
+from storage.outbox import OutboxRow
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -36,10 +40,14 @@ db_app = typer.Typer(no_args_is_help=True, help="Manage the database.")
 org_app = typer.Typer(no_args_is_help=True, help="Manage the organisation file.")
 keys_app = typer.Typer(no_args_is_help=True, help="Manage sealing keys.")
 speakup_app = typer.Typer(no_args_is_help=True, help="Speak-up statistics and retention.")
+outbox_app = typer.Typer(
+    no_args_is_help=True, help="Messages that could not be delivered: list them, send them again."
+)
 app.add_typer(db_app, name="db")
 app.add_typer(org_app, name="org")
 app.add_typer(keys_app, name="keys")
 app.add_typer(speakup_app, name="speakup")
+app.add_typer(outbox_app, name="outbox")
 
 logger = logging.getLogger("peerbot")
 T = TypeVar("T")
@@ -180,6 +188,58 @@ def speakup_purge() -> None:
             await runtime.db.dispose()
 
     typer.echo(f"{_startup(run())} closed cases purged.")
+
+
+@outbox_app.command("failed")
+def outbox_failed() -> None:
+    """List the messages that gave up: never who they were for or what they said."""
+    settings = settings_or_exit()
+
+    async def find() -> list[OutboxRow]:
+        async with _database(settings) as db, db.session() as session:
+            return await outbox_rows.failed(session)
+
+    rows = _startup(find())
+    if not rows:
+        typer.echo("No failed messages.")
+        return
+    typer.echo(f"{'id':>6}  {'platform':<8}  {'created (UTC)':<16}  {'attempts':>8}  last error")
+    for row in rows:
+        typer.echo(
+            f"{row.id:>6}  {row.platform:<8}  {row.created_at:%Y-%m-%d %H:%M}  "
+            f"{row.attempts:>8}  {row.last_error or ''}"
+        )
+    typer.echo("Send them again with: peerbot outbox retry ID... (or --all)")
+
+
+@outbox_app.command("retry")
+def outbox_retry(
+    ids: Annotated[list[int] | None, typer.Argument(help="The ids `outbox failed` lists.")] = None,
+    every: Annotated[bool, typer.Option("--all", help="Every failed message.")] = False,
+) -> None:
+    """Put failed messages back in the queue; a running peerbot sends them within seconds."""
+    if bool(ids) == every:
+        raise fail("name the messages to retry by id, or give --all (not both)", 2)
+    settings = settings_or_exit()
+
+    async def retry() -> int:
+        async with _database(settings) as db, db.session() as session:
+            return await outbox_rows.retry_failed(session, ids or None, now=datetime.now(UTC))
+
+    count = _startup(retry())
+    typer.echo(f"{count} failed message{'' if count == 1 else 's'} queued again.")
+
+
+@contextlib.asynccontextmanager
+async def _database(settings: Settings) -> AsyncIterator[Database]:
+    """The database, reachable and migrated, for commands that need nothing else."""
+    db = Database(settings.async_database_url)
+    try:
+        await db.ping()
+        await check_current(db.engine)
+        yield db
+    finally:
+        await db.dispose()
 
 
 def _user(user: str | None) -> str:

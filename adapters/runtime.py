@@ -8,19 +8,19 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
-from cryptography.fernet import MultiFernet
-
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.features import build_router
 from bot.outbox import DeliveryWorker, Sender
 from bot.router import Router
 from bot.scheduling import Jobs, Ticker
-from bot.sealing import generate_key, sealer
+from bot.sealing import Sealer, generate_key, sealer
 from bot.services import Services
 from bot.speakup.attempts import Attempts
 from bot.speakup.receipts import Receipts
 from bot.speakup.report import purge
+from storage import outbox as outbox_rows
+from storage import seen
 from storage.engine import Database
 from storage.migrate import check_current
 
@@ -35,7 +35,7 @@ class Runtime:
     db: Database
     clock: Clock
     router: Router
-    sealer: MultiFernet | None = None
+    sealer: Sealer | None = None
     senders: dict[str, Sender] = field(default_factory=dict)
     worker: DeliveryWorker | None = None
     jobs: Jobs | None = None
@@ -60,12 +60,25 @@ class Runtime:
 
     async def start(self) -> None:
         """Start delivering and ticking. Call once every sender is registered."""
-        self.worker = DeliveryWorker(self.db, dict(self.senders), self.clock)
+        self.worker = DeliveryWorker(
+            self.db,
+            dict(self.senders),
+            self.clock,
+            sealer=self.sealer,
+            give_up_after=timedelta(hours=self.settings.outbox_give_up_hours),
+        )
         self.worker.start()
-        ticker = Ticker(self.db, self.router.due_sources, self.clock, on_enqueued=self.worker.wake)
+        ticker = Ticker(
+            self.db,
+            self.router.due_sources,
+            self.clock,
+            sealer=self.sealer,
+            on_enqueued=self.worker.wake,
+        )
         self.jobs = Jobs()
         self.jobs.every(timedelta(seconds=self.settings.tick_seconds), ticker.tick, name="tick")
         self.jobs.every(timedelta(days=1), lambda: purge_expired(self), name="speakup-purge")
+        self.jobs.every(timedelta(hours=1), lambda: forget_delivered(self), name="outbox-purge")
         self.jobs.start()
         logger.info("started: platforms %s", ", ".join(sorted(self.senders)) or "none")
 
@@ -114,7 +127,24 @@ async def purge_expired(runtime: Runtime) -> int:
         return await purge(session, now=runtime.clock.now(), keep_for=keep_for)
 
 
-def sealing(settings: Settings) -> MultiFernet | None:
+SEEN_EVENTS_KEPT = timedelta(days=1)
+"""Slack retries an event within minutes; a day is ample, and then the record goes."""
+
+
+async def forget_delivered(runtime: Runtime) -> tuple[int, int]:
+    """Hourly: delivered messages past their retention, and inbound dedupe records past
+    the day in which a platform may retry; how many of each were deleted."""
+    now = runtime.clock.now()
+    keep_sent = timedelta(days=runtime.settings.outbox_retention_days)
+    async with runtime.db.session() as session:
+        sent = await outbox_rows.purge_sent(session, sent_before=now - keep_sent)
+        events = await seen.forget_before(session, now - SEEN_EVENTS_KEPT)
+    if sent or events:
+        logger.info("deleted %s delivered messages and %s seen-event records", sent, events)
+    return sent, events
+
+
+def sealing(settings: Settings) -> Sealer | None:
     """The configured keys; on the embedded SQLite default, a key file beside the database.
 
     The key file lets a newcomer try speak-up with `make run`; it sits beside the

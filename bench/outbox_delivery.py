@@ -31,8 +31,11 @@ REPEATS = 3
 
 
 class NoopSender:
-    async def send(self, address: Conversation, reply: Reply) -> None:
+    async def send(self, address: Conversation, reply: Reply, *, key: str) -> None:
         return None
+
+    async def already_sent(self, address: Conversation, key: str) -> bool:
+        return False
 
 
 async def one_run(url: str, n: int) -> tuple[float, float]:

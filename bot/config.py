@@ -55,6 +55,20 @@ class Settings(BaseSettings):
     )
     tick_seconds: float = Field(default=30.0, gt=0, alias="PEERBOT_TICK_SECONDS")
     speakup_retention_days: int = Field(default=365, ge=1, alias="PEERBOT_SPEAKUP_RETENTION_DAYS")
+    outbox_retention_days: int = Field(
+        default=7,
+        ge=7,
+        alias="PEERBOT_OUTBOX_RETENTION_DAYS",
+        description="Days a delivered message stays in the outbox (a week at least: a "
+        "reminder's dedupe key must outlast the week it may be due in).",
+    )
+    outbox_give_up_hours: float = Field(
+        default=24,
+        gt=0,
+        alias="PEERBOT_OUTBOX_GIVE_UP_HOURS",
+        description="Hours a message keeps being retried through a platform's outages and "
+        "rate limits before it is marked failed for `peerbot outbox retry`.",
+    )
     public_url: str = Field(
         default="",
         alias="PEERBOT_PUBLIC_URL",

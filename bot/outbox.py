@@ -6,17 +6,19 @@ import asyncio
 import contextlib
 import logging
 import random
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Protocol
 
+from cryptography.fernet import InvalidToken
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.clock import Clock
 from bot.codec import address_from_json, address_to_json, reply_from_json, reply_to_json
 from bot.events import Conversation
 from bot.replies import Reply
+from bot.sealing import Sealer, open_sealed, seal
 from storage import outbox as outbox_rows
 from storage.engine import Database
 from storage.outbox import OutboxRow
@@ -26,19 +28,31 @@ logger = logging.getLogger(__name__)
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Outgoing:
-    """A message to queue. The same `dedupe_key` is queued at most once, ever."""
+    """A message to queue. The same `dedupe_key` is queued at most once, ever.
+
+    `sealed`: the message concerns a speak-up case, so its address and words are
+    sealed at rest and its dedupe key is stored only as a keyed hash.
+    """
 
     dedupe_key: str
     address: Conversation
     reply: Reply
     due_at: datetime
+    sealed: bool = False
 
 
 class Sender(Protocol):
     """One per platform, registered with the delivery worker by the composition root."""
 
-    async def send(self, address: Conversation, reply: Reply) -> None:
-        """Deliver or raise DeliveryFailed; any other exception counts as transient."""
+    async def send(self, address: Conversation, reply: Reply, *, key: str) -> None:
+        """Deliver, marked with `key` where the platform keeps such marks, or raise
+        DeliveryFailed. Any other exception counts as the platform's (a dropped
+        connection, a timeout) and leaves the send in doubt."""
+        ...
+
+    async def already_sent(self, address: Conversation, key: str) -> bool:
+        """Whether a message marked with `key` is already there. Asked before sending a
+        row whose earlier send may have happened; a platform that cannot tell says False."""
         ...
 
 
@@ -46,23 +60,54 @@ class DeliveryFailed(Exception):
     """A send that did not go through.
 
     `permanent` (a deleted channel, a deactivated account) stops retries;
-    `retry_after` is the platform's own wait in seconds (HTTP 429 `Retry-After`).
+    `retry_after` is the platform's own wait in seconds (HTTP 429 `Retry-After`);
+    `transient` says the platform, not the message, is at fault (a 5xx, an outage).
+    Neither a 429 nor a transient failure counts as an attempt of the message.
     """
 
-    def __init__(self, reason: str, *, permanent: bool = False, retry_after: float | None = None):
+    def __init__(
+        self,
+        reason: str,
+        *,
+        permanent: bool = False,
+        retry_after: float | None = None,
+        transient: bool = False,
+    ):
         super().__init__(reason)
         self.reason = reason
         self.permanent = permanent
         self.retry_after = retry_after
+        self.transient = transient or retry_after is not None
 
 
-async def enqueue(session: AsyncSession, item: Outgoing, *, now: datetime) -> bool:
+class Unsealable(Exception):
+    """A speak-up message cannot be queued without a sealing key: it is never stored plain."""
+
+
+async def enqueue(
+    session: AsyncSession, item: Outgoing, *, now: datetime, sealer: Sealer | None = None
+) -> bool:
     """Queue a message; False when its dedupe key was queued before (by anyone, ever)."""
+    address, reply = address_to_json(item.address), reply_to_json(item.reply)
+    if not item.sealed:
+        row = OutboxRow(
+            dedupe_key=item.dedupe_key,
+            platform=item.address.platform,
+            address=address,
+            reply=reply,
+            due_at=item.due_at,
+            created_at=now,
+        )
+        return await outbox_rows.enqueue(session, row)
+    if sealer is None:
+        raise Unsealable("a speak-up message needs the sealing key to be queued")
+    newest, *older = (f"sealed:{tag}" for tag in sealer.tags(item.dedupe_key))
+    if older and await outbox_rows.any_queued(session, older):
+        return False  # queued before the newest key was added
     row = OutboxRow(
-        dedupe_key=item.dedupe_key,
+        dedupe_key=newest,
         platform=item.address.platform,
-        address=address_to_json(item.address),
-        reply=reply_to_json(item.reply),
+        sealed=seal(sealer, {"address": address, "reply": reply}),
         due_at=item.due_at,
         created_at=now,
     )
@@ -76,22 +121,41 @@ def backoff(attempts: int, *, base: timedelta, cap: timedelta) -> timedelta:
     return ceiling * (0.5 + random.random() / 2)
 
 
+@dataclass(slots=True)
+class _Batch:
+    """Rows claimed together and the lease they share, renewed together while worked.
+
+    `lock` orders renewals and settlements: an outcome is recorded under the lease
+    value in force, never one a renewal is replacing at that moment.
+    """
+
+    held: set[int]
+    until: datetime
+    lost: bool = False
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    in_flight: asyncio.Timeout | None = None
+
+
 class DeliveryWorker:
     """Claims due rows, sends each through its platform's sender, records what happened.
 
-    Rows are claimed with a lease in one short transaction, sent outside any
+    Rows are claimed with a short lease in one short transaction, sent outside any
     transaction (a slow platform never holds a database lock), and the outcome is
-    recorded in another, guarded by the lease. A send is cut off when its lease
-    runs out, and a claimed row whose lease ran out before its turn is not sent,
-    since another worker may hold it by then: that is what keeps two workers, or
-    one slow and one fresh, from sending the same row. A worker that dies mid-send
-    leaves rows another takes once the lease runs out; if the platform had already
-    accepted that send, the person gets it twice, which is the one duplicate no
-    table can rule out without the platform's help.
+    recorded in another, guarded by the lease. While a batch is worked its lease is
+    renewed in the background, so a slow send keeps its rows and a dead worker's
+    rows are free again within one short lease. If a renewal finds the lease run
+    out, the send in flight is cut off and nothing more of the batch is sent:
+    another worker may hold those rows by then.
 
-    A platform's `Retry-After` is obeyed exactly, not combined with our back-off:
-    the platform knows its own limits, and waiting longer only delays the message.
-    Every failed try, a 429 included, counts towards `max_attempts`.
+    A row whose earlier send may have happened (its worker died, or the connection
+    dropped mid-request) is not simply sent again: the platform is asked first
+    whether a message carrying the row's key is there.
+
+    The platform's troubles are not the message's: a 429 waits exactly its
+    `Retry-After`, a 5xx or a dropped connection backs off briefly (capped low,
+    so a recovery is used at once), and neither counts towards `max_attempts`.
+    A row gives up for good on a permanent error, after `max_attempts` faults of
+    its own, or when it is still unsent `give_up_after` its creation.
     """
 
     def __init__(
@@ -100,20 +164,26 @@ class DeliveryWorker:
         senders: Mapping[str, Sender],
         clock: Clock,
         *,
+        sealer: Sealer | None = None,
         batch_size: int = 20,
-        lease: timedelta = timedelta(minutes=5),
+        lease: timedelta = timedelta(seconds=30),
+        send_timeout: timedelta = timedelta(seconds=60),
         max_attempts: int = 8,
+        give_up_after: timedelta = timedelta(hours=24),
         poll_seconds: float = 5.0,
-        backoff_base: timedelta = timedelta(seconds=30),
-        backoff_cap: timedelta = timedelta(hours=1),
+        backoff_base: timedelta = timedelta(seconds=2),
+        backoff_cap: timedelta = timedelta(seconds=30),
     ) -> None:
         self._db = db
         self._senders = dict(senders)
         self._platforms = sorted(self._senders)
         self._clock = clock
+        self._sealer = sealer
         self._batch_size = batch_size
         self._lease = lease
+        self._send_timeout = send_timeout.total_seconds()
         self._max_attempts = max_attempts
+        self._give_up_after = give_up_after
         self._poll_seconds = poll_seconds
         self._backoff_base = backoff_base
         self._backoff_cap = backoff_cap
@@ -136,95 +206,185 @@ class DeliveryWorker:
                     limit=self._batch_size,
                     lease=self._lease,
                 )
-            for row in rows:
-                if self._stopping:
-                    await self._release(row)
-                elif await self._deliver(row):
-                    attempted += 1
+            if not rows:
+                break
+            lease = rows[0].leased_until  # one claim, one lease for the whole batch
+            assert lease is not None
+            batch = _Batch(held={r.id for r in rows if r.id is not None}, until=lease)
+            async with self._renewing(batch):
+                for row in rows:
+                    if self._stopping:
+                        await self._release(row, batch)
+                    elif await self._deliver(row, batch):
+                        attempted += 1
             if len(rows) < self._batch_size:
                 break
         return attempted
 
-    async def _deliver(self, row: OutboxRow) -> bool:
+    @contextlib.asynccontextmanager
+    async def _renewing(self, batch: _Batch) -> AsyncIterator[None]:
+        """Renew the batch's lease every third of it until the batch is done."""
+        done = asyncio.Event()
+        keeper = asyncio.create_task(self._keep(batch, done), name="outbox-lease")
+        try:
+            yield
+        finally:
+            done.set()
+            await keeper  # lets a renewal in progress finish, so its lease value is known
+
+    async def _keep(self, batch: _Batch, done: asyncio.Event) -> None:
+        every = self._lease.total_seconds() / 3
+        while not batch.lost:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(done.wait(), every)
+                return
+            async with batch.lock:
+                if not batch.held:
+                    continue
+                now = self._clock.now()
+                until = now + self._lease
+                try:
+                    async with self._db.session() as session:
+                        renewed = await outbox_rows.renew(
+                            session, batch.held, lease=batch.until, until=until, now=now
+                        )
+                except Exception as exc:  # the database may be briefly away: try again
+                    logger.warning("outbox lease renewal failed: %s", type(exc).__name__)
+                    continue
+                if renewed == len(batch.held):
+                    batch.until = until
+                    continue
+                logger.warning("outbox lease ran out before it was renewed; batch dropped")
+                batch.lost = True
+                if batch.in_flight is not None:  # cut the send off: the row is not ours now
+                    batch.in_flight.reschedule(asyncio.get_running_loop().time())
+
+    async def _deliver(self, row: OutboxRow, batch: _Batch) -> bool:
         """Send one claimed row and record the outcome; False when its lease ran out first."""
-        assert row.id is not None and row.leased_until is not None
-        left = (row.leased_until - self._clock.now()).total_seconds()
-        if left <= 0:
+        assert row.id is not None
+        if batch.lost or batch.until <= self._clock.now():
             logger.warning("outbox row %s: lease ran out before its turn; not sent", row.id)
             return False
-        attempts = row.attempts + 1
+        sender = self._senders[row.platform]
+        in_doubt = row.in_doubt
+        key = row.dedupe_key
         try:
-            async with asyncio.timeout(left):
-                await self._senders[row.platform].send(
-                    address_from_json(row.address), reply_from_json(row.reply)
-                )
+            address, reply = self._open(row)
+            async with asyncio.timeout(self._send_timeout) as batch.in_flight:
+                if in_doubt and await sender.already_sent(address, key):
+                    logger.info("outbox row %s was delivered before; not sent again", row.id)
+                else:
+                    in_doubt = False  # the platform said it is not there
+                    await sender.send(address, reply, key=key)
         except DeliveryFailed as failure:
-            await self._failed(row, attempts, failure)
+            await self._failed(row, batch, failure, in_doubt=in_doubt)
         except Exception as exc:  # a network error, a timeout or a sender bug: retry
             # The exception's text may quote the address or the message: log its kind only.
             logger.warning("outbox row %s: sender raised %s", row.id, type(exc).__name__)
-            await self._failed(row, attempts, DeliveryFailed(type(exc).__name__))
+            dropped = DeliveryFailed(type(exc).__name__, transient=True)
+            await self._failed(row, batch, dropped, in_doubt=True)
         else:
-            async with self._db.session() as session:
-                held = await outbox_rows.mark_sent(
-                    session,
-                    row.id,
-                    lease=row.leased_until,
-                    attempts=attempts,
-                    now=self._clock.now(),
-                )
+            async with batch.lock:
+                async with self._db.session() as session:
+                    held = await outbox_rows.mark_sent(
+                        session, row.id, lease=batch.until, now=self._clock.now()
+                    )
+                batch.held.discard(row.id)
             if held:
-                logger.info("outbox row %s sent to %s (attempt %s)", row.id, row.platform, attempts)
+                logger.info("outbox row %s sent to %s", row.id, row.platform)
             else:
                 logger.warning("outbox row %s sent after its lease ran out", row.id)
+        finally:
+            batch.in_flight = None
         return True
 
-    async def _failed(self, row: OutboxRow, attempts: int, failure: DeliveryFailed) -> None:
-        assert row.id is not None and row.leased_until is not None
-        give_up = failure.permanent or attempts >= self._max_attempts
+    def _open(self, row: OutboxRow) -> tuple[Conversation, Reply]:
+        """The row's address and message, unsealed when it is a speak-up row."""
+        if row.sealed is None:
+            assert row.address is not None and row.reply is not None
+            return address_from_json(row.address), reply_from_json(row.reply)
+        if self._sealer is None:
+            raise DeliveryFailed("no sealing key to open it")
+        try:
+            opened = open_sealed(self._sealer, row.sealed)
+        except InvalidToken:
+            raise DeliveryFailed("sealed under a key no longer listed", permanent=True) from None
+        address, reply = opened["address"], opened["reply"]
+        assert isinstance(address, dict) and isinstance(reply, dict)
+        return address_from_json(address), reply_from_json(reply)
+
+    async def _failed(
+        self, row: OutboxRow, batch: _Batch, failure: DeliveryFailed, *, in_doubt: bool
+    ) -> None:
+        assert row.id is not None
+        now = self._clock.now()
+        attempts, retries = row.attempts, row.retries
+        if failure.transient:
+            retries += 1
+        else:
+            attempts += 1
+        give_up = (
+            failure.permanent
+            or attempts >= self._max_attempts
+            or now >= row.created_at + self._give_up_after
+        )
         if failure.retry_after is not None:
             wait = timedelta(seconds=max(failure.retry_after, 0.0))
         else:
-            wait = backoff(attempts, base=self._backoff_base, cap=self._backoff_cap)
-        due = self._clock.now() + wait
-        async with self._db.session() as session:
-            if give_up:
-                held = await outbox_rows.mark_failed(
-                    session, row.id, lease=row.leased_until, attempts=attempts, error=failure.reason
-                )
-            else:
-                held = await outbox_rows.mark_retry(
-                    session,
-                    row.id,
-                    lease=row.leased_until,
-                    attempts=attempts,
-                    due_at=due,
-                    error=failure.reason,
-                )
+            wait = backoff(attempts + retries, base=self._backoff_base, cap=self._backoff_cap)
+        due = now + wait
+        async with batch.lock:
+            async with self._db.session() as session:
+                if give_up:
+                    held = await outbox_rows.mark_failed(
+                        session,
+                        row.id,
+                        lease=batch.until,
+                        attempts=attempts,
+                        retries=retries,
+                        error=failure.reason,
+                        in_doubt=in_doubt,
+                    )
+                else:
+                    held = await outbox_rows.mark_retry(
+                        session,
+                        row.id,
+                        lease=batch.until,
+                        attempts=attempts,
+                        retries=retries,
+                        due_at=due,
+                        error=failure.reason,
+                        in_doubt=in_doubt,
+                    )
+            batch.held.discard(row.id)
         if not held:
             logger.warning("outbox row %s failed after its lease ran out", row.id)
         elif give_up:
             logger.warning(
-                "outbox row %s to %s failed for good at attempt %s: %s",
+                "outbox row %s to %s failed for good (%s; %s faults, %s platform retries); "
+                "`peerbot outbox retry %s` sends it again",
                 row.id,
                 row.platform,
-                attempts,
                 failure.reason,
+                attempts,
+                retries,
+                row.id,
             )
         else:
             logger.info(
-                "outbox row %s to %s: attempt %s failed (%s), next try at %s",
+                "outbox row %s to %s failed (%s), next try at %s",
                 row.id,
                 row.platform,
-                attempts,
                 failure.reason,
                 due.isoformat(),
             )
 
-    async def _release(self, row: OutboxRow) -> None:
-        assert row.id is not None and row.leased_until is not None
-        async with self._db.session() as session:
-            await outbox_rows.release(session, row.id, lease=row.leased_until)
+    async def _release(self, row: OutboxRow, batch: _Batch) -> None:
+        assert row.id is not None
+        async with batch.lock:
+            async with self._db.session() as session:
+                await outbox_rows.release(session, row.id, lease=batch.until)
+            batch.held.discard(row.id)
 
     def start(self) -> None:
         """Loop in the background: deliver, then sleep until the next row falls due

@@ -14,6 +14,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.clock import Clock
 from bot.outbox import Outgoing, enqueue
+from bot.sealing import Sealer
 from storage.engine import Database
 
 logger = logging.getLogger(__name__)
@@ -27,7 +28,8 @@ scheduler's memory, so every replica may tick and a restart catches up once.
 
 
 class Ticker:
-    """Asks each source in its own transaction: a failing source rolls back alone."""
+    """Asks each source in its own transaction: a failing source rolls back alone.
+    `sealer` seals what speak-up has due, as every speak-up message is at rest."""
 
     def __init__(
         self,
@@ -35,11 +37,13 @@ class Ticker:
         sources: Sequence[DueSource],
         clock: Clock,
         *,
+        sealer: Sealer | None = None,
         on_enqueued: Callable[[], None] | None = None,
     ) -> None:
         self._db = db
         self._sources = tuple(sources)
         self._clock = clock
+        self._sealer = sealer
         self._on_enqueued = on_enqueued
 
     async def tick(self) -> int:
@@ -49,7 +53,10 @@ class Ticker:
         for source in self._sources:
             try:
                 async with self._db.session() as session:
-                    added = [await enqueue(session, i, now=now) for i in await source(session, now)]
+                    added = [
+                        await enqueue(session, item, now=now, sealer=self._sealer)
+                        for item in await source(session, now)
+                    ]
             except Exception:  # one feature's bug must not starve the others
                 # Its transaction rolled back, so none of its rows count.
                 logger.exception("tick: due source %s failed", _name(source))

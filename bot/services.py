@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from cryptography.fernet import MultiFernet
-
 from bot.clock import Clock
+from bot.sealing import Sealer
 from bot.speakup.attempts import Attempts
 from bot.speakup.receipts import Receipts
 from storage.engine import Database
@@ -22,7 +21,7 @@ class Services:
 
     db: Database
     clock: Clock
-    sealer: MultiFernet | None = None
+    sealer: Sealer | None = None
     attempts: Attempts = field(default_factory=Attempts)
     receipts: Receipts = field(default_factory=Receipts)
     web_form: str = ""

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column, ColumnElement, Text, and_, func, or_, update
+from sqlalchemy import JSON, Column, ColumnElement, Text, and_, delete, false, func, or_, update
 from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -21,17 +22,29 @@ class OutboxStatus(StrEnum):
 
 
 class OutboxRow(SQLModel, table=True):
-    """One message to send. `dedupe_key` is unique: a second enqueue is a no-op."""
+    """One message to send. `dedupe_key` is unique: a second enqueue is a no-op.
+
+    A row about a speak-up case keeps its address and message in `sealed` (and
+    `address`/`reply` empty) and a keyed hash as its dedupe key, so the file alone
+    never puts a person next to a case. `attempts` counts only the message's own
+    faults; `retries` the platform's (a 429, a 5xx, a dropped connection), which
+    never make a row give up before its deadline. `in_doubt`: a send may have
+    reached the platform without its outcome being recorded (a worker died, a
+    connection dropped mid-request), so the platform is asked before sending again.
+    """
 
     __tablename__ = "outbox"
     id: int | None = Field(default=None, primary_key=True)
     dedupe_key: str = Field(unique=True, max_length=255)
     platform: str = Field(index=True)
-    address: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
-    reply: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    address: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    reply: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    sealed: str | None = Field(default=None, sa_column=Column(Text))
     due_at: datetime = Field(index=True)
     status: str = Field(default=OutboxStatus.PENDING, index=True)
     attempts: int = 0
+    retries: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    in_doubt: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
     leased_until: datetime | None = None
     last_error: str | None = Field(default=None, sa_column=Column(Text))
     created_at: datetime
@@ -41,6 +54,12 @@ class OutboxRow(SQLModel, table=True):
 async def enqueue(session: AsyncSession, row: OutboxRow) -> bool:
     """Insert unless the dedupe key exists; True when a new row was queued."""
     return await insert_new(session, OutboxRow, row.model_dump(exclude={"id"}))
+
+
+async def any_queued(session: AsyncSession, keys: Collection[str]) -> bool:
+    """Whether any of these dedupe keys was queued (and not yet purged)."""
+    query = select(func.count()).where(col(OutboxRow.dedupe_key).in_(keys))
+    return bool((await session.exec(query)).one())
 
 
 async def claim_due(
@@ -54,8 +73,9 @@ async def claim_due(
     """Take up to `limit` due rows for these platforms and lease them to this worker.
 
     A lease, not a lock held across the send: a worker that dies mid-send leaves
-    rows that another worker may take once the lease runs out. On PostgreSQL
-    `SKIP LOCKED` lets replicas claim side by side without waiting on each other.
+    rows that another worker may take once the lease runs out. Such a row is taken
+    `in_doubt`, since its send may have happened. On PostgreSQL `SKIP LOCKED` lets
+    replicas claim side by side without waiting on each other.
     """
     query = (
         select(OutboxRow)
@@ -75,6 +95,8 @@ async def claim_due(
         query = query.with_for_update(skip_locked=True)
     rows = list((await session.exec(query)).all())
     for row in rows:
+        if row.status == OutboxStatus.SENDING:
+            row.in_doubt = True
         row.status = OutboxStatus.SENDING
         row.leased_until = now + lease
         session.add(row)
@@ -94,6 +116,32 @@ def _held(row_id: int, lease: datetime) -> ColumnElement[bool]:
     )
 
 
+async def renew(
+    session: AsyncSession,
+    row_ids: Collection[int],
+    *,
+    lease: datetime,
+    until: datetime,
+    now: datetime,
+) -> int:
+    """Extend a batch's lease while it is being worked; how many rows were still held.
+
+    Only a lease that has not run out is extended: once it has, another worker may
+    have taken the rows, and they are no longer ours to send.
+    """
+    result = await session.exec(
+        update(OutboxRow)
+        .where(
+            col(OutboxRow.id).in_(row_ids),
+            col(OutboxRow.status) == OutboxStatus.SENDING,
+            col(OutboxRow.leased_until) == lease,
+            col(OutboxRow.leased_until) > now,
+        )
+        .values(leased_until=until)
+    )
+    return int(result.rowcount)
+
+
 async def _settle(session: AsyncSession, row_id: int, lease: datetime, **values: Any) -> bool:
     result = await session.exec(
         update(OutboxRow).where(_held(row_id, lease)).values(leased_until=None, **values)
@@ -101,18 +149,16 @@ async def _settle(session: AsyncSession, row_id: int, lease: datetime, **values:
     return bool(result.rowcount)
 
 
-async def mark_sent(
-    session: AsyncSession, row_id: int, *, lease: datetime, attempts: int, now: datetime
-) -> bool:
+async def mark_sent(session: AsyncSession, row_id: int, *, lease: datetime, now: datetime) -> bool:
     """False when the lease was lost meanwhile (the row is another worker's now)."""
     return await _settle(
         session,
         row_id,
         lease,
         status=OutboxStatus.SENT,
-        attempts=attempts,
         sent_at=now,
         last_error=None,
+        in_doubt=False,
     )
 
 
@@ -122,8 +168,10 @@ async def mark_retry(
     *,
     lease: datetime,
     attempts: int,
+    retries: int,
     due_at: datetime,
     error: str,
+    in_doubt: bool,
 ) -> bool:
     return await _settle(
         session,
@@ -131,22 +179,38 @@ async def mark_retry(
         lease,
         status=OutboxStatus.PENDING,
         attempts=attempts,
+        retries=retries,
         due_at=due_at,
         last_error=error,
+        in_doubt=in_doubt,
     )
 
 
 async def mark_failed(
-    session: AsyncSession, row_id: int, *, lease: datetime, attempts: int, error: str
+    session: AsyncSession,
+    row_id: int,
+    *,
+    lease: datetime,
+    attempts: int,
+    retries: int,
+    error: str,
+    in_doubt: bool,
 ) -> bool:
     return await _settle(
-        session, row_id, lease, status=OutboxStatus.FAILED, attempts=attempts, last_error=error
+        session,
+        row_id,
+        lease,
+        status=OutboxStatus.FAILED,
+        attempts=attempts,
+        retries=retries,
+        last_error=error,
+        in_doubt=in_doubt,
     )
 
 
 async def release(session: AsyncSession, row_id: int, *, lease: datetime) -> bool:
     """Hand an unattempted claim back at once (a worker shutting down), rather than
-    leaving it leased for minutes; no attempt is counted because none was made."""
+    leaving it leased until it runs out; no attempt is counted because none was made."""
     return await _settle(session, row_id, lease, status=OutboxStatus.PENDING)
 
 
@@ -161,3 +225,38 @@ async def next_due(session: AsyncSession, *, platforms: list[str]) -> datetime |
     )
     times = [(await session.exec(q)).one() for q in (pending, leased)]
     return min((t for t in times if t is not None), default=None)
+
+
+async def failed(session: AsyncSession) -> list[OutboxRow]:
+    """Rows that gave up, oldest first, for an operator to look at and retry."""
+    query = (
+        select(OutboxRow)
+        .where(col(OutboxRow.status) == OutboxStatus.FAILED)
+        .order_by(col(OutboxRow.id))
+    )
+    return list((await session.exec(query)).all())
+
+
+async def retry_failed(
+    session: AsyncSession, row_ids: Collection[int] | None, *, now: datetime
+) -> int:
+    """Put failed rows (these, or all when None) back in the queue with a fresh start:
+    counts cleared, and the give-up deadline counted from now."""
+    query = update(OutboxRow).where(col(OutboxRow.status) == OutboxStatus.FAILED)
+    if row_ids is not None:
+        query = query.where(col(OutboxRow.id).in_(row_ids))
+    result = await session.exec(
+        query.values(status=OutboxStatus.PENDING, due_at=now, created_at=now, attempts=0, retries=0)
+    )
+    return int(result.rowcount)
+
+
+async def purge_sent(session: AsyncSession, *, sent_before: datetime) -> int:
+    """Delete rows delivered before `sent_before`: once sent, the platform holds the
+    message, and a copy here would only be one more place to find it."""
+    result = await session.exec(
+        delete(OutboxRow).where(
+            col(OutboxRow.status) == OutboxStatus.SENT, col(OutboxRow.sent_at) < sent_before
+        )
+    )
+    return int(result.rowcount)

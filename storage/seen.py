@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlmodel import Field, SQLModel
+from sqlalchemy import delete
+from sqlmodel import Field, SQLModel, col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.upsert import insert_new
@@ -21,3 +22,9 @@ class SeenEvent(SQLModel, table=True):
 async def first_time(session: AsyncSession, key: str, *, now: datetime) -> bool:
     """True the first time `key` is offered, on any replica; False for every repeat."""
     return await insert_new(session, SeenEvent, {"key": key, "seen_at": now})
+
+
+async def forget_before(session: AsyncSession, before: datetime) -> int:
+    """Delete records older than any platform retries (Slack's stop within the hour)."""
+    result = await session.exec(delete(SeenEvent).where(col(SeenEvent.seen_at) < before))
+    return int(result.rowcount)

@@ -24,16 +24,22 @@ class FakeClock:
 
 @dataclass
 class RecordingSender:
-    """Keeps every delivery; `failures` are raised first, one per send, in order."""
+    """Keeps every delivery and its key, like a platform that keeps message metadata;
+    `failures` are raised first, one per send, in order."""
 
     sent: list[tuple[Conversation, Reply]] = field(default_factory=list)
+    keys: list[str] = field(default_factory=list)
     failures: list[DeliveryFailed | Exception] = field(default_factory=list)
     attempts: int = 0
     arrived: asyncio.Event = field(default_factory=asyncio.Event)
 
-    async def send(self, address: Conversation, reply: Reply) -> None:
+    async def send(self, address: Conversation, reply: Reply, *, key: str = "") -> None:
         self.attempts += 1
         if self.failures:
             raise self.failures.pop(0)
         self.sent.append((address, reply))
+        self.keys.append(key)
         self.arrived.set()
+
+    async def already_sent(self, address: Conversation, key: str) -> bool:
+        return key in self.keys

@@ -27,10 +27,14 @@ class ConsoleSender:
         self._out = out
         self._arrived = arrived
 
-    async def send(self, address: Conversation, reply: Reply) -> None:
+    async def send(self, address: Conversation, reply: Reply, *, key: str = "") -> None:
         text, picks = render_all([reply])
         body = text.strip("\n")  # keep the indent of a first numbered option
         self._out.write(f"\n{NEW_MESSAGE}\n{body}\n{END_MESSAGE}\n")
         self._out.flush()
         if self._arrived is not None:
             self._arrived(picks)
+
+    async def already_sent(self, address: Conversation, key: str) -> bool:
+        """A terminal keeps no record to look in: a message in doubt is printed again."""
+        return False

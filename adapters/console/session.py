@@ -92,9 +92,12 @@ class ConsoleSession:
             pass
         self._say(f"\n{BYE}")
 
-    async def send(self, address: Conversation, reply: Reply) -> None:
+    async def send(self, address: Conversation, reply: Reply, *, key: str = "") -> None:
         """The Sender port, so the composition root can register the session itself."""
-        await self._sender.send(address, reply)
+        await self._sender.send(address, reply, key=key)
+
+    async def already_sent(self, address: Conversation, key: str) -> bool:
+        return await self._sender.already_sent(address, key)
 
     def _arrived(self, picks: Sequence[Pick]) -> None:
         # A message without options leaves the menu on screen pickable.

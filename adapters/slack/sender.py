@@ -23,29 +23,70 @@ PERMANENT = {
 }
 """Errors no retry can mend: recorded on the row and never tried again."""
 
+SLACK_TROUBLE = {"internal_error", "fatal_error", "service_unavailable", "request_timeout"}
+"""Slack's own troubles, answered with HTTP 200: they are not the message's fault."""
+
+METADATA_TYPE = "peerbot_outbox"
+"""The event type of the metadata every outbox message carries: its row's key, so that
+after a crash a message already posted is found rather than posted twice."""
+
+HISTORY_LOOKBACK = 50
+"""How many recent messages to look through for a key: a message in doubt is looked
+for within a lease or two of its send, so it is among the latest in its conversation."""
+
 
 class SlackSender:
     def __init__(self, client: AsyncWebClient) -> None:
         self._client = client
 
-    async def send(self, address: Conversation, reply: Reply) -> None:
+    async def send(self, address: Conversation, reply: Reply, *, key: str) -> None:
         try:
-            channel = address.channel_id
-            if channel.startswith(("U", "W")):  # a person, not a conversation: open the DM
-                opened = await self._client.conversations_open(users=channel)
-                channel = str(opened["channel"]["id"])
-            await self._client.chat_postMessage(channel=channel, **message(reply))
+            channel = await self._channel(address)
+            await self._client.chat_postMessage(
+                channel=channel,
+                metadata={"event_type": METADATA_TYPE, "event_payload": {"key": key}},
+                **message(reply),
+            )
         except SlackApiError as exc:
             raise failure(exc) from None
 
+    async def already_sent(self, address: Conversation, key: str) -> bool:
+        try:
+            history = await self._client.conversations_history(
+                channel=await self._channel(address),
+                limit=HISTORY_LOOKBACK,
+                include_all_metadata=True,
+            )
+        except SlackApiError as exc:
+            raise failure(exc) from None
+        return any(
+            m.get("metadata", {}).get("event_type") == METADATA_TYPE
+            and m["metadata"].get("event_payload", {}).get("key") == key
+            for m in history.get("messages") or []
+        )
+
+    async def _channel(self, address: Conversation) -> str:
+        """A person is reached in their DM with the bot, opened (or found) on the way."""
+        channel = address.channel_id
+        if channel.startswith(("U", "W")):
+            opened = await self._client.conversations_open(users=channel)
+            channel = str(opened["channel"]["id"])
+        return channel
+
 
 def failure(exc: SlackApiError) -> DeliveryFailed:
-    """Slack's answer as a DeliveryFailed: 429 carries Retry-After for the outbox to honour."""
+    """Slack's answer as a DeliveryFailed: 429 carries Retry-After for the outbox to honour,
+    and a 5xx or one of Slack's own troubles is transient, not the message's fault."""
     response = exc.response
     if response.status_code == 429:
         retry_after = float(
             response.headers.get("Retry-After", response.headers.get("retry-after", 30))
         )
         return DeliveryFailed("ratelimited", retry_after=retry_after)
-    error = str(response.get("error", f"http_{response.status_code}"))
-    return DeliveryFailed(error, permanent=error in PERMANENT)
+    body = response.data if isinstance(response.data, dict) else {}  # a proxy's HTML 502
+    error = str(body.get("error", f"http_{response.status_code}"))
+    return DeliveryFailed(
+        error,
+        permanent=error in PERMANENT,
+        transient=response.status_code >= 500 or error in SLACK_TROUBLE,
+    )

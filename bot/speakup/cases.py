@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import calendar
-import json
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
 
@@ -14,6 +13,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.codec import address_to_json
 from bot.events import Actor, Conversation
+from bot.sealing import open_sealed, seal
 from bot.speakup.attempts import Attempts
 from bot.speakup.codes import (
     case_code,
@@ -267,12 +267,3 @@ def concern_from(case: Case, opened: dict[str, object]) -> Concern:
         detriment=case.detriment,
         way=Way(case.way),
     )
-
-
-def seal(sealer: MultiFernet, data: dict[str, object]) -> str:
-    return sealer.encrypt(json.dumps(data).encode()).decode("ascii")
-
-
-def open_sealed(sealer: MultiFernet, token: str) -> dict[str, object]:
-    opened: dict[str, object] = json.loads(sealer.decrypt(token.encode()))
-    return opened

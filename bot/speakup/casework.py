@@ -10,7 +10,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.codec import address_from_json
 from bot.events import Actor, Conversation
-from bot.speakup.cases import Concern, add_message, concern_from, open_sealed, thread
+from bot.sealing import open_sealed
+from bot.speakup.cases import Concern, add_message, concern_from, thread
 from bot.speakup.codes import normalise_code
 from bot.speakup.redact import guarded
 from storage.directory import holds_role, people_with_role, person_on

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -185,3 +186,41 @@ def test_chat_offers_the_web_form_at_its_public_address(env: dict[str, str]) -> 
     assert "The speak-up web form is at https://peerbot.example.nhs.uk/speakup" in done.stdout
     offered = " ".join(done.stdout.split("you> speakup", 1)[1].split())  # lines are wrapped
     assert "The web form at https://peerbot.example.nhs.uk/speakup avoids even that." in offered
+
+
+def test_outbox_lists_failed_messages_without_their_words_and_retries_them(
+    env: dict[str, str],
+) -> None:
+    assert peerbot("db", "upgrade", env=env).returncode == 0
+    database = Path(env["DATABASE_URL"].removeprefix("sqlite:///"))
+    with sqlite3.connect(database) as conn:
+        for n, status in enumerate(("failed", "sent", "failed", "failed"), start=1):
+            conn.execute(
+                "INSERT INTO outbox (id, dedupe_key, platform, address, reply, due_at, status,"
+                " attempts, retries, in_doubt, last_error, created_at) VALUES"
+                " (?, ?, 'slack', ?, ?, '2026-11-02 09:00:00', ?, 8, 0, 0, 'invalid_blocks',"
+                " '2026-11-02 09:00:00')",
+                (n, f"k{n}", '{"channel_id": "U0SECRET"}', '{"summary": "private words"}', status),
+            )
+
+    listed = peerbot("outbox", "failed", env=env)
+    assert listed.returncode == 0, listed.stderr
+    lines = [line.split() for line in listed.stdout.splitlines()]
+    assert [line[:6] for line in lines if line[0].isdigit()] == [
+        ["1", "slack", "2026-11-02", "09:00", "8", "invalid_blocks"],
+        ["3", "slack", "2026-11-02", "09:00", "8", "invalid_blocks"],
+        ["4", "slack", "2026-11-02", "09:00", "8", "invalid_blocks"],
+    ]
+    assert "U0SECRET" not in listed.stdout and "private words" not in listed.stdout
+
+    one = peerbot("outbox", "retry", "3", env=env)
+    assert one.returncode == 0 and "1 failed message queued again." in one.stdout
+    rest = peerbot("outbox", "retry", "--all", env=env)
+    assert rest.returncode == 0 and "2 failed messages queued again." in rest.stdout
+    with sqlite3.connect(database) as conn:
+        rows = conn.execute("SELECT id, status, attempts FROM outbox ORDER BY id").fetchall()
+    assert rows == [(1, "pending", 0), (2, "sent", 8), (3, "pending", 0), (4, "pending", 0)]
+    assert "No failed messages." in peerbot("outbox", "failed", env=env).stdout
+
+    vague = peerbot("outbox", "retry", env=env)
+    assert vague.returncode == 2 and "by id, or give --all" in vague.stderr

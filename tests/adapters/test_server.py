@@ -35,10 +35,13 @@ class SlowSender:
         self.started = asyncio.Event()
         self.sent: list[Reply] = []
 
-    async def send(self, address: Conversation, reply: Reply) -> None:
+    async def send(self, address: Conversation, reply: Reply, *, key: str) -> None:
         self.started.set()
         await asyncio.sleep(0.3)
         self.sent.append(reply)
+
+    async def already_sent(self, address: Conversation, key: str) -> bool:
+        return False
 
 
 @pytest.fixture

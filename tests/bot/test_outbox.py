@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 from sqlmodel import col, select
 
+from bot.clock import SystemClock
 from bot.events import Conversation, Platform
 from bot.outbox import DeliveryFailed, DeliveryWorker, Outgoing, backoff, enqueue
 from bot.replies import Reply, say
@@ -72,7 +73,7 @@ async def test_rows_not_yet_due_wait(db: Database) -> None:
     assert await delivery.run_once() == 1
 
 
-async def test_retry_after_is_obeyed_then_the_row_is_sent(db: Database) -> None:
+async def test_retry_after_is_obeyed_without_spending_an_attempt(db: Database) -> None:
     clock = FakeClock()
     sender = RecordingSender(failures=[DeliveryFailed("rate limited", retry_after=30)])
     await queue(db, clock, "hello")
@@ -80,7 +81,12 @@ async def test_retry_after_is_obeyed_then_the_row_is_sent(db: Database) -> None:
 
     assert await delivery.run_once() == 1
     (row,) = await rows(db)
-    assert (row.status, row.attempts, row.last_error) == (OutboxStatus.PENDING, 1, "rate limited")
+    assert (row.status, row.attempts, row.retries, row.last_error) == (
+        OutboxStatus.PENDING,
+        0,
+        1,
+        "rate limited",
+    )
     assert row.due_at == clock.now() + timedelta(seconds=30)
 
     clock.advance(seconds=10)
@@ -89,7 +95,7 @@ async def test_retry_after_is_obeyed_then_the_row_is_sent(db: Database) -> None:
     assert await delivery.run_once() == 1
     assert [r for _, r in sender.sent] == [say("hello")]
     (row,) = await rows(db)
-    assert (row.status, row.attempts, row.last_error) == (OutboxStatus.SENT, 2, None)
+    assert (row.status, row.attempts, row.last_error) == (OutboxStatus.SENT, 0, None)
 
 
 async def test_transient_errors_back_off_exponentially_then_succeed(db: Database) -> None:
@@ -176,9 +182,9 @@ async def test_two_workers_side_by_side_send_each_row_exactly_once(database_url:
             await queue(first_db, clock, f"row-{n}")
 
         class Slowish(RecordingSender):
-            async def send(self, address: Conversation, reply: Reply) -> None:
+            async def send(self, address: Conversation, reply: Reply, *, key: str = "") -> None:
                 await asyncio.sleep(0.001)
-                await super().send(address, reply)
+                await super().send(address, reply, key=key)
 
         one, two = Slowish(), Slowish()
         await asyncio.gather(
@@ -213,10 +219,10 @@ async def test_stop_drains_the_send_in_flight_and_claims_nothing_after(sqlite_db
     started, release = asyncio.Event(), asyncio.Event()
 
     class Held(RecordingSender):
-        async def send(self, address: Conversation, reply: Reply) -> None:
+        async def send(self, address: Conversation, reply: Reply, *, key: str = "") -> None:
             started.set()
             await release.wait()
-            await super().send(address, reply)
+            await super().send(address, reply, key=key)
 
     sender = Held()
     await queue(sqlite_db, clock, "first")
@@ -234,7 +240,7 @@ async def test_stop_drains_the_send_in_flight_and_claims_nothing_after(sqlite_db
     assert sender.attempts == 1
     after = {r.dedupe_key: (r.status, r.attempts, r.leased_until) for r in await rows(sqlite_db)}
     assert after == {
-        "first": (OutboxStatus.SENT, 1, None),
+        "first": (OutboxStatus.SENT, 0, None),
         "claimed-with-it": (OutboxStatus.PENDING, 0, None),  # handed back, free for a replica
         "queued-later": (OutboxStatus.PENDING, 0, None),
     }
@@ -247,8 +253,8 @@ async def test_a_row_whose_lease_ran_out_before_its_turn_is_not_sent(db: Databas
     class Slow(RecordingSender):
         """Each send takes six minutes: longer than the lease on the batch."""
 
-        async def send(self, address: Conversation, reply: Reply) -> None:
-            await super().send(address, reply)
+        async def send(self, address: Conversation, reply: Reply, *, key: str = "") -> None:
+            await super().send(address, reply, key=key)
             clock.advance(minutes=6)
 
     sender = Slow()
@@ -263,21 +269,23 @@ async def test_a_row_whose_lease_ran_out_before_its_turn_is_not_sent(db: Databas
     assert [r.summary for _, r in sender.sent] == ["a", "b"]
 
 
-async def test_a_send_is_cut_off_when_its_lease_runs_out(sqlite_db: Database) -> None:
+async def test_a_hung_send_is_cut_off_and_left_in_doubt(sqlite_db: Database) -> None:
     clock = FakeClock()
 
     class Hung(RecordingSender):
-        async def send(self, address: Conversation, reply: Reply) -> None:
+        async def send(self, address: Conversation, reply: Reply, *, key: str = "") -> None:
             await asyncio.sleep(30)
 
     await queue(sqlite_db, clock, "hello")
-    delivery = worker(sqlite_db, Hung(), clock, lease=timedelta(seconds=0.2))
+    delivery = worker(sqlite_db, Hung(), clock, send_timeout=timedelta(seconds=0.2))
     assert await asyncio.wait_for(delivery.run_once(), 5) == 1
     (row,) = await rows(sqlite_db)
-    assert (row.status, row.attempts, row.last_error) == (
+    assert (row.status, row.attempts, row.retries, row.last_error, row.in_doubt) == (
         OutboxStatus.PENDING,
+        0,
         1,
         "TimeoutError",
+        True,  # it may have gone through: the platform is asked before it is sent again
     )
 
 
@@ -289,3 +297,50 @@ def test_back_off_doubles_with_jitter_up_to_the_cap(attempts: int, low: int, hig
     }
     assert all(low <= w <= high for w in waits)
     assert len(waits) > 1  # jittered, so many rows failing together do not retry together
+
+
+async def test_platform_troubles_give_up_only_at_the_deadline_and_say_so(
+    db: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    clock = FakeClock()
+    outage = [DeliveryFailed("service_unavailable", transient=True) for _ in range(500)]
+    sender = RecordingSender(failures=list(outage))
+    await queue(db, clock, "hello")
+    delivery = worker(db, sender, clock, give_up_after=timedelta(hours=1))
+    start = clock.now()
+    while clock.now() < start + timedelta(hours=2):
+        await delivery.run_once()
+        (row,) = await rows(db)
+        if row.status == OutboxStatus.FAILED:
+            break
+        assert row.attempts == 0  # not the message's fault: no attempt spent
+        clock.current = max(row.due_at, clock.now())
+    assert row.status == OutboxStatus.FAILED
+    assert start + timedelta(hours=1) <= clock.now() <= start + timedelta(hours=1, seconds=30)
+    assert row.retries > 8  # far more tries than the old eight, spread over the hour
+    assert "failed for good" in caplog.text and "outbox retry" in caplog.text
+
+
+async def test_a_send_longer_than_the_lease_keeps_its_row(sqlite_db: Database) -> None:
+    clock, lease = SystemClock(), timedelta(seconds=0.6)
+    taken_meanwhile: list[OutboxRow] = []
+
+    class Slow(RecordingSender):
+        async def send(self, address: Conversation, reply: Reply, *, key: str = "") -> None:
+            await asyncio.sleep(3 * lease.total_seconds())  # a slow platform, not a wait for us
+            async with sqlite_db.session() as session:  # another worker looks for work
+                taken_meanwhile.extend(
+                    await claim_due(
+                        session, now=clock.now(), platforms=["console"], limit=1, lease=lease
+                    )
+                )
+            await super().send(address, reply, key=key)
+
+    sender = Slow()
+    await queue(sqlite_db, FakeClock(current=clock.now()), "hello")
+    delivery = DeliveryWorker(sqlite_db, {Platform.CONSOLE: sender}, clock, lease=lease)
+    assert await asyncio.wait_for(delivery.run_once(), 10) == 1
+    assert taken_meanwhile == []  # the lease was renewed while the send went on
+    assert [r.summary for _, r in sender.sent] == ["hello"]
+    (row,) = await rows(sqlite_db)
+    assert (row.status, row.retries, row.last_error) == (OutboxStatus.SENT, 0, None)

@@ -55,7 +55,7 @@ async def test_a_lapsed_lease_is_claimable_again_and_sent_rows_never_are(db: Dat
     async with db.session() as session:
         _a, b = await claim_due(session, now=NOW, platforms=["console"], limit=10, lease=LEASE)
         assert b.id is not None
-        assert await mark_sent(session, b.id, lease=NOW + LEASE, attempts=1, now=NOW)
+        assert await mark_sent(session, b.id, lease=NOW + LEASE, now=NOW)
     later = NOW + LEASE + timedelta(seconds=1)
     async with db.session() as session:
         again = await claim_due(session, now=later, platforms=["console"], limit=10, lease=LEASE)
@@ -84,13 +84,12 @@ async def test_an_outcome_counts_only_under_the_lease_it_was_claimed_with(db: Da
         (second,) = await claim_due(session, now=later, platforms=["console"], limit=1, lease=LEASE)
     assert first.id == second.id is not None and first.leased_until is not None
     async with db.session() as session:
-        assert await mark_sent(session, second.id, lease=later + LEASE, attempts=1, now=later)
+        assert await mark_sent(session, second.id, lease=later + LEASE, now=later)
     async with db.session() as session:  # the first worker's late failure changes nothing
         stale = first.leased_until
-        assert not await mark_retry(
-            session, first.id, lease=stale, attempts=1, due_at=later, error="x"
-        )
-        assert not await mark_failed(session, first.id, lease=stale, attempts=1, error="x")
+        counts = {"attempts": 1, "retries": 0, "error": "x", "in_doubt": False}
+        assert not await mark_retry(session, first.id, lease=stale, due_at=later, **counts)
+        assert not await mark_failed(session, first.id, lease=stale, **counts)
         assert not await release(session, first.id, lease=stale)
         (kept,) = (await session.exec(select(OutboxRow))).all()
     assert (kept.status, kept.sent_at, kept.last_error) == (OutboxStatus.SENT, later, None)

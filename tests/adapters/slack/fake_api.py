@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,10 +19,17 @@ class Call:
     params: dict[str, Any]
 
 
+Outage = Callable[[str], web.Response | None]
+"""Asked on every call with the method's name: an answer to give instead of success, or None."""
+
+
 @dataclass
 class FakeSlackApi:
     calls: list[Call] = field(default_factory=list)
     scripted: dict[str, list[web.Response]] = field(default_factory=dict)
+    outage: Outage | None = None
+    posted: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    """Messages chat.postMessage accepted, by channel, newest last: what history returns."""
     changed: asyncio.Condition = field(default_factory=asyncio.Condition)
     base_url: str = ""
     socket_url: str = ""
@@ -55,9 +62,30 @@ class FakeSlackApi:
             self.changed.notify_all()
         if self.scripted.get(method):
             return self.scripted[method].pop(0)
+        if self.outage is not None and (answer := self.outage(method)) is not None:
+            return answer
         if method == "apps.connections.open":
             return web.json_response({"ok": True, "url": self.socket_url})
+        if method == "chat.postMessage":
+            self._post(params)
+        if method == "conversations.history":
+            return web.json_response({"ok": True, "messages": self._history(params)})
         return web.json_response({"ok": True, **ANSWERS.get(method, {})})
+
+    def _post(self, params: dict[str, Any]) -> None:
+        message = {"type": "message", "text": params.get("text", "")}
+        if isinstance(params.get("metadata"), dict):
+            message["metadata"] = params["metadata"]
+        self.posted.setdefault(str(params.get("channel")), []).append(message)
+
+    def _history(self, params: dict[str, Any]) -> list[dict[str, Any]]:
+        """Newest first, like Slack; metadata only when asked for, like Slack."""
+        limit = int(params.get("limit", 100))
+        with_metadata = str(params.get("include_all_metadata")).lower() in {"1", "true"}
+        latest = list(reversed(self.posted.get(str(params.get("channel")), [])))[:limit]
+        if with_metadata:
+            return latest
+        return [{k: v for k, v in m.items() if k != "metadata"} for m in latest]
 
 
 ANSWERS: dict[str, dict[str, Any]] = {
@@ -72,6 +100,7 @@ async def fake_slack_api() -> AsyncIterator[FakeSlackApi]:
     fake = FakeSlackApi()
     app = web.Application()
     app.router.add_post("/api/{method}", fake._handle)
+    app.router.add_get("/api/{method}", fake._handle)  # slack_sdk reads history with GET
     server = TestServer(app, host="127.0.0.1")
     await server.start_server()
     fake.base_url = str(server.make_url("/api/"))

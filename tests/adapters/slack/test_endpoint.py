@@ -364,7 +364,12 @@ async def test_the_outbox_delivers_to_slack_through_a_429(slack: Slack) -> None:
     assert await runtime.worker.run_once() == 1
     async with runtime.db.session() as session:
         row = (await session.exec(select(OutboxRow))).one()
-    assert (row.status, row.last_error, row.attempts) == ("pending", "ratelimited", 1)
+    assert (row.status, row.last_error, row.attempts, row.retries) == (
+        "pending",
+        "ratelimited",
+        0,  # Slack's limit is not the message's fault: no attempt spent
+        1,
+    )
     assert (row.due_at - clock.now()).total_seconds() == 7
 
     clock.advance(seconds=8)  # type: ignore[attr-defined]

@@ -35,7 +35,7 @@ async def test_slack_errors_map_to_delivery_outcomes(
         api.fail_next("chat.postMessage", web.json_response(body, status=status, headers=headers))
         sender = SlackSender(AsyncWebClient(token="xoxb-test", base_url=api.base_url))
         with pytest.raises(DeliveryFailed) as caught:
-            await sender.send(conversation("T1", "C42", None), say("Reminder"))
+            await sender.send(conversation("T1", "C42", None), say("Reminder"), key="k")
     assert caught.value.permanent is permanent
     assert caught.value.retry_after == retry_after
 
@@ -43,8 +43,8 @@ async def test_slack_errors_map_to_delivery_outcomes(
 async def test_a_person_is_reached_in_a_dm_and_a_channel_directly() -> None:
     async with fake_slack_api() as api:
         sender = SlackSender(AsyncWebClient(token="xoxb-test", base_url=api.base_url))
-        await sender.send(conversation("T1", "U123", "U123"), say("To a person"))
-        await sender.send(conversation("T1", "C42", None), say("To a channel"))
+        await sender.send(conversation("T1", "U123", "U123"), say("To a person"), key="k1")
+        await sender.send(conversation("T1", "C42", None), say("To a channel"), key="k2")
     assert api.of("conversations.open") == [{"users": "U123"}]
     assert [(p["channel"], p["text"]) for p in api.of("chat.postMessage")] == [
         ("D0NEWDM", "To a person"),
