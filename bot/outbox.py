@@ -114,6 +114,22 @@ async def enqueue(
     return await outbox_rows.enqueue(session, row)
 
 
+def contents(row: OutboxRow, sealer: Sealer | None) -> tuple[Conversation, Reply]:
+    """A row's address and message, unsealed when it is a speak-up row."""
+    if row.sealed is None:
+        assert row.address is not None and row.reply is not None
+        return address_from_json(row.address), reply_from_json(row.reply)
+    if sealer is None:
+        raise DeliveryFailed("no sealing key to open it")
+    try:
+        opened = open_sealed(sealer, row.sealed)
+    except InvalidToken:
+        raise DeliveryFailed("sealed under a key no longer listed", permanent=True) from None
+    address, reply = opened["address"], opened["reply"]
+    assert isinstance(address, dict) and isinstance(reply, dict)
+    return address_from_json(address), reply_from_json(reply)
+
+
 def backoff(attempts: int, *, base: timedelta, cap: timedelta) -> timedelta:
     """The wait after the `attempts`-th failure: doubling from `base` up to `cap`, with
     jitter, so rows that failed together (a platform outage) do not retry together."""
@@ -269,7 +285,7 @@ class DeliveryWorker:
         in_doubt = row.in_doubt
         key = row.dedupe_key
         try:
-            address, reply = self._open(row)
+            address, reply = contents(row, self._sealer)
             async with asyncio.timeout(self._send_timeout) as batch.in_flight:
                 if in_doubt and await sender.already_sent(address, key):
                     logger.info("outbox row %s was delivered before; not sent again", row.id)
@@ -297,21 +313,6 @@ class DeliveryWorker:
         finally:
             batch.in_flight = None
         return True
-
-    def _open(self, row: OutboxRow) -> tuple[Conversation, Reply]:
-        """The row's address and message, unsealed when it is a speak-up row."""
-        if row.sealed is None:
-            assert row.address is not None and row.reply is not None
-            return address_from_json(row.address), reply_from_json(row.reply)
-        if self._sealer is None:
-            raise DeliveryFailed("no sealing key to open it")
-        try:
-            opened = open_sealed(self._sealer, row.sealed)
-        except InvalidToken:
-            raise DeliveryFailed("sealed under a key no longer listed", permanent=True) from None
-        address, reply = opened["address"], opened["reply"]
-        assert isinstance(address, dict) and isinstance(reply, dict)
-        return address_from_json(address), reply_from_json(reply)
 
     async def _failed(
         self, row: OutboxRow, batch: _Batch, failure: DeliveryFailed, *, in_doubt: bool

@@ -32,6 +32,7 @@ from bot.replies import (
     say,
 )
 from bot.router import Feature
+from bot.sealing import Sealer
 from bot.services import Services
 from bot.speakup import alerts, casework
 from bot.speakup.casework import Refused
@@ -241,9 +242,8 @@ async def step_back(press: ButtonPressed, services: Services) -> list[Reply]:
             f"A guardian has stepped back from case {case.code} for a conflict of interest. "
             f"Please can another guardian pick it up? Type “case {case.code}”."
         )
-        await _tell_guardians(
-            session, f"speakup:stepped-back:{case.code}:{now.isoformat()}", text, now
-        )
+        key = f"speakup:stepped-back:{case.code}:{now.isoformat()}"
+        await _tell_guardians(session, key, text, now, services.sealer)
         return case
 
     def answer(case: Case) -> list[Reply]:
@@ -357,7 +357,8 @@ async def assigned(form: FormSubmitted, services: Services) -> list[Reply]:
         to = int(chosen) if chosen.isdigit() else -1
         case, name = await casework.assign(session, form.actor, code, to, now)
         text = f"Case {case.code} is now with {name}. Type “case {case.code}” to read it."
-        await _tell_guardians(session, f"speakup:assigned:{case.code}:{now.isoformat()}", text, now)
+        key = f"speakup:assigned:{case.code}:{now.isoformat()}"
+        await _tell_guardians(session, key, text, now, services.sealer)
         return f"Case {case.code} is now with {name}."
 
     return await _submit(form, services, spec, work)
@@ -406,14 +407,15 @@ async def _tell_reporter(
         "Check a case to read it."
     )
     key = f"speakup:{word}:{case.code}:{now.isoformat()}"
-    await enqueue(
-        session, Outgoing(dedupe_key=key, address=reporter, reply=note, due_at=now), now=now
-    )
+    notice = Outgoing(dedupe_key=key, address=reporter, reply=note, due_at=now, sealed=True)
+    await enqueue(session, notice, now=now, sealer=services.sealer)
 
 
-async def _tell_guardians(session: AsyncSession, key: str, text: str, now: datetime) -> None:
+async def _tell_guardians(
+    session: AsyncSession, key: str, text: str, now: datetime, sealer: Sealer | None
+) -> None:
     targets = await alerts.guardian_targets(session)
-    await alerts.queue(session, alerts.to_guardians(targets, key, text, now))
+    await alerts.queue(session, alerts.to_guardians(targets, key, text, now), sealer)
 
 
 async def home(actor: Actor, services: Services) -> list[Block]:

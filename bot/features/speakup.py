@@ -298,7 +298,7 @@ async def submitted(form: FormSubmitted, services: Services) -> list[Reply]:
             raised = await raise_case(
                 session, concern, reporter=reporter, sealer=sealer, today=now.date()
             )
-            await alerts.queue(session, await alerts.new_case(session, raised, now))
+            await alerts.queue(session, await alerts.new_case(session, raised, now), sealer)
         return raised
 
     raised, _new = await services.receipts.once(form.submission, now, make)
@@ -413,7 +413,7 @@ async def _as_reporter(
             sealer=sealer,
             today=now.date(),
         )
-        await alerts.queue(session, await alerts.reporter_added(session, case.code, now))
+        await alerts.queue(session, await alerts.reporter_added(session, case.code, now), sealer)
     return [
         Reply(
             summary="Added",

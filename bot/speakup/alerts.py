@@ -13,6 +13,7 @@ from bot.events import Conversation, Platform
 from bot.orgfile import AlertPolicyEntry
 from bot.outbox import Outgoing, enqueue
 from bot.replies import Reply, Text
+from bot.sealing import Sealer
 from bot.speakup.cases import Raised
 from storage.directory import organisation, role_identities
 from storage.organisation import RoleName
@@ -51,10 +52,15 @@ def day(value: date) -> str:
 def to_guardians(
     targets: Sequence[Conversation], key: str, text: str, due_at: datetime
 ) -> list[Outgoing]:
+    """Sealed like every speak-up message: the outbox never shows a case code in clear."""
     reply = Reply(summary=text, blocks=(Text(text=text),))
     return [
         Outgoing(
-            dedupe_key=f"{key}:{t.platform}:{t.channel_id}", address=t, reply=reply, due_at=due_at
+            dedupe_key=f"{key}:{t.platform}:{t.channel_id}",
+            address=t,
+            reply=reply,
+            due_at=due_at,
+            sealed=True,
         )
         for t in targets
     ]
@@ -116,11 +122,11 @@ async def reporter_added(session: AsyncSession, code: str, now: datetime) -> lis
     return to_guardians(await guardian_targets(session), key, text, at)
 
 
-async def queue(session: AsyncSession, alerts: list[Outgoing]) -> None:
+async def queue(session: AsyncSession, alerts: list[Outgoing], sealer: Sealer | None) -> None:
     """Each alert is queued as if at its own time: under a delay or a digest policy the row
     must not keep the moment the reporter acted, or the policy would hide nothing."""
     for alert in alerts:
-        await enqueue(session, alert, now=alert.due_at)
+        await enqueue(session, alert, now=alert.due_at, sealer=sealer)
 
 
 async def digest(session: AsyncSession, now: datetime) -> Sequence[Outgoing]:
@@ -151,9 +157,16 @@ async def due(session: AsyncSession, now: datetime) -> Sequence[Outgoing]:
     return [*await deadlines(session, now), *await digest(session, now)]
 
 
+def week_of(start: date, today: date) -> str:
+    """Which week since `start` today is in. A deadline alert is keyed by it: due again a
+    week on (a reminder, an escalation) but never sooner, and a key that changes weekly
+    cannot come back after the outbox has deleted its delivered row (kept a week at least)."""
+    return f"w{(today - start).days // 7}"
+
+
 async def deadlines(session: AsyncSession, now: datetime) -> Sequence[Outgoing]:
     """Asked on every tick. What is due comes from each case's own dates, and each message
-    has a fixed key, so a restart or a second replica never sends one twice."""
+    has a fixed key for its week, so a restart or a second replica never sends one twice."""
     today = now.date()
     space = await guardian_targets(session)
     everyone = await guardian_targets(session, everyone=True)
@@ -163,14 +176,18 @@ async def deadlines(session: AsyncSession, now: datetime) -> Sequence[Outgoing]:
         look = f"Type “case {code}” to read it."
         if case.status == CaseStatus.NEW and today > case.acknowledge_by:
             text = f"Overdue: case {code} was due to be acknowledged by {ack_by}. {look}"
-            due += to_guardians(everyone, f"speakup:ack-overdue:{code}", text, now)
+            week = week_of(case.acknowledge_by + timedelta(days=1), today)
+            due += to_guardians(everyone, f"speakup:ack-overdue:{code}:{week}", text, now)
         elif case.status == CaseStatus.NEW and today >= case.acknowledge_by - ACK_WARNING:
             text = f"Reminder: please acknowledge case {code} by {ack_by}. {look}"
-            due += to_guardians(space, f"speakup:ack-reminder:{code}", text, now)
+            week = week_of(case.acknowledge_by - ACK_WARNING, today)
+            due += to_guardians(space, f"speakup:ack-reminder:{code}:{week}", text, now)
         if today > case.feedback_by:
             text = f"Overdue: case {code} was due feedback to its reporter by {feedback_by}. {look}"
-            due += to_guardians(everyone, f"speakup:feedback-overdue:{code}", text, now)
+            week = week_of(case.feedback_by + timedelta(days=1), today)
+            due += to_guardians(everyone, f"speakup:feedback-overdue:{code}:{week}", text, now)
         elif today >= case.feedback_by - FEEDBACK_WARNING:
             text = f"Reminder: please give feedback on case {code} by {feedback_by}. {look}"
-            due += to_guardians(space, f"speakup:feedback-reminder:{code}", text, now)
+            week = week_of(case.feedback_by - FEEDBACK_WARNING, today)
+            due += to_guardians(space, f"speakup:feedback-reminder:{code}:{week}", text, now)
     return due

@@ -9,7 +9,7 @@ from datetime import timedelta
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
-from sqlmodel import SQLModel, select
+from sqlmodel import SQLModel, col, select, update
 
 from adapters.runtime import Runtime, open_runtime
 from adapters.server import create_app
@@ -22,6 +22,7 @@ from bot.sealing import generate_key
 from bot.speakup.cases import Concern, raise_case
 from storage.engine import Database
 from storage.outbox import OutboxRow, OutboxStatus
+from storage.seen import SeenEvent, first_time
 from storage.speakup import Case, CaseStat, CaseStatus, Way, case_by_code
 from tests.fakes import FakeClock
 
@@ -148,3 +149,43 @@ async def test_the_daily_retention_purge_runs_when_peerbot_starts(sqlite_url: st
 async def all_rows(db: Database, table: type[SQLModel]) -> list[SQLModel]:
     async with db.session() as session:
         return list((await session.exec(select(table))).all())
+
+
+async def test_delivered_messages_and_seen_events_are_deleted_when_peerbot_starts(
+    sqlite_url: str,
+) -> None:
+    settings = load_settings(
+        database_url=sqlite_url.replace("+aiosqlite", ""), PEERBOT_OUTBOX_RETENTION_DAYS="7"
+    )
+    runtime = await open_runtime(settings, clock=FakeClock())
+    now = runtime.clock.now()
+    async with runtime.db.session() as session:
+        for key, status, days_ago in (
+            ("sent-8-days-ago", OutboxStatus.SENT, 8),
+            ("sent-6-days-ago", OutboxStatus.SENT, 6),
+            ("failed-8-days-ago", OutboxStatus.FAILED, 8),  # kept for `peerbot outbox retry`
+        ):
+            at = now - timedelta(days=days_ago)
+            item = Outgoing(dedupe_key=key, address=CONSOLE, reply=say(key), due_at=at)
+            await enqueue(session, item, now=at)
+            await session.exec(
+                update(OutboxRow)
+                .where(col(OutboxRow.dedupe_key) == key)
+                .values(status=status, sent_at=at if status == OutboxStatus.SENT else None)
+            )
+        await first_time(session, "Ev-2-days-old", now=now - timedelta(days=2))
+        await first_time(session, "Ev-an-hour-old", now=now - timedelta(hours=1))
+    await runtime.start()
+    try:
+        for _ in range(100):  # the job runs at start, in the scheduler's own task
+            if len(await all_rows(runtime.db, SeenEvent)) == 1:
+                break
+            await asyncio.sleep(0.05)
+    finally:
+        await runtime.stop()
+    check = Database(runtime.db.url)
+    outbox = {r.dedupe_key for r in await all_rows(check, OutboxRow)}
+    seen = {r.key for r in await all_rows(check, SeenEvent)}
+    await check.dispose()
+    assert outbox == {"sent-6-days-ago", "failed-8-days-ago"}
+    assert seen == {"Ev-an-hour-old"}

@@ -12,12 +12,16 @@ from storage.outbox import (
     OutboxStatus,
     claim_due,
     enqueue,
+    failed,
     mark_failed,
     mark_retry,
     mark_sent,
     next_due,
+    purge_sent,
     release,
+    retry_failed,
 )
+from storage.seen import first_time, forget_before
 
 NOW = datetime(2026, 11, 2, 9, tzinfo=UTC)
 LEASE = timedelta(minutes=5)
@@ -107,3 +111,54 @@ async def test_a_released_row_is_claimable_at_once_with_no_attempt_counted(db: D
         assert await next_due(session, platforms=["console"]) == NOW
         (again,) = await claim_due(session, now=NOW, platforms=["console"], limit=1, lease=LEASE)
     assert (again.id, again.attempts) == (claimed.id, 0)
+
+
+async def test_only_rows_delivered_before_the_cutoff_are_purged(db: Database) -> None:
+    async with db.session() as session:
+        for key in ("old", "new", "failed", "pending"):
+            await enqueue(session, row(key, due=NOW))
+        claimed = await claim_due(session, now=NOW, platforms=["console"], limit=3, lease=LEASE)
+    async with db.session() as session:
+        old, new, bad = (r.id for r in claimed)
+        assert old is not None and new is not None and bad is not None
+        await mark_sent(session, old, lease=NOW + LEASE, now=NOW - timedelta(days=8))
+        await mark_sent(session, new, lease=NOW + LEASE, now=NOW - timedelta(days=6))
+        await mark_failed(
+            session, bad, lease=NOW + LEASE, attempts=8, retries=0, error="x", in_doubt=False
+        )
+    async with db.session() as session:
+        assert await purge_sent(session, sent_before=NOW - timedelta(days=7)) == 1
+        left = sorted(r.dedupe_key for r in (await session.exec(select(OutboxRow))).all())
+    assert left == ["failed", "new", "pending"]
+
+
+async def test_failed_rows_are_listed_and_put_back_with_a_fresh_start(db: Database) -> None:
+    async with db.session() as session:
+        for key in ("a", "b"):
+            await enqueue(session, row(key, due=NOW))
+        claimed = await claim_due(session, now=NOW, platforms=["console"], limit=2, lease=LEASE)
+    async with db.session() as session:
+        for r in claimed:
+            assert r.id is not None
+            await mark_failed(
+                session, r.id, lease=NOW + LEASE, attempts=8, retries=3, error="x", in_doubt=True
+            )
+    later = NOW + timedelta(days=2)
+    async with db.session() as session:
+        assert [r.dedupe_key for r in await failed(session)] == ["a", "b"]
+        assert await retry_failed(session, [claimed[0].id or 0], now=later) == 1
+    async with db.session() as session:
+        (again,) = await claim_due(session, now=later, platforms=["console"], limit=5, lease=LEASE)
+        assert [r.dedupe_key for r in await failed(session)] == ["b"]
+    assert (again.dedupe_key, again.attempts, again.retries, again.created_at) == ("a", 0, 0, later)
+    assert again.in_doubt  # a send that may have happened is still checked before resending
+
+
+async def test_seen_events_older_than_the_cutoff_are_forgotten(db: Database) -> None:
+    async with db.session() as session:
+        await first_time(session, "old", now=NOW - timedelta(days=2))
+        await first_time(session, "new", now=NOW)
+    async with db.session() as session:
+        assert await forget_before(session, NOW - timedelta(days=1)) == 1
+        assert await first_time(session, "new", now=NOW) is False
+        assert await first_time(session, "old", now=NOW) is True

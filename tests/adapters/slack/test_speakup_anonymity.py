@@ -11,7 +11,7 @@ import pytest
 
 from tests.adapters.slack.test_endpoint import Slack, command
 from tests.adapters.slack.test_endpoint import slack as slack  # the fixture
-from tests.scenarios.test_speak_up import CONCERN, table_dump
+from tests.scenarios.test_speak_up import CONCERN, raw_file, table_dump
 
 REPORTER = "U0REPORTER7"
 
@@ -91,6 +91,10 @@ async def test_anonymous_submission_through_slack_keeps_no_trace_of_the_reporter
     assert slack.api.of("chat.postMessage") == [
         c.params for c in about_case if c.method == "chat.postMessage"
     ]  # nothing with the code went into the reporter's chat
+
+    assert code.group(0) not in await table_dump(runtime, only="outbox")  # sealed, keys hashed
+    raw = await raw_file(runtime)
+    assert REPORTER.encode() not in raw and CONCERN.encode() not in raw
 
 
 async def test_a_form_sent_with_the_concern_missing_is_refused_with_the_field(slack: Slack) -> None:

@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import yaml
-from sqlmodel import select
+from sqlmodel import col, select, update
 
+from bot.events import Conversation
 from bot.orgsync import apply_org_file
+from bot.outbox import contents
+from bot.replies import Reply
 from bot.scheduling import Ticker
 from bot.sealing import generate_key, sealer
 from bot.speakup.alerts import deadlines, due, new_case, reporter_added
 from bot.speakup.cases import Concern, Raised, raise_case
 from storage.engine import Database
-from storage.outbox import OutboxRow
+from storage.outbox import OutboxRow, OutboxStatus, purge_sent
 from storage.speakup import Case, CaseStatus, Way, case_by_code
 from tests.fakes import FakeClock
 
@@ -23,9 +25,19 @@ EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "org.yml"
 START = datetime(2026, 11, 2, 9, tzinfo=UTC)
 
 
-async def keys(db: Database) -> list[str]:
+SEALER = sealer(generate_key())
+
+
+async def opened(db: Database) -> list[tuple[Conversation, Reply]]:
     async with db.session() as session:
-        return sorted(r.dedupe_key for r in (await session.exec(select(OutboxRow))).all())
+        return [contents(r, SEALER) for r in (await session.exec(select(OutboxRow))).all()]
+
+
+async def sent_to(db: Database, kind: str) -> list[str]:
+    """Where each queued message of this kind (its first words) goes, as platform:channel."""
+    return sorted(
+        f"{a.platform}:{a.channel_id}" for a, r in await opened(db) if r.summary.startswith(kind)
+    )
 
 
 async def test_deadline_reminders_and_escalations_come_once_each(db: Database) -> None:
@@ -33,20 +45,19 @@ async def test_deadline_reminders_and_escalations_come_once_each(db: Database) -
     raised = await raise_one(db, START.date())
     code = raised.code
     clock = FakeClock(START)
-    ticker = Ticker(db, [deadlines], clock)
+    ticker = Ticker(db, [deadlines], clock, sealer=SEALER)
 
     assert await ticker.tick() == 0
     clock.advance(days=5)  # two days before acknowledgement is due
     assert await ticker.tick() == 3
-    assert await keys(db) == [
-        f"speakup:ack-reminder:{code}:console:guardian",
-        f"speakup:ack-reminder:{code}:console:tom",
-        f"speakup:ack-reminder:{code}:slack:C07GUARDIANS",
+    assert await sent_to(db, f"Reminder: please acknowledge case {code}") == [
+        "console:guardian",
+        "console:tom",
+        "slack:C07GUARDIANS",
     ]
     clock.advance(days=3)  # a day past it: every guardian is told, in the space and directly
     assert await ticker.tick() == 6
-    overdue = [k for k in await keys(db) if ":ack-overdue:" in k]
-    assert sorted(k.rsplit(":", 2)[-2] + ":" + k.rsplit(":", 1)[-1] for k in overdue) == [
+    assert await sent_to(db, f"Overdue: case {code}") == [
         "console:guardian",
         "console:tom",
         "slack:C07GUARDIANS",
@@ -107,7 +118,7 @@ async def test_a_digest_comes_at_its_times_even_when_empty_and_never_twice(
 ) -> None:
     await with_policy(sqlite_db, tmp_path, policy="digest", digest_at=["17:00", "09:00"])
     clock = FakeClock(datetime(2026, 11, 2, 9, 30, tzinfo=UTC))  # London is on UTC in November
-    ticker = Ticker(sqlite_db, [due], clock)
+    ticker = Ticker(sqlite_db, [due], clock, sealer=SEALER)
     case = await raise_one(sqlite_db, clock.now().date())
     async with sqlite_db.session() as session:
         assert await new_case(session, case, clock.now()) == []  # the digest carries it
@@ -134,5 +145,31 @@ async def test_a_digest_comes_at_its_times_even_when_empty_and_never_twice(
 
 
 async def replies(db: Database) -> list[str]:
-    async with db.session() as session:
-        return [json.dumps(r.reply) for r in (await session.exec(select(OutboxRow))).all()]
+    return [r.summary for _, r in await opened(db)]
+
+
+async def test_with_delivered_rows_deleted_an_escalation_comes_weekly_never_sooner(
+    sqlite_db: Database,
+) -> None:
+    await apply_org_file(sqlite_db, EXAMPLE)
+    raised = await raise_one(sqlite_db, START.date())
+    clock = FakeClock(START)
+    ticker = Ticker(sqlite_db, [deadlines], clock, sealer=SEALER)
+    escalated_on: list[date] = []
+    for _ in range(40):  # daily ticks; each day's messages delivered, a week's deleted
+        before = len(await sent_to(sqlite_db, "Overdue"))
+        await ticker.tick()
+        if len(await sent_to(sqlite_db, "Overdue")) > before:
+            escalated_on.append(clock.now().date())
+        async with sqlite_db.session() as session:
+            await session.exec(
+                update(OutboxRow)
+                .where(col(OutboxRow.status) == OutboxStatus.PENDING)
+                .values(status=OutboxStatus.SENT, sent_at=clock.now())
+            )
+        async with sqlite_db.session() as session:
+            await purge_sent(session, sent_before=clock.now() - timedelta(days=7))
+        clock.advance(days=1)
+    first = raised.acknowledge_by + timedelta(days=1)
+    assert escalated_on == [first + timedelta(weeks=n) for n in range(len(escalated_on))]
+    assert len(escalated_on) == 5
