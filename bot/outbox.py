@@ -287,11 +287,14 @@ class DeliveryWorker:
         try:
             address, reply = contents(row, self._sealer)
             async with asyncio.timeout(self._send_timeout) as batch.in_flight:
-                if in_doubt and await sender.already_sent(address, key):
-                    logger.info("outbox row %s was delivered before; not sent again", row.id)
-                else:
-                    in_doubt = False  # the platform said it is not there
-                    await sender.send(address, reply, key=key)
+                try:
+                    if in_doubt and await sender.already_sent(address, key):
+                        logger.info("outbox row %s was delivered before; not sent again", row.id)
+                    else:
+                        in_doubt = False  # the platform said it is not there
+                        await sender.send(address, reply, key=key)
+                finally:
+                    batch.in_flight = None  # a finished bound can no longer be cut short
         except DeliveryFailed as failure:
             await self._failed(row, batch, failure, in_doubt=in_doubt)
         except Exception as exc:  # a network error, a timeout or a sender bug: retry
@@ -310,8 +313,6 @@ class DeliveryWorker:
                 logger.info("outbox row %s sent to %s", row.id, row.platform)
             else:
                 logger.warning("outbox row %s sent after its lease ran out", row.id)
-        finally:
-            batch.in_flight = None
         return True
 
     async def _failed(

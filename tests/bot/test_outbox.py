@@ -344,3 +344,25 @@ async def test_a_send_longer_than_the_lease_keeps_its_row(sqlite_db: Database) -
     assert [r.summary for _, r in sender.sent] == ["hello"]
     (row,) = await rows(sqlite_db)
     assert (row.status, row.retries, row.last_error) == (OutboxStatus.SENT, 0, None)
+
+
+async def test_a_send_whose_lease_is_lost_is_cut_off_and_left_in_doubt(sqlite_db: Database) -> None:
+    clock = FakeClock()
+    never = asyncio.Event()
+
+    class Stalled(RecordingSender):
+        """The platform stalls while the clock runs past the lease (a frozen database, say)."""
+
+        async def send(self, address: Conversation, reply: Reply, *, key: str = "") -> None:
+            clock.advance(seconds=1)
+            await never.wait()
+
+    await queue(sqlite_db, clock, "hello")
+    delivery = worker(sqlite_db, Stalled(), clock, lease=timedelta(seconds=0.3))
+    assert await asyncio.wait_for(delivery.run_once(), 5) == 1  # not the 60 s send bound
+    (row,) = await rows(sqlite_db)
+    assert (row.status, row.last_error, row.in_doubt) == (
+        OutboxStatus.PENDING,
+        "TimeoutError",
+        True,
+    )
