@@ -50,3 +50,13 @@ async def test_a_person_is_reached_in_a_dm_and_a_channel_directly() -> None:
         ("D0NEWDM", "To a person"),
         ("C42", "To a channel"),
     ]
+
+
+async def test_without_a_history_scope_a_message_in_doubt_is_sent_rather_than_held() -> None:
+    async with fake_slack_api() as api:
+        api.fail_next(
+            "conversations.history",
+            web.json_response({"ok": False, "error": "missing_scope"}),
+        )
+        sender = SlackSender(AsyncWebClient(token="xoxb-test", base_url=api.base_url))
+        assert await sender.already_sent(conversation("T1", "C42", None), "k") is False
