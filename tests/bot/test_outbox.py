@@ -322,12 +322,12 @@ async def test_platform_troubles_give_up_only_at_the_deadline_and_say_so(
 
 
 async def test_a_send_longer_than_the_lease_keeps_its_row(sqlite_db: Database) -> None:
-    clock, lease = SystemClock(), timedelta(seconds=0.6)
+    clock, lease = SystemClock(), timedelta(seconds=1)
     taken_meanwhile: list[OutboxRow] = []
 
     class Slow(RecordingSender):
         async def send(self, address: Conversation, reply: Reply, *, key: str = "") -> None:
-            await asyncio.sleep(3 * lease.total_seconds())  # a slow platform, not a wait for us
+            await asyncio.sleep(2.5 * lease.total_seconds())  # a slow platform, not a wait for us
             async with sqlite_db.session() as session:  # another worker looks for work
                 taken_meanwhile.extend(
                     await claim_due(
