@@ -10,8 +10,17 @@ from sqlmodel import col, select
 
 from bot.clock import SystemClock
 from bot.events import Conversation, Platform
-from bot.outbox import DeliveryFailed, DeliveryWorker, Outgoing, backoff, enqueue
+from bot.outbox import (
+    DeliveryFailed,
+    DeliveryWorker,
+    Outgoing,
+    Unsealable,
+    backoff,
+    contents,
+    enqueue,
+)
 from bot.replies import Reply, say
+from bot.sealing import generate_key, sealer
 from storage.engine import Database
 from storage.outbox import OutboxRow, OutboxStatus, claim_due
 from tests.fakes import FakeClock, RecordingSender
@@ -366,3 +375,27 @@ async def test_a_send_whose_lease_is_lost_is_cut_off_and_left_in_doubt(sqlite_db
         "TimeoutError",
         True,
     )
+
+
+async def test_a_sealed_message_is_stored_opaque_and_a_key_rotation_queues_it_no_second_time(
+    db: Database,
+) -> None:
+    clock, old, new = FakeClock(), generate_key(), generate_key()
+    item = Outgoing(
+        dedupe_key="speakup:new:SU-7K3M-Q9:slack:U07GUARD01",
+        address=SLACK,
+        reply=say("New speak-up case SU-7K3M-Q9"),
+        due_at=clock.now(),
+        sealed=True,
+    )
+    async with db.session() as session:
+        assert await enqueue(session, item, now=clock.now(), sealer=sealer(old))
+    async with db.session() as session:  # the same message, after the new key was put first
+        assert not await enqueue(session, item, now=clock.now(), sealer=sealer(f"{new},{old}"))
+    (row,) = await rows(db)
+    stored = repr(row.model_dump())
+    assert "SU-7K3M-Q9" not in stored and "U07GUARD01" not in stored
+    assert contents(row, sealer(f"{new},{old}")) == (SLACK, say("New speak-up case SU-7K3M-Q9"))
+    async with db.session() as session:
+        with pytest.raises(Unsealable):  # never stored plain for want of a key
+            await enqueue(session, item, now=clock.now())
