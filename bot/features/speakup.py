@@ -45,6 +45,7 @@ from bot.speakup.cases import (
     Raised,
     Reporter,
     add_message,
+    needs_passphrase,
     open_case,
     raise_case,
     record_feedback,
@@ -296,9 +297,12 @@ async def submitted(form: FormSubmitted, services: Services) -> list[Reply]:
         contact=text_of(form.values.get("contact")),
     )
 
+    # a form sent twice makes one passphrase too many: a slow hash, never a second case
+    secret = await services.guards.hashes.issue() if needs_passphrase(concern, reporter) else None
+
     async def make(session: AsyncSession) -> Raised:
         raised = await raise_case(
-            session, concern, reporter=reporter, sealer=sealer, today=now.date()
+            session, concern, reporter=reporter, sealer=sealer, today=now.date(), secret=secret
         )
         await alerts.queue(session, await alerts.new_case(session, raised, now))
         return raised

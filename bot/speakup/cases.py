@@ -17,11 +17,11 @@ from bot.events import Actor, Conversation
 from bot.speakup.attempts import Attempts
 from bot.speakup.codes import (
     DECOY,
+    Secret,
     SlowHashes,
     case_code,
-    hash_passphrase,
+    new_secret,
     normalise_code,
-    passphrase,
 )
 from bot.speakup.redact import guarded
 from storage.engine import Database
@@ -91,6 +91,12 @@ def add_months(day: date, months: int) -> date:
     return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
+def needs_passphrase(concern: Concern, reporter: Reporter | None) -> bool:
+    """Whenever the chat platform cannot vouch for the person coming back: for every
+    anonymous case, and for every case from the web form."""
+    return concern.way == Way.ANONYMOUS or reporter is None or reporter.address is None
+
+
 async def raise_case(
     session: AsyncSession,
     concern: Concern,
@@ -98,18 +104,22 @@ async def raise_case(
     reporter: Reporter | None,
     sealer: MultiFernet,
     today: date,
+    secret: Secret | None = None,
 ) -> Raised:
     """Store the case sealed. For an anonymous case the reporter is dropped here, before
     anything is written, whatever the caller passed.
 
-    A passphrase is issued whenever the chat platform cannot vouch for the person
-    coming back: for every anonymous case, and for every case from the web form.
+    `secret` is the passphrase when one is needed (see needs_passphrase), made by the
+    caller outside the transaction; without it one is made here, inside it.
     """
     code = case_code()
     while await code_taken(session, code):
         code = case_code()
     anonymous = concern.way == Way.ANONYMOUS
-    phrase = passphrase() if anonymous or reporter is None or reporter.address is None else None
+    if secret is None and needs_passphrase(concern, reporter):
+        secret = await asyncio.to_thread(new_secret)
+    if secret is not None and not needs_passphrase(concern, reporter):
+        raise ValueError("a passphrase is only for a case the chat cannot vouch for")
     identity = None
     if reporter is not None and not anonymous:
         # from the web form only what they typed: nothing about the browser is kept
@@ -123,7 +133,7 @@ async def raise_case(
         categories=list(concern.categories),
         detriment=concern.detriment,
         sealed=seal(sealer, _concern_json(concern)),
-        passphrase_hash=await asyncio.to_thread(hash_passphrase, phrase) if phrase else None,
+        passphrase_hash=secret.hashed if secret else None,
         reporter_sealed=identity,
         raised_on=today,
         acknowledge_by=today + ACKNOWLEDGE_WITHIN,
@@ -135,7 +145,7 @@ async def raise_case(
     return Raised(
         code=code,
         way=concern.way,
-        passphrase=phrase,
+        passphrase=secret.phrase if secret else None,
         acknowledge_by=case.acknowledge_by,
         feedback_by=case.feedback_by,
     )

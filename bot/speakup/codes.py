@@ -8,6 +8,7 @@ import hashlib
 import hmac
 import os
 import secrets
+from dataclasses import dataclass
 
 ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 """No 0/O, 1/I/L: a code read over the phone or copied from a screen survives."""
@@ -75,6 +76,20 @@ def _b64(data: bytes) -> str:
     return base64.b64encode(data).decode("ascii")
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Secret:
+    """A new passphrase and its slow hash, made before any transaction opens so no
+    database lock is held while scrypt works."""
+
+    phrase: str
+    hashed: str
+
+
+def new_secret() -> Secret:
+    phrase = passphrase()
+    return Secret(phrase=phrase, hashed=hash_passphrase(phrase))
+
+
 class Busy(Exception):
     """Too many slow hashes are waiting already: come back in a minute."""
 
@@ -94,6 +109,7 @@ class SlowHashes:
         self._inside = 0
 
     async def check(self, phrase: str, stored: str) -> bool:
+        """Raises Busy when the queue is full: a look-up can be tried again later."""
         if self._inside >= self._at_once + self._queued:
             raise Busy
         self._inside += 1
@@ -102,3 +118,8 @@ class SlowHashes:
                 return await asyncio.to_thread(check_passphrase, phrase, stored)
         finally:
             self._inside -= 1
+
+    async def issue(self) -> Secret:
+        """Waits its turn however long the queue: a concern is never turned away for load."""
+        async with self._slots:
+            return await asyncio.to_thread(new_secret)

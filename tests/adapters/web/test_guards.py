@@ -274,3 +274,23 @@ async def test_a_token_peerbot_did_not_sign_recently_is_refused(
         assert response.status == 403
         assert EXPIRED in await response.text()
         assert await cases(runtime) == 0
+
+
+async def test_a_burst_of_concerns_hashes_their_passphrases_a_few_at_a_time(
+    one: tuple[Runtime, Visitor], scrypt: Scrypt, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Raising a case makes a slow hash too: a burst of sent forms waits for the same cores
+    as look-ups do (never refused: a concern is never turned away for load)."""
+    runtime, visitor = one
+    await visitor.open()
+    await visitor.press("Start")
+    fields = visitor.form_fields()
+    pages = [[(k, f"page-{n}" if k == "_submission" else v) for k, v in fields] for n in range(30)]
+    caplog.set_level(logging.INFO)
+    answers = await asyncio.gather(
+        *(visitor.http.post("/speakup", data=[*page, *ANONYMOUS]) for page in pages)
+    )
+    assert {answer.status for answer in answers} == {200}
+    assert await cases(runtime) == 30
+    assert scrypt.calls == 30 and scrypt.most <= (os.cpu_count() or 1)
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR or r.exc_info]
