@@ -20,7 +20,7 @@ from aiohttp import ClientSession
 from adapters.runtime import Runtime
 from adapters.web import csrf
 from bot.events import Actor, Conversation, Platform
-from bot.features.speakup import NO_MATCH
+from bot.features.speakup import BUSY, NO_MATCH
 from bot.sealing import generate_key
 from bot.speakup.cases import Concern, Reporter, raise_case
 from storage.speakup import Way
@@ -167,6 +167,7 @@ async def test_a_burst_from_many_addresses_never_fails_and_hashes_a_few_at_a_tim
             )
         )
     assert {status for status, _ in answers} == {200}
+    assert all(NO_MATCH in page or BUSY in page for _, page in answers)
     assert scrypt.most <= (os.cpu_count() or 1)
     assert scrypt.calls <= 200
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR or r.exc_info]
