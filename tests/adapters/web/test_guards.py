@@ -141,6 +141,28 @@ async def test_after_a_burst_of_wrong_guesses_the_right_one_is_refused(
     assert status == 200 and NO_MATCH in page and OPENED not in page
 
 
+async def test_the_limit_holds_across_replicas(database_url: str, scrypt: Scrypt) -> None:
+    """Guesses split between two replicas of one peerbot count together."""
+    key = generate_key()
+    async with (
+        replica(database_url, key) as (_first, first_url),
+        replica(database_url, key) as (_second, second_url),
+        browser(first_url) as visitor,
+        browser(second_url) as elsewhere,
+    ):
+        code, phrase = await raise_anonymously(visitor)
+        fields, other_fields = await look_up_fields(visitor), await look_up_fields(elsewhere)
+        scrypt.reset()
+        answers = await asyncio.gather(
+            *(guess(visitor, fields, code, wrong(n)) for n in range(20)),
+            *(guess(elsewhere, other_fields, code, wrong(n)) for n in range(20, 40)),
+        )
+        assert {status for status, _ in answers} == {200}
+        assert scrypt.calls <= LIMIT
+        status, page = await guess(elsewhere, other_fields, code, phrase)
+        assert status == 200 and NO_MATCH in page
+
+
 async def test_a_burst_from_many_addresses_never_fails_and_hashes_a_few_at_a_time(
     database_url: str, scrypt: Scrypt, caplog: pytest.LogCaptureFixture
 ) -> None:
