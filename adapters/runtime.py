@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -14,9 +15,11 @@ from bot.features import build_router
 from bot.outbox import DeliveryWorker, Sender
 from bot.router import Router
 from bot.scheduling import Jobs, Ticker
-from bot.sealing import Sealer, generate_key, sealer
+from bot.sealing import Sealer, generate_key, guard_key, sealer
 from bot.services import Services
 from bot.speakup.attempts import Attempts
+from bot.speakup.cases import Guards
+from bot.speakup.codes import SlowHashes
 from bot.speakup.receipts import Receipts
 from bot.speakup.report import purge
 from storage import outbox as outbox_rows
@@ -39,10 +42,19 @@ class Runtime:
     senders: dict[str, Sender] = field(default_factory=dict)
     worker: DeliveryWorker | None = None
     jobs: Jobs | None = None
-    attempts: Attempts = field(default_factory=Attempts)
-    receipts: Receipts = field(default_factory=Receipts)
+    guard_key: bytes = field(default_factory=lambda: secrets.token_bytes(32))
+    """The server secret for keyed hashes and signed tokens (see bot.sealing.guard_key)."""
+    hashes: SlowHashes = field(default_factory=SlowHashes)
     web_form: str = ""
     """The speak-up web form's public address, set by the web adapter when it knows one."""
+
+    @property
+    def attempts(self) -> Attempts:
+        return Attempts(key=self.guard_key)
+
+    @property
+    def receipts(self) -> Receipts:
+        return Receipts(key=self.guard_key)
 
     @property
     def services(self) -> Services:
@@ -50,7 +62,7 @@ class Runtime:
             db=self.db,
             clock=self.clock,
             sealer=self.sealer,
-            attempts=self.attempts,
+            guards=Guards(attempts=self.attempts, hashes=self.hashes),
             receipts=self.receipts,
             web_form=self.web_form,
         )
@@ -79,6 +91,7 @@ class Runtime:
         self.jobs.every(timedelta(seconds=self.settings.tick_seconds), ticker.tick, name="tick")
         self.jobs.every(timedelta(days=1), lambda: purge_expired(self), name="speakup-purge")
         self.jobs.every(timedelta(hours=1), lambda: forget_delivered(self), name="outbox-purge")
+        self.jobs.every(timedelta(minutes=1), lambda: purge_guards(self), name="speakup-guards")
         self.jobs.start()
         logger.info("started: platforms %s", ", ".join(sorted(self.senders)) or "none")
 
@@ -110,12 +123,16 @@ async def open_runtime(
     except BaseException:
         await db.dispose()
         raise
+    keys = sealing_keys(settings)
     return Runtime(
         settings=settings,
         db=db,
         clock=clock or SystemClock(),
         router=build_router(),
-        sealer=sealing(settings),
+        sealer=sealer(keys) if keys else None,
+        # without a sealing key speak-up stores nothing; a secret of this process's own
+        # still signs the web form's tokens
+        guard_key=guard_key(keys) if keys else secrets.token_bytes(32),
         senders=dict(senders or {}),
     )
 
@@ -144,7 +161,15 @@ async def forget_delivered(runtime: Runtime) -> tuple[int, int]:
     return sent, events
 
 
-def sealing(settings: Settings) -> Sealer | None:
+async def purge_guards(runtime: Runtime) -> int:
+    """Every minute: look-up counts and sent-form receipts past the time they guard."""
+    now = runtime.clock.now()
+    return await runtime.attempts.purge(runtime.db, now) + await runtime.receipts.purge(
+        runtime.db, now
+    )
+
+
+def sealing_keys(settings: Settings) -> str | None:
     """The configured keys; on the embedded SQLite default, a key file beside the database.
 
     The key file lets a newcomer try speak-up with `make run`; it sits beside the
@@ -152,7 +177,7 @@ def sealing(settings: Settings) -> Sealer | None:
     PEERBOT_SEALING_KEY (and keeps it elsewhere); on PostgreSQL it is required.
     """
     if settings.sealing_keys is not None:
-        return sealer(settings.sealing_keys.get_secret_value())
+        return settings.sealing_keys.get_secret_value()
     path = sqlite_path(settings.database_url)
     if path is None:
         logger.warning("PEERBOT_SEALING_KEY is not set: speak-up will not store concerns")
@@ -164,7 +189,7 @@ def sealing(settings: Settings) -> Sealer | None:
         logger.warning(
             "created %s for trying peerbot; set PEERBOT_SEALING_KEY in production", key_file
         )
-    return sealer(key_file.read_text().strip())
+    return key_file.read_text().strip()
 
 
 def sqlite_path(url: str) -> Path | None:

@@ -61,3 +61,23 @@ def seal(sealer: MultiFernet, data: dict[str, object]) -> str:
 def open_sealed(sealer: MultiFernet, token: str) -> dict[str, object]:
     opened: dict[str, object] = json.loads(sealer.decrypt(token.encode()))
     return opened
+
+
+GUARD_INFO = b"peerbot speak-up guards v1"
+
+
+def guard_key(keys: str) -> bytes:
+    """The server secret behind every keyed hash and signed token, derived (HKDF) from the
+    newest sealing key, so every replica has it without a second secret to deploy, and
+    knowing it reveals nothing about the sealing key. A rotation changes it too: look-up
+    counts start afresh and open pages must be reloaded once, which harms nobody."""
+    newest = next(k.strip() for k in keys.split(",") if k.strip())
+    material = base64.urlsafe_b64decode(newest)
+    return HKDF(algorithm=SHA256(), length=32, salt=None, info=GUARD_INFO).derive(material)
+
+
+def keyed_hash(key: bytes, purpose: str, text: str) -> str:
+    """An HMAC of `text` for one purpose: stable on every replica, meaningless without the
+    key, and never equal across purposes (a visitor's hash is not their attempts' key)."""
+    message = f"{purpose}\0{text}".encode("utf-8", "surrogatepass")
+    return hmac.new(key, message, hashlib.sha256).hexdigest()

@@ -2,6 +2,7 @@
 
 from sqlmodel import SQLModel
 
+from storage.guards import LookupAttempt, SentForm
 from storage.organisation import (
     Network,
     Organisation,
@@ -22,6 +23,7 @@ __all__ = [
     "Case",
     "CaseMessage",
     "CaseStat",
+    "LookupAttempt",
     "Network",
     "Organisation",
     "OutboxRow",
@@ -30,6 +32,7 @@ __all__ = [
     "Programme",
     "Role",
     "SeenEvent",
+    "SentForm",
     "SupportResource",
     "metadata",
 ]

@@ -1,15 +1,13 @@
 """The web form's routes on peerbot's own server: GET and POST /speakup, and its stylesheet.
 
-Nothing about a visitor is kept: their address is only hashed with a salt made at start, so
-the core can count wrong case codes per visitor; the hash means nothing after a restart and
-is never stored or logged.
+Nothing about a visitor is kept: their address is only hashed, keyed with the server secret,
+so the core can count wrong case codes per visitor on every replica; the address itself is
+never stored or logged.
 """
 
 from __future__ import annotations
 
-import hashlib
 import logging
-import secrets
 from importlib.resources import files
 
 from aiohttp import web
@@ -19,6 +17,7 @@ from adapters.web import csrf, parse, render
 from adapters.web.scope import COMMAND, PATH
 from bot.config import Settings
 from bot.events import Actor, Command, Conversation, InboundEvent, Platform
+from bot.sealing import keyed_hash
 
 logger = logging.getLogger(__name__)
 
@@ -49,11 +48,11 @@ BROKEN = (
 class WebForm:
     def __init__(self, runtime: Runtime) -> None:
         self._runtime = runtime
-        self._salt = secrets.token_bytes(16)
+        self._tokens = csrf.Tokens(runtime.guard_key)
 
     def actor(self, request: web.Request) -> Actor:
-        source = hashlib.blake2b((request.remote or "").encode(), key=self._salt, digest_size=16)
-        return Actor(platform=Platform.WEB, tenant=TENANT, user_id=source.hexdigest())
+        source = keyed_hash(self._runtime.guard_key, "web visitor", request.remote or "")
+        return Actor(platform=Platform.WEB, tenant=TENANT, user_id=source)
 
     async def show(self, request: web.Request) -> web.Response:
         """GET /speakup: who sees what, who to call now, and the buttons to start."""
@@ -71,7 +70,7 @@ class WebForm:
             posted = parse.fields(await _body(request))
         except parse.Malformed:
             return _unreadable()
-        if not csrf.matches(request, posted.get(csrf.FIELD)):
+        if not self._tokens.matches(request, posted.get(csrf.FIELD), self._runtime.clock.now()):
             logger.info("web form: a post without this browser's token was refused")
             return _plain(403, "This page has expired", EXPIRED)
         try:
@@ -93,7 +92,7 @@ class WebForm:
         except Exception as exc:
             logger.error("web form: could not answer (%s)", type(exc).__name__)
             return _plain(500, "Sorry", BROKEN)
-        token = csrf.token(request)
+        token = self._tokens.for_page(request, runtime.clock.now())
         response = _html(200, render.page(replies, token=token, home=home))
         csrf.give(response, request, token)
         return response

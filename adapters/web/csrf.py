@@ -2,7 +2,9 @@
 
 Without this, any website could make a visitor's browser send a concern, or try case codes,
 in their name. The token lives in a cookie that other sites can neither read nor send
-(HttpOnly, SameSite=Strict) and in a hidden field of each form; a post must carry both, equal.
+(HttpOnly, SameSite=Strict) and in a hidden field of each form; a post must carry both,
+equal, and signed by peerbot (an HMAC with the server secret, which every replica shares)
+within the last two hours: a pair made up by anyone else, or kept from long ago, is refused.
 """
 
 from __future__ import annotations
@@ -10,20 +12,62 @@ from __future__ import annotations
 import hmac
 import re
 import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 from aiohttp import web
 
 from adapters.web.scope import PATH
+from bot.sealing import keyed_hash
 
 COOKIE = "peerbot_csrf"
 FIELD = "_csrf"
-SHAPE = re.compile(r"[A-Za-z0-9_-]{43}")
+SHAPE = re.compile(r"(?P<body>[A-Za-z0-9_-]{22}\.(?P<issued>[0-9]{1,12}))\.(?P<mac>[0-9a-f]{64})")
+LIFETIME = timedelta(hours=2)
+RENEW_AFTER = LIFETIME / 2
+"""A page served with a token older than this gets a fresh one, so no page is handed a
+token about to expire; tabs opened within the same hour share one token."""
+SKEW = timedelta(minutes=1)
+"""Replicas' clocks may differ a little: a token from one a moment ahead still counts."""
 
 
-def token(request: web.Request) -> str:
-    """The browser's token, kept while it is well formed, so two open tabs both still work."""
-    kept = request.cookies.get(COOKIE, "")
-    return kept if SHAPE.fullmatch(kept) else secrets.token_urlsafe(32)
+@dataclass(frozen=True, slots=True)
+class Tokens:
+    """Tokens as `<random>.<issued, unix seconds>.<HMAC of both>`: checked with the key
+    alone, so nothing is stored and any replica with the same key accepts them."""
+
+    key: bytes
+
+    def issue(self, now: datetime) -> str:
+        body = f"{secrets.token_urlsafe(16)}.{int(now.timestamp())}"
+        return f"{body}.{self._mac(body)}"
+
+    def for_page(self, request: web.Request, now: datetime) -> str:
+        """The browser's token while it is recent, else a new one."""
+        kept = request.cookies.get(COOKIE, "")
+        issued = self._issued(kept)
+        if issued is not None and now - RENEW_AFTER <= issued <= now + SKEW:
+            return kept
+        return self.issue(now)
+
+    def matches(self, request: web.Request, sent: list[str] | None, now: datetime) -> bool:
+        kept = request.cookies.get(COOKIE, "")
+        if not kept or not sent or len(sent) != 1:
+            return False
+        if not hmac.compare_digest(kept.encode(), sent[0].encode("utf-8", "replace")):
+            return False
+        issued = self._issued(kept)
+        return issued is not None and now - LIFETIME <= issued <= now + SKEW
+
+    def _issued(self, token: str) -> datetime | None:
+        """When peerbot issued this token; None for anything it did not sign."""
+        shape = SHAPE.fullmatch(token)
+        if shape is None or not hmac.compare_digest(shape["mac"], self._mac(shape["body"])):
+            return None
+        return datetime.fromtimestamp(int(shape["issued"]), UTC)
+
+    def _mac(self, body: str) -> str:
+        return keyed_hash(self.key, "web form token", body)
 
 
 def give(response: web.Response, request: web.Request, value: str) -> None:
@@ -35,10 +79,3 @@ def give(response: web.Response, request: web.Request, value: str) -> None:
         samesite="Strict",
         secure=request.secure,
     )
-
-
-def matches(request: web.Request, sent: list[str] | None) -> bool:
-    kept = request.cookies.get(COOKIE, "")
-    if not kept or not sent or len(sent) != 1:
-        return False
-    return hmac.compare_digest(kept.encode(), sent[0].encode())

@@ -7,9 +7,10 @@ from datetime import datetime
 from urllib.parse import parse_qsl
 
 from adapters.web import csrf
-from adapters.web.scope import ACTIONS, FORMS
+from adapters.web.scope import ACTIONS, FORMS, SPECS
 from bot.actions import ActionId
 from bot.events import Actor, ButtonPressed, Conversation, FieldValue, FormSubmitted
+from bot.replies import ChoiceInput, Form
 
 ACTION = "_action"
 VALUE = "_value"
@@ -62,23 +63,32 @@ def event(
         submission = _one(posted, SUBMISSION)
         if not submission:
             raise Malformed("a form without its submission token")
+        form = _allowed(_one(posted, FORM), FORMS)
         return FormSubmitted(
             actor=actor,
             conversation=conversation,
             at=at,
-            form=_allowed(_one(posted, FORM), FORMS),
-            values=values(posted),
+            form=form,
+            values=values(posted, SPECS[form]),
             submission=submission,
         )
     raise Malformed("neither a button nor a form")
 
 
-def values(posted: Posted) -> dict[str, FieldValue]:
-    lists = set(posted.get(MULTI, ()))
+def values(posted: Posted, spec: Form) -> dict[str, FieldValue]:
+    """Only the fields of the form the page showed, each in the shape it has there: a list
+    only for boxes that may be ticked several times, and each field's list named once."""
+    lists = posted.get(MULTI, [])
+    multiple = {i.field for i in spec.inputs if isinstance(i, ChoiceInput) and i.multiple}
+    if len(set(lists)) != len(lists) or not set(lists) <= multiple:
+        raise Malformed("a list field the form does not have")
+    known = {i.field for i in spec.inputs}
     found: dict[str, FieldValue] = {name: () for name in lists}
     for name, given in posted.items():
         if name in RESERVED:
             continue
+        if name not in known:
+            raise Malformed("a field the form does not have")
         found[name] = tuple(given) if name in lists else _one(posted, name)
     return found
 

@@ -7,14 +7,25 @@ behind a chat platform that knows who is asking.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from bot.actions import ActionId
+from bot.events import Platform
 from bot.features import speakup
 from bot.features.help import OPEN
+from bot.replies import Form
 
 PATH = "/speakup"
 COMMAND = "speakup"
 ACTIONS: frozenset[ActionId] = frozenset(speakup.FEATURE.actions)
-FORMS: frozenset[ActionId] = frozenset(speakup.FEATURE.forms)
+SPECS: Mapping[ActionId, Form] = {
+    speakup.RAISE: speakup.raise_form(Platform.WEB),
+    speakup.LOOKUP: speakup.LOOKUP_FORM,
+    speakup.ADDED: speakup.add_form(),
+    speakup.FEEDBACK_GIVEN: speakup.feedback_form(),
+}
+"""Each form the web pages show, as they show it: what a post of it may hold."""
+FORMS: frozenset[ActionId] = frozenset(SPECS)
 
 
 def opens_start(action: ActionId, value: str) -> bool:

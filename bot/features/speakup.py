@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import replace
 
+from sqlmodel.ext.asyncio.session import AsyncSession
+
 from bot.actions import ActionId
 from bot.events import (
     Actor,
@@ -43,11 +45,13 @@ from bot.speakup.cases import (
     Raised,
     Reporter,
     add_message,
+    needs_passphrase,
     open_case,
     raise_case,
     record_feedback,
     reporters_case,
 )
+from bot.speakup.codes import Busy
 from storage.directory import people_with_role
 from storage.organisation import RoleName
 from storage.speakup import Author, CaseStatus, Way
@@ -293,15 +297,17 @@ async def submitted(form: FormSubmitted, services: Services) -> list[Reply]:
         contact=text_of(form.values.get("contact")),
     )
 
-    async def make() -> Raised:
-        async with services.db.session() as session:
-            raised = await raise_case(
-                session, concern, reporter=reporter, sealer=sealer, today=now.date()
-            )
-            await alerts.queue(session, await alerts.new_case(session, raised, now), sealer)
+    # a form sent twice makes one passphrase too many: a slow hash, never a second case
+    secret = await services.guards.hashes.issue() if needs_passphrase(concern, reporter) else None
+
+    async def make(session: AsyncSession) -> Raised:
+        raised = await raise_case(
+            session, concern, reporter=reporter, sealer=sealer, today=now.date(), secret=secret
+        )
+        await alerts.queue(session, await alerts.new_case(session, raised, now), sealer)
         return raised
 
-    raised, _new = await services.receipts.once(form.submission, now, make)
+    raised = await services.receipts.once(services.db, form.submission, now, sealer, make)
     return [
         Reply(
             summary="Thank you. Your concern is with a guardian.",
@@ -320,11 +326,16 @@ async def looked_up(form: FormSubmitted, services: Services) -> list[Reply]:
         ]
     if services.sealer is None:
         return [say(NOT_SET_UP)]
-    sealer = services.sealer
-    async with services.db.session() as session:
+    try:
         view = await open_case(
-            session, _key(form), sealer=sealer, attempts=services.attempts, now=services.clock.now()
+            services.db,
+            _key(form),
+            sealer=services.sealer,
+            guards=services.guards,
+            now=services.clock.now(),
         )
+    except Busy:
+        return [say(BUSY, ephemeral=True)]
     if view is None:
         return [say(NO_MATCH, ephemeral=True)]
     return [_case_reply(view)]
@@ -334,6 +345,7 @@ NO_MATCH = (
     "We could not open a case with those details. Please check them and try again later. "
     "If you are stuck, a guardian can help."
 )
+BUSY = "peerbot is very busy just now. Please try again in a minute."
 
 
 def _key(form: FormSubmitted) -> Key:
@@ -371,12 +383,15 @@ async def _as_reporter(
     if sealer is None:
         return [say(NOT_SET_UP)]
     now = services.clock.now()
-    async with services.db.session() as session:
+    try:
         case = await reporters_case(
-            session, _key(form), sealer=sealer, attempts=services.attempts, now=now
+            services.db, _key(form), sealer=sealer, guards=services.guards, now=now
         )
-        if case is None:
-            return [say(NO_MATCH, ephemeral=True)]
+    except Busy:
+        return [say(BUSY, ephemeral=True)]
+    if case is None:
+        return [say(NO_MATCH, ephemeral=True)]
+    async with services.db.session() as session:
         if feedback:
             if case.status != CaseStatus.CLOSED:
                 return [say("You can answer this once your case is closed.", ephemeral=True)]

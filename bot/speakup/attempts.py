@@ -1,36 +1,67 @@
-"""Wrong codes and passphrases are counted per source, so codes cannot be guessed."""
+"""Look-ups are counted per source in the database before they are checked, so codes and
+passphrases cannot be guessed, not by a burst and not across replicas."""
 
 from __future__ import annotations
 
-import hashlib
 import secrets
-from collections import defaultdict, deque
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from bot.events import Actor
+from bot.sealing import keyed_hash
+from storage.engine import Database
+from storage.guards import count_attempt, purge_attempts, tries_in, uncount_attempt
 
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Ticket:
+    """One counted look-up, to be given back if it opens a case."""
+
+    source: str
+    window: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Attempts:
-    """A sliding window of failures per source, kept in memory only.
+    """At most `limit` look-ups per source in any `window`-long stretch of time.
 
-    Sources are keyed by a salted hash that changes every start, so this table
-    can never be read back into who tried which code.
+    Each look-up is counted (committed) before anything is checked: of a burst of any
+    size only the first `limit` are checked, and the count is the database's, so every
+    replica sees it. A look-up that opens a case gives its count back, so a reporter
+    coming back often is never locked out by their own visits, while a right answer
+    after `limit` misses is refused like any other (it is never checked at all).
+
+    Windows are fixed, and a look-up counts against its own window and the one before:
+    any `window`-long stretch lies within two, so no stretch ever sees more than `limit`
+    checked. Sources are HMACs keyed with the server secret (see bot.sealing.guard_key):
+    the table cannot be read back into who tried, without that key.
     """
 
-    def __init__(self, *, limit: int = 5, window: timedelta = timedelta(minutes=15)) -> None:
-        self._limit = limit
-        self._window = window
-        self._salt = secrets.token_bytes(16)
-        self._failures: defaultdict[bytes, deque[datetime]] = defaultdict(deque)
+    key: bytes = field(default_factory=lambda: secrets.token_bytes(32))
+    limit: int = 5
+    window: timedelta = timedelta(minutes=15)
 
-    def _key(self, source: str) -> bytes:
-        return hashlib.blake2b(source.encode(), key=self._salt, digest_size=16).digest()
+    async def take(self, db: Database, actor: Actor, now: datetime) -> Ticket | None:
+        """Count this look-up; None when the source has used up its limit."""
+        ticket = Ticket(source=self._source(actor), window=self._window(now))
+        async with db.session() as session:
+            tries = await count_attempt(session, ticket.source, ticket.window)
+            tries += await tries_in(session, ticket.source, ticket.window - 1)
+        return ticket if tries <= self.limit else None
 
-    def blocked(self, source: str, now: datetime) -> bool:
-        failures = self._failures.get(self._key(source))
-        if not failures:
-            return False
-        while failures and now - failures[0] > self._window:
-            failures.popleft()
-        return len(failures) >= self._limit
+    async def give_back(self, db: Database, ticket: Ticket) -> None:
+        async with db.session() as session:
+            await uncount_attempt(session, ticket.source, ticket.window)
 
-    def failed(self, source: str, now: datetime) -> None:
-        self._failures[self._key(source)].append(now)
+    async def purge(self, db: Database, now: datetime) -> int:
+        """Windows that no longer count go: nothing is kept longer than it guards."""
+        async with db.session() as session:
+            return await purge_attempts(session, before_window=self._window(now) - 1)
+
+    def _source(self, actor: Actor) -> str:
+        return keyed_hash(
+            self.key, "speak-up look-up", f"{actor.platform}:{actor.tenant}:{actor.user_id}"
+        )
+
+    def _window(self, now: datetime) -> int:
+        return int(now.timestamp() // self.window.total_seconds())

@@ -16,13 +16,15 @@ from bot.events import Actor, Conversation
 from bot.sealing import open_sealed, seal
 from bot.speakup.attempts import Attempts
 from bot.speakup.codes import (
+    DECOY,
+    Secret,
+    SlowHashes,
     case_code,
-    check_passphrase,
-    hash_passphrase,
+    new_secret,
     normalise_code,
-    passphrase,
 )
 from bot.speakup.redact import guarded
+from storage.engine import Database
 from storage.speakup import (
     REPORTER_READS,
     Author,
@@ -89,6 +91,12 @@ def add_months(day: date, months: int) -> date:
     return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
+def needs_passphrase(concern: Concern, reporter: Reporter | None) -> bool:
+    """Whenever the chat platform cannot vouch for the person coming back: for every
+    anonymous case, and for every case from the web form."""
+    return concern.way == Way.ANONYMOUS or reporter is None or reporter.address is None
+
+
 async def raise_case(
     session: AsyncSession,
     concern: Concern,
@@ -96,18 +104,22 @@ async def raise_case(
     reporter: Reporter | None,
     sealer: MultiFernet,
     today: date,
+    secret: Secret | None = None,
 ) -> Raised:
     """Store the case sealed. For an anonymous case the reporter is dropped here, before
     anything is written, whatever the caller passed.
 
-    A passphrase is issued whenever the chat platform cannot vouch for the person
-    coming back: for every anonymous case, and for every case from the web form.
+    `secret` is the passphrase when one is needed (see needs_passphrase), made by the
+    caller outside the transaction; without it one is made here, inside it.
     """
     code = case_code()
     while await code_taken(session, code):
         code = case_code()
     anonymous = concern.way == Way.ANONYMOUS
-    phrase = passphrase() if anonymous or reporter is None or reporter.address is None else None
+    if secret is None and needs_passphrase(concern, reporter):
+        secret = await asyncio.to_thread(new_secret)
+    if secret is not None and not needs_passphrase(concern, reporter):
+        raise ValueError("a passphrase is only for a case the chat cannot vouch for")
     identity = None
     if reporter is not None and not anonymous:
         # from the web form only what they typed: nothing about the browser is kept
@@ -121,7 +133,7 @@ async def raise_case(
         categories=list(concern.categories),
         detriment=concern.detriment,
         sealed=seal(sealer, _concern_json(concern)),
-        passphrase_hash=await asyncio.to_thread(hash_passphrase, phrase) if phrase else None,
+        passphrase_hash=secret.hashed if secret else None,
         reporter_sealed=identity,
         raised_on=today,
         acknowledge_by=today + ACKNOWLEDGE_WITHIN,
@@ -133,7 +145,7 @@ async def raise_case(
     return Raised(
         code=code,
         way=concern.way,
-        passphrase=phrase,
+        passphrase=secret.phrase if secret else None,
         acknowledge_by=case.acknowledge_by,
         feedback_by=case.feedback_by,
     )
@@ -149,42 +161,52 @@ class Key:
     actor: Actor
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Guards:
+    """What stands between a look-up and a case: the miss counter and the slow-hash queue."""
+
+    attempts: Attempts
+    hashes: SlowHashes
+
+
 async def reporters_case(
-    session: AsyncSession, key: Key, *, sealer: MultiFernet, attempts: Attempts, now: datetime
+    db: Database, key: Key, *, sealer: MultiFernet, guards: Guards, now: datetime
 ) -> Case | None:
     """The case, or None: one answer for every kind of miss, so a wrong code and a wrong
-    passphrase cannot be told apart, and repeated misses from one source are refused
-    before any look-up."""
-    source = f"{key.actor.platform}:{key.actor.tenant}:{key.actor.user_id}"
-    if attempts.blocked(source, now):
+    passphrase cannot be told apart, by the answer or by its time (every look-up checks
+    exactly one slow hash). The look-up is counted before anything is checked, and the
+    slow hash runs outside any transaction, so no lock is held while it works.
+
+    Raises Busy when too many slow hashes are waiting; that look-up still counts.
+    """
+    ticket = await guards.attempts.take(db, key.actor, now)
+    if ticket is None:
         logger.info("speak-up: look-up refused, too many misses from one source")
         return None
-    case = await case_by_code(session, normalise_code(key.code))
-    if case is None or not await _may_open(case, key.passphrase, key.actor, sealer):
-        attempts.failed(source, now)
+    async with db.session() as session:
+        case = await case_by_code(session, normalise_code(key.code))
+    if not await _may_open(case, key.passphrase, key.actor, sealer, guards.hashes):
         return None
+    await guards.attempts.give_back(db, ticket)
     return case
 
 
 async def open_case(
-    session: AsyncSession,
-    key: Key,
-    *,
-    sealer: MultiFernet,
-    attempts: Attempts,
-    now: datetime,
+    db: Database, key: Key, *, sealer: MultiFernet, guards: Guards, now: datetime
 ) -> CaseView | None:
     """The reporter's view of their case."""
-    case = await reporters_case(session, key, sealer=sealer, attempts=attempts, now=now)
+    case = await reporters_case(db, key, sealer=sealer, guards=guards, now=now)
     if case is None:
         return None
     assert case.id is not None
     logger.info("speak-up case %s opened by its reporter", case.code)
+    async with db.session() as session:
+        messages = await thread(session, case.id, sealer, authors=REPORTER_READS)
     return CaseView(
         code=case.code,
         status=CaseStatus(case.status),
         concern=concern_from(case, open_sealed(sealer, case.sealed)),
-        messages=await thread(session, case.id, sealer, authors=REPORTER_READS),
+        messages=messages,
         feedback=case.feedback,
     )
 
@@ -242,16 +264,22 @@ async def thread(
     return tuple((m.author, str(open_sealed(sealer, m.sealed)["text"])) for m in rows.all())
 
 
-async def _may_open(case: Case, phrase: str, actor: Actor, sealer: MultiFernet) -> bool:
-    """scrypt runs in a thread (it releases the GIL): a slow hash on purpose must not
-    stall every other conversation for its 50 ms."""
-    if case.passphrase_hash is not None:
-        return await asyncio.to_thread(check_passphrase, phrase, case.passphrase_hash)
+async def _may_open(
+    case: Case | None, phrase: str, actor: Actor, sealer: MultiFernet, hashes: SlowHashes
+) -> bool:
+    """One slow hash whatever the case: its own passphrase's, or the decoy's when there is
+    no such case or it has no passphrase (a chat case, opened only by its reporter)."""
+    stored = case.passphrase_hash if case is not None else None
+    right = await hashes.check(phrase, stored or DECOY)
+    if case is None:
+        return False
+    if stored is not None:
+        return right
     if case.reporter_sealed is None:
         return False
-    stored = open_sealed(sealer, case.reporter_sealed).get("actor")
+    kept = open_sealed(sealer, case.reporter_sealed).get("actor")
     asking = {"platform": actor.platform, "tenant": actor.tenant, "user_id": actor.user_id}
-    return isinstance(stored, dict) and all(stored[k] == v for k, v in asking.items())
+    return isinstance(kept, dict) and all(kept[k] == v for k, v in asking.items())
 
 
 def _concern_json(concern: Concern) -> dict[str, object]:

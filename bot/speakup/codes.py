@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import hmac
+import os
 import secrets
+from dataclasses import dataclass
 
 ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 """No 0/O, 1/I/L: a code read over the phone or copied from a screen survives."""
@@ -13,6 +16,12 @@ ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 PASSPHRASE_GROUPS = 4
 GROUP = 5
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 1
+
+DECOY = (
+    f"scrypt${SCRYPT_N}$cGVlcmJvdCBkZWNveSBzYWx0$T25seSB0aGUgdGltZSBpdCB0YWtlcyBtYXR0ZXJzIGhlcmUu"
+)
+"""A stored hash no passphrase matches (its digest is no scrypt output): checked for a code
+that does not exist or a case without a passphrase, so every look-up costs the same."""
 
 
 def case_code() -> str:
@@ -65,3 +74,52 @@ def _scrypt(text: str, salt: bytes, n: int) -> bytes:
 
 def _b64(data: bytes) -> str:
     return base64.b64encode(data).decode("ascii")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Secret:
+    """A new passphrase and its slow hash, made before any transaction opens so no
+    database lock is held while scrypt works."""
+
+    phrase: str
+    hashed: str
+
+
+def new_secret() -> Secret:
+    phrase = passphrase()
+    return Secret(phrase=phrase, hashed=hash_passphrase(phrase))
+
+
+class Busy(Exception):
+    """Too many slow hashes are waiting already: come back in a minute."""
+
+
+class SlowHashes:
+    """At most one scrypt check per core at a time, and a bounded queue behind them.
+
+    scrypt is slow on purpose, so a burst of look-ups from many sources would otherwise
+    fill every thread with it and starve everything else peerbot does. Beyond the queue
+    a check is refused at once (Busy) rather than left waiting for minutes.
+    """
+
+    def __init__(self, *, at_once: int | None = None, queued: int | None = None) -> None:
+        self._at_once = at_once or os.cpu_count() or 1
+        self._queued = 8 * self._at_once if queued is None else queued
+        self._slots = asyncio.Semaphore(self._at_once)
+        self._inside = 0
+
+    async def check(self, phrase: str, stored: str) -> bool:
+        """Raises Busy when the queue is full: a look-up can be tried again later."""
+        if self._inside >= self._at_once + self._queued:
+            raise Busy
+        self._inside += 1
+        try:
+            async with self._slots:
+                return await asyncio.to_thread(check_passphrase, phrase, stored)
+        finally:
+            self._inside -= 1
+
+    async def issue(self) -> Secret:
+        """Waits its turn however long the queue: a concern is never turned away for load."""
+        async with self._slots:
+            return await asyncio.to_thread(new_secret)

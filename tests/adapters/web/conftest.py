@@ -25,12 +25,12 @@ USER_AGENT = "Mozilla/5.0 (NightShiftPhone; ward-9-handset) TestBrowser/1.0"
 Posted = list[tuple[str, str]]
 
 
-async def open_web_runtime(sqlite_url: str, **settings: str) -> Runtime:
+async def open_web_runtime(database_url: str, **settings: str) -> Runtime:
+    """`settings` may bring the sealing key: replicas of one peerbot share theirs."""
     runtime = await open_runtime(
         load_settings(
-            database_url=sqlite_url.replace("+aiosqlite", ""),
-            PEERBOT_SEALING_KEY=generate_key(),
-            **settings,
+            database_url=database_url.replace("+aiosqlite", ""),
+            **{"PEERBOT_SEALING_KEY": generate_key(), **settings},
         ),
         clock=FakeClock(),
     )

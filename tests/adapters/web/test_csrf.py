@@ -1,32 +1,41 @@
-"""The CSRF cookie: Secure over https, and a kept token survives while it is well formed."""
+"""The CSRF cookie: Secure over https, kept while peerbot signed it recently."""
 
 from __future__ import annotations
 
 import ssl
+from datetime import UTC, datetime, timedelta
 
 from aiohttp import web
 from aiohttp.test_utils import make_mocked_request
 
 from adapters.web import csrf
 
+NOW = datetime(2026, 11, 25, 3, 0, tzinfo=UTC)
+
 
 def test_the_cookie_is_secure_only_over_https() -> None:
     for context, secure in ((None, False), (ssl.create_default_context(), True)):
         request = make_mocked_request("GET", "/speakup", sslcontext=context)
         response = web.Response()
-        csrf.give(response, request, csrf.token(request))
+        csrf.give(response, request, csrf.Tokens(b"k" * 32).issue(NOW))
         header = response.cookies[csrf.COOKIE].OutputString()
         assert ("Secure" in header) is secure
         for flag in ("HttpOnly", "SameSite=Strict", "Path=/speakup"):
             assert flag in header
 
 
-def test_a_well_formed_token_is_kept_and_anything_else_replaced() -> None:
-    kept = "k" * 43
+def test_a_recent_token_peerbot_signed_is_kept_and_anything_else_replaced() -> None:
+    tokens = csrf.Tokens(b"k" * 32)
+    kept = tokens.issue(NOW)
     request = make_mocked_request("GET", "/speakup", headers={"Cookie": f"{csrf.COOKIE}={kept}"})
-    assert csrf.token(request) == kept
-    forged = make_mocked_request("GET", "/speakup", headers={"Cookie": f"{csrf.COOKIE}=short"})
-    assert csrf.token(forged) != "short"
-    assert csrf.matches(request, [kept])
-    assert not csrf.matches(request, [kept, kept])
-    assert not csrf.matches(request, ["é" * 43])
+    assert tokens.for_page(request, NOW + timedelta(minutes=59)) == kept
+    assert tokens.for_page(request, NOW + timedelta(minutes=61)) != kept  # renewed in time
+    assert tokens.matches(request, [kept], NOW + timedelta(hours=1, minutes=59))
+    assert not tokens.matches(request, [kept], NOW + timedelta(hours=2, seconds=1))
+    assert not tokens.matches(request, [kept, kept], NOW)
+    assert not tokens.matches(request, ["é" * 43], NOW)
+    assert not csrf.Tokens(b"x" * 32).matches(request, [kept], NOW)
+    made_up = "A" * 22 + f".{int(NOW.timestamp())}." + "0" * 64
+    forged = make_mocked_request("GET", "/speakup", headers={"Cookie": f"{csrf.COOKIE}={made_up}"})
+    assert tokens.for_page(forged, NOW) != made_up
+    assert not tokens.matches(forged, [made_up], NOW)

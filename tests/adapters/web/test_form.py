@@ -198,6 +198,11 @@ async def test_a_confidential_web_case_needs_a_way_to_reach_the_reporter(
     assert await cases(runtime) == 1
 
 
+FORM_BODY = "application/x-www-form-urlencoded"
+MULTI_WAY = "_multi=way&way=anonymous"
+"""The way to speak up sent as a list of boxes, which no page of ours shows."""
+
+
 @pytest.mark.parametrize(
     ("body", "content_type"),
     [
@@ -207,6 +212,12 @@ async def test_a_confidential_web_case_needs_a_way_to_reach_the_reporter(
         ("_action=not-an-action-id", "application/x-www-form-urlencoded"),
         ("_form=speakup.raise", "application/x-www-form-urlencoded"),
         ("_form=speakup.raise&_submission=s&what=a&what=b", "application/x-www-form-urlencoded"),
+        (f"_form=speakup.raise&_submission=s&what=a&contact=Sam&{MULTI_WAY}", FORM_BODY),
+        ("_form=speakup.raise&_submission=s&what=a&_multi=what", FORM_BODY),
+        ("_form=speakup.raise&_submission=s&_multi=categories&_multi=categories", FORM_BODY),
+        ("_form=speakup.raise&_submission=s&what=a&_multi=nope&nope=1", FORM_BODY),
+        ("_form=speakup.lookup&_submission=s&code=SU-2222-22&_multi=_csrf", FORM_BODY),
+        ("_form=speakup.lookup&_submission=s&code=SU-2222-22&what=a", FORM_BODY),
         ("nothing=here", "application/x-www-form-urlencoded"),
         ("%%%garbage", "application/x-www-form-urlencoded"),
         ("what=%ff%fe", "application/x-www-form-urlencoded"),

@@ -15,6 +15,7 @@ from bot.sealing import generate_key, sealer
 from bot.speakup.attempts import Attempts
 from bot.speakup.cases import (
     Concern,
+    Guards,
     Key,
     Reporter,
     add_message,
@@ -22,6 +23,7 @@ from bot.speakup.cases import (
     open_case,
     raise_case,
 )
+from bot.speakup.codes import SlowHashes
 from bot.speakup.redact import REDACTED, guarded
 from storage.engine import Database
 from storage.speakup import Author, Case, CaseStatus, Way, case_by_code
@@ -35,6 +37,10 @@ NURSE_DM = Conversation(
     platform=Platform.SLACK, tenant="T0TRUSTNHS", channel_id="D0NURSE", user_id="U0NURSE42"
 )
 WORDS = "The night sister on ward 7 shouted at a student nurse again"
+
+
+def guards() -> Guards:
+    return Guards(attempts=Attempts(limit=5, window=timedelta(minutes=15)), hashes=SlowHashes())
 
 
 def concern(way: Way) -> Concern:
@@ -117,15 +123,14 @@ async def test_the_reporter_comes_back_with_code_and_passphrase(db: Database) ->
     assert raised.feedback_by == date(2027, 2, 28)
     assert raised.passphrase is not None
     stranger = Actor(platform=Platform.CONSOLE, tenant="local", user_id="anyone")
-    async with db.session() as session:
-        view = await open_case(
-            session,
-            # anonymous: the passphrase is the key, not who asks
-            Key(code=raised.code.lower(), passphrase=raised.passphrase, actor=stranger),
-            sealer=SEALER,
-            attempts=Attempts(),
-            now=NOW,
-        )
+    view = await open_case(
+        db,
+        # anonymous: the passphrase is the key, not who asks
+        Key(code=raised.code.lower(), passphrase=raised.passphrase, actor=stranger),
+        sealer=SEALER,
+        guards=guards(),
+        now=NOW,
+    )
     assert view is not None and view.status == CaseStatus.NEW
     assert view.concern.what == WORDS and view.concern.categories == ("bullying_harassment",)
 
@@ -141,22 +146,13 @@ async def test_a_confidential_case_opens_only_for_its_reporter(db: Database) -> 
         )
     assert raised.passphrase is None
     other = Actor(platform=Platform.SLACK, tenant="T1", user_id="U0OTHER99")
-    attempts = Attempts()
-    async with db.session() as session:
-        mine = await open_case(
-            session,
-            Key(code=raised.code, passphrase="", actor=NURSE),
-            sealer=SEALER,
-            attempts=attempts,
-            now=NOW,
-        )
-        theirs = await open_case(
-            session,
-            Key(code=raised.code, passphrase="", actor=other),
-            sealer=SEALER,
-            attempts=attempts,
-            now=NOW,
-        )
+    shared = guards()
+    mine = await open_case(
+        db, Key(code=raised.code, passphrase="", actor=NURSE), sealer=SEALER, guards=shared, now=NOW
+    )
+    theirs = await open_case(
+        db, Key(code=raised.code, passphrase="", actor=other), sealer=SEALER, guards=shared, now=NOW
+    )
     assert mine is not None and theirs is None
 
 
@@ -169,22 +165,22 @@ async def test_guessing_is_refused_after_five_misses_and_allowed_again_later(
         )
     assert raised.passphrase is not None
     guesser = Actor(platform=Platform.SLACK, tenant="T1", user_id="U0GUESS1")
-    attempts = Attempts(limit=5, window=timedelta(minutes=15))
+    shared = guards()
 
     async def attempt(phrase: str, at: datetime) -> Any:
-        async with sqlite_db.session() as session:
-            return await open_case(
-                session,
-                Key(code=raised.code, passphrase=phrase, actor=guesser),
-                sealer=SEALER,
-                attempts=attempts,
-                now=at,
-            )
+        return await open_case(
+            sqlite_db,
+            Key(code=raised.code, passphrase=phrase, actor=guesser),
+            sealer=SEALER,
+            guards=shared,
+            now=at,
+        )
 
     for n in range(5):
         assert await attempt(f"WRONG-{n}", NOW) is None
     assert await attempt(raised.passphrase, NOW) is None  # right, but this source is blocked
-    assert await attempt(raised.passphrase, NOW + timedelta(minutes=16)) is not None
+    # misses count in their 15-minute window and the next: blocked for 15 to 30 minutes
+    assert await attempt(raised.passphrase, NOW + timedelta(minutes=31)) is not None
 
 
 def test_speak_up_logs_never_carry_ids_or_emails(caplog: pytest.LogCaptureFixture) -> None:
