@@ -2,28 +2,32 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 import traceback
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 from urllib.parse import urlsplit
 
 from aiohttp import web
-from pydantic import BaseModel
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
-from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
-from slack_bolt.async_app import AsyncApp, AsyncBoltContext, AsyncBoltRequest
-from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_bolt.async_app import AsyncApp, AsyncBoltContext
 from slack_bolt.response import BoltResponse
 from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.runtime import Runtime
 from adapters.slack import parse, payloads
+from adapters.slack.ingress import (
+    PAYLOAD,
+    Refused,
+    TypedSocketModeHandler,
+    payload_of,
+    silenced,
+    verified,
+)
 from adapters.slack.render import answer_view, field_errors, message, metadata, modal
 from adapters.slack.sender import SlackSender
 from bot.events import Command, InboundEvent
@@ -36,16 +40,7 @@ logger = logging.getLogger(__name__)
 ANY = re.compile(".+")
 Respond = Callable[..., Awaitable[Any]]
 
-MAX_BODY = 512 * 1024
-"""Slack's largest payload, a modal submission echoing its whole view with every field full
-of escaped non-Latin text, stays under ~200 KiB."""
-TIMESTAMP = re.compile(r"[0-9]{1,12}")
-SIGNATURE = re.compile(r"v0=[0-9a-f]{64}")
-PAYLOAD = "peerbot_payload"
-"""Where the typed payload travels in bolt's context, from the ingress to the listeners."""
 SORRY = "Sorry, that did not go through. Please try again in a minute."
-
-P = TypeVar("P", bound=BaseModel)
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,7 +52,7 @@ class SlackAdapter:
     sender: SlackSender
     verifier: SignatureVerifier | None
     origins: frozenset[str]
-    socket: AsyncSocketModeHandler | None = None
+    socket: TypedSocketModeHandler | None = None
 
     async def connect(self) -> None:
         """Open the Socket Mode connection inside our own event loop (never start_async(),
@@ -84,94 +79,16 @@ class SlackAdapter:
         of Slack's typed payloads or a 400. Bolt gets only the validated payload, and every
         answer Slack sees comes from a listener's ack.
         """
-        if (request.content_length or 0) > MAX_BODY:
-            return refuse(413, "body too large")
-        raw = await request.read()  # aiohttp's own client_max_size bounds a body sent chunked
-        if len(raw) > MAX_BODY:
-            return refuse(413, "body too large")
-        timestamp = request.headers.get("X-Slack-Request-Timestamp", "")
-        signature = request.headers.get("X-Slack-Signature", "")
-        if not (TIMESTAMP.fullmatch(timestamp) and SIGNATURE.fullmatch(signature)):
-            return refuse(401, "no usable signature headers")
+        if self.verifier is None:  # Socket Mode: no HTTP route, nothing to verify with
+            return Refused(404, "no HTTP endpoint in Socket Mode").response()
         try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError:
-            return refuse(400, "body is not UTF-8")
-        if self.verifier is None or not self.verifier.is_valid(text, timestamp, signature):
-            return refuse(401, "bad signature or stale timestamp")
-        try:
-            payload = payloads.read(raw, request.content_type, self.origins)
-        except payloads.NotSlack as exc:
-            return refuse(400, str(exc))
-        bolt_request = AsyncBoltRequest(
-            body=json.dumps(payloads.for_bolt(payload)),
-            headers=dict(request.headers),
-            context=typed_context(payload),
-        )
+            bolt_request = await verified(request, self.verifier, self.origins)
+        except Refused as refused:
+            return refused.response()
         return await to_aiohttp_response(await self.app.async_dispatch(bolt_request))
 
 
-def refuse(status: int, why: str) -> web.Response:
-    """The log line names the kind of refusal only: never a body, a header or an id."""
-    logger.info("slack: request refused with %s (%s)", status, why)
-    return web.json_response({"error": "refused"}, status=status)
-
-
-def typed_context(payload: payloads.Payload) -> dict[str, Any]:
-    return {PAYLOAD: payload, "ack": KeptAck()}
-
-
-def payload_of(context: Mapping[str, Any], kind: type[P]) -> P:
-    """The listener's payload, already validated: bolt matched the listener on its type."""
-    payload = context[PAYLOAD]
-    if not isinstance(payload, kind):
-        raise TypeError(f"{type(payload).__name__} reached a listener for {kind.__name__}")
-    return payload
-
-
-class KeptAck(AsyncAck):
-    """An ack, once given, is kept.
-
-    When a listener raises after acknowledging, bolt's runner sets `ack.response` back to
-    None; if that happens before bolt's 10 ms poll saw the ack, Slack waits 3 s and gets a
-    404 although the request was acknowledged. (Seen with slash commands whose answer failed
-    at once.)
-    """
-
-    def __init__(self) -> None:
-        self._kept: BoltResponse | None = None
-        super().__init__()  # type: ignore[no-untyped-call]  # bolt leaves it untyped
-
-    @property
-    def response(self) -> BoltResponse | None:
-        return self._kept
-
-    @response.setter
-    def response(self, value: BoltResponse | None) -> None:
-        if self._kept is None:
-            self._kept = value
-
-
-QUIET_LOGGERS = ("slack_sdk", "slack_bolt")
-"""At DEBUG these log whole request and response bodies: people's words, user ids and
-the private metadata of a speak-up form. Nothing from them is written, at any level."""
-
-
-def silenced(name: str) -> logging.Logger:
-    """A logger for bolt and the Slack SDK that writes nothing at any level: they log whole
-    request bodies (bolt's failed-signature and unhandled-request lines at INFO and WARNING,
-    the SDK's sent and received messages at DEBUG), which for a speak-up form is a breach.
-    Bolt copies this logger's level and `disabled` flag into every logger it makes."""
-    quiet = logging.getLogger(name)
-    quiet.setLevel(logging.CRITICAL + 1)
-    quiet.disabled = True
-    quiet.propagate = False
-    return quiet
-
-
 def build(runtime: Runtime) -> SlackAdapter:
-    for name in QUIET_LOGGERS:  # what the libraries log outside the loggers given below
-        logging.getLogger(name).setLevel(logging.CRITICAL + 1)
     quiet = silenced(f"{__name__}.libraries")
     settings = runtime.settings
     assert settings.slack_bot_token is not None
@@ -244,19 +161,6 @@ def build(runtime: Runtime) -> SlackAdapter:
         if response is None or isinstance(payload, payloads.EventCallback):
             return None  # acknowledged already, or an event for Slack to retry
         return sorry(payload)
-
-    @app.middleware
-    async def typed(
-        context: AsyncBoltContext, body: dict[str, Any], next: Callable[[], Awaitable[None]]
-    ) -> Any:
-        """Socket Mode payloads reach bolt without passing handle(): the same typed check."""
-        if PAYLOAD not in context:
-            try:
-                context.update(typed_context(payloads.of(body, origins)))
-            except payloads.NotSlack as exc:
-                logger.info("slack: socket mode payload refused (%s)", exc)
-                return BoltResponse(status=400, body="")
-        return await next()
 
     @app.middleware
     async def once(body: dict[str, Any], next: Callable[[], Awaitable[None]]) -> Any:
@@ -362,8 +266,8 @@ def build(runtime: Runtime) -> SlackAdapter:
 
     socket = None
     if settings.slack_app_token is not None:
-        socket = AsyncSocketModeHandler(
-            app, settings.slack_app_token.get_secret_value(), logger=quiet
+        socket = TypedSocketModeHandler(
+            app, settings.slack_app_token.get_secret_value(), origins=origins, logger=quiet
         )
     return SlackAdapter(
         app=app,
