@@ -132,7 +132,6 @@ class EventCallback(Slack):
     team_id: Id
     event_id: EventId
     event: Event
-    api_app_id: Id | None = None
 
 
 # --- Interactivity --------------------------------------------------------------------------

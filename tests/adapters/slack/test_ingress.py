@@ -127,6 +127,11 @@ async def test_unsigned_bad_input_is_refused_without_a_traceback(
     assert slack.api.calls == []
 
 
+async def test_slacks_signed_certificate_check_is_answered(slack: Slack) -> None:
+    assert (await slack.form({"ssl_check": "1", "token": "x"})).status == 200
+    assert (await slack.form({"ssl_check": "yes"})).status == 400
+
+
 async def test_a_request_without_slack_headers_is_refused(slack: Slack) -> None:
     response = await slack.client.post("/slack/events", data=json.dumps(dm("help")).encode())
     assert response.status == 401
