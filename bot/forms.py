@@ -21,7 +21,9 @@ def check_field(spec: FormInput, value: FieldValue) -> str | None:
         if not picked:
             return MISSING if spec.required else None
         allowed = {o.value for o in spec.options}
-        if any(c not in allowed for c in picked) or (len(picked) > 1 and not spec.multiple):
+        if any(c not in allowed for c in picked):
+            return NOT_AN_OPTION
+        if not spec.multiple and not isinstance(value, str):  # a list where one pick belongs
             return NOT_AN_OPTION
         return None
     text = text_of(value)

@@ -4,19 +4,30 @@ from __future__ import annotations
 
 import logging
 import re
+import traceback
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from aiohttp import web
-from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
-from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
-from slack_bolt.async_app import AsyncApp
+from slack_bolt.adapter.aiohttp import to_aiohttp_response
+from slack_bolt.async_app import AsyncApp, AsyncBoltContext
 from slack_bolt.response import BoltResponse
+from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.runtime import Runtime
-from adapters.slack import parse
+from adapters.slack import parse, payloads
+from adapters.slack.ingress import (
+    PAYLOAD,
+    Refused,
+    TypedSocketModeHandler,
+    payload_of,
+    silenced,
+    verified,
+)
 from adapters.slack.render import answer_view, field_errors, message, metadata, modal
 from adapters.slack.sender import SlackSender
 from bot.events import Command, InboundEvent
@@ -29,14 +40,19 @@ logger = logging.getLogger(__name__)
 ANY = re.compile(".+")
 Respond = Callable[..., Awaitable[Any]]
 
+SORRY = "Sorry, that did not go through. Please try again in a minute."
+
 
 @dataclass(frozen=True, slots=True)
 class SlackAdapter:
-    """`socket` is set in Socket Mode (SLACK_APP_TOKEN): then no HTTP route is served."""
+    """`socket` is set in Socket Mode (SLACK_APP_TOKEN): then no HTTP route is served.
+    `origins` are where a payload's response_url may point."""
 
     app: AsyncApp
     sender: SlackSender
-    socket: AsyncSocketModeHandler | None = None
+    verifier: SignatureVerifier | None
+    origins: frozenset[str]
+    socket: TypedSocketModeHandler | None = None
 
     async def connect(self) -> None:
         """Open the Socket Mode connection inside our own event loop (never start_async(),
@@ -58,47 +74,38 @@ class SlackAdapter:
     async def handle(self, request: web.Request) -> web.Response:
         """POST /slack/events: Events API, interactivity and slash commands share it.
 
-        Bolt parses the body before it checks the signature, and trusts Slack's shapes;
-        a body that is not what Slack sends gets a 400 here, never a 500.
+        The signature is checked on the raw bytes before anything parses them (bolt parses
+        first, and logs the body of whatever fails its own check), then the body becomes one
+        of Slack's typed payloads or a 400. Bolt gets only the validated payload, and every
+        answer Slack sees comes from a listener's ack.
         """
+        if self.verifier is None:  # Socket Mode: no HTTP route, nothing to verify with
+            return Refused(404, "no HTTP endpoint in Socket Mode").response()
         try:
-            bolt_request = await to_bolt_request(request)
-            if not _looks_like_slack(bolt_request.body):
-                raise ValueError("none of Slack's payload shapes")
-            response = await self.app.async_dispatch(bolt_request)
-        except (ValueError, KeyError, TypeError, AttributeError) as exc:
-            logger.warning("slack: malformed request refused (%s)", type(exc).__name__)
-            return web.json_response({"error": "malformed payload"}, status=400)
-        return await to_aiohttp_response(response)
-
-
-def _looks_like_slack(body: dict[str, Any]) -> bool:
-    return isinstance(body, dict) and any(
-        k in body for k in ("type", "command", "event", "token", "ssl_check")
-    )
-
-
-QUIET_LOGGERS = ("slack_sdk", "slack_bolt")
-"""At DEBUG these log whole request and response bodies: people's words, user ids and
-the private metadata of a speak-up form. They are held at WARNING whatever the level."""
+            bolt_request = await verified(request, self.verifier, self.origins)
+        except Refused as refused:
+            return refused.response()
+        return await to_aiohttp_response(await self.app.async_dispatch(bolt_request))
 
 
 def build(runtime: Runtime) -> SlackAdapter:
-    for name in QUIET_LOGGERS:
-        logging.getLogger(name).setLevel(logging.WARNING)
+    quiet = silenced(f"{__name__}.libraries")
     settings = runtime.settings
     assert settings.slack_bot_token is not None
     client = AsyncWebClient(
-        token=settings.slack_bot_token.get_secret_value(), base_url=settings.slack_api_url
+        token=settings.slack_bot_token.get_secret_value(),
+        base_url=settings.slack_api_url,
+        logger=quiet,
     )
-    socket_mode = settings.slack_app_token is not None
     secret = settings.slack_signing_secret
     app = AsyncApp(
         client=client,
-        signing_secret=None if socket_mode or secret is None else secret.get_secret_value(),
-        request_verification_enabled=not socket_mode,
+        logger=quiet,
+        request_verification_enabled=False,  # handle() has verified, on the raw bytes
         process_before_response=False,
     )
+    api = urlsplit(settings.slack_api_url)
+    origins = payloads.SLACK_ORIGINS | {f"{api.scheme}://{api.netloc}"}
     services = runtime.services
     now = runtime.clock.now
 
@@ -140,6 +147,21 @@ def build(runtime: Runtime) -> SlackAdapter:
             else:
                 await client.chat_postMessage(channel=channel, **message(reply))
 
+    @app.error
+    async def failed(
+        error: Exception, context: AsyncBoltContext, response: BoltResponse | None
+    ) -> BoltResponse | None:
+        """Where it failed and the kind of error, never its message (which may quote the
+        payload). Slack gets an ack whatever failed, except for an event, whose 500 makes
+        Slack deliver it again later."""
+        frames = traceback.extract_tb(error.__traceback__)
+        where = f"{Path(frames[-1].filename).name}:{frames[-1].lineno}" if frames else "?"
+        logger.error("slack: a listener failed (%s at %s)", type(error).__name__, where)
+        payload = context.get(PAYLOAD)
+        if response is None or isinstance(payload, payloads.EventCallback):
+            return None  # acknowledged already, or an event for Slack to retry
+        return sorry(payload)
+
     @app.middleware
     async def once(body: dict[str, Any], next: Callable[[], Awaitable[None]]) -> Any:
         """Slack retries an event whose ack was late or lost; the first delivery wins."""
@@ -152,25 +174,32 @@ def build(runtime: Runtime) -> SlackAdapter:
         return await next()
 
     @app.command(ANY)
-    async def on_command(ack: Any, body: dict[str, Any], respond: Respond) -> None:
+    async def on_command(ack: Any, context: AsyncBoltContext, respond: Respond) -> None:
         await ack()
-        event = parse.slash_command(body, now())
-        await answer(await route(event), event, trigger_id=body.get("trigger_id"), respond=respond)
+        slash = payload_of(context, payloads.SlashCommand)
+        event = parse.slash_command(slash, now())
+        await answer(
+            await route(event),
+            event,
+            trigger_id=slash.trigger_id,
+            respond=respond if slash.response_url else None,
+        )
 
     @app.shortcut(ANY)
-    async def on_shortcut(ack: Any, body: dict[str, Any]) -> None:
+    async def on_shortcut(ack: Any, context: AsyncBoltContext) -> None:
         await ack()
-        team, user = str(body["team"]["id"]), str(body["user"]["id"])
+        shortcut = payload_of(context, payloads.Shortcut)
+        team, user = shortcut.team.id, shortcut.user.id
         event = Command(
             actor=parse.actor(team, user),
             conversation=parse.conversation(team, user, user),
             at=now(),
-            name=str(body["callback_id"]),
+            name=shortcut.callback_id,
         )
-        await answer(await route(event), event, trigger_id=body.get("trigger_id"), respond=None)
+        await answer(await route(event), event, trigger_id=shortcut.trigger_id, respond=None)
 
-    async def on_message(body: dict[str, Any]) -> None:
-        event = parse.message_event(body, now())
+    async def on_message(context: AsyncBoltContext) -> None:
+        event = parse.message_event(payload_of(context, payloads.EventCallback), now())
         if event is not None:
             await answer(await route(event), event, trigger_id=None, respond=None)
 
@@ -178,25 +207,25 @@ def build(runtime: Runtime) -> SlackAdapter:
     app.event("app_mention")(on_message)
 
     @app.action(ANY)
-    async def on_action(ack: Any, body: dict[str, Any], respond: Respond) -> None:
+    async def on_action(ack: Any, context: AsyncBoltContext, respond: Respond) -> None:
         await ack()
-        event = parse.block_action(body, now())
+        press = payload_of(context, payloads.BlockActions)
+        event = parse.block_action(press, now())
         if event is None:
             return
-        has_url = bool(body.get("response_url"))
         await answer(
             await route(event),
             event,
-            trigger_id=body.get("trigger_id"),
-            respond=respond if has_url else None,
-            modal_id=(body.get("view") or {}).get("id"),
+            trigger_id=press.trigger_id,
+            respond=respond if press.response_url else None,
+            modal_id=press.view.id if press.view else None,
         )
 
     @app.view(ANY)
-    async def on_view(ack: Any, body: dict[str, Any]) -> None:
+    async def on_view(ack: Any, context: AsyncBoltContext) -> None:
         """A modal's ack must carry its outcome: field errors, or the confirmation that
         replaces the form. So the core runs before the ack here (well within 3 s)."""
-        event = parse.view_submission(body, now())
+        event = parse.view_submission(payload_of(context, payloads.ViewSubmission), now())
         if event is None:
             await ack()
             return
@@ -221,9 +250,11 @@ def build(runtime: Runtime) -> SlackAdapter:
         await ack()
 
     @app.event("app_home_opened")
-    async def on_home(body: dict[str, Any]) -> None:
-        user = str(body["event"]["user"])
-        team = str(body.get("team_id", ""))
+    async def on_home(context: AsyncBoltContext) -> None:
+        callback = payload_of(context, payloads.EventCallback)
+        if not isinstance(callback.event, payloads.HomeOpened):
+            return
+        user, team = callback.event.user, callback.team_id
         event = Command(
             actor=parse.actor(team, user),
             conversation=parse.conversation(team, user, user),
@@ -235,5 +266,26 @@ def build(runtime: Runtime) -> SlackAdapter:
 
     socket = None
     if settings.slack_app_token is not None:
-        socket = AsyncSocketModeHandler(app, settings.slack_app_token.get_secret_value())
-    return SlackAdapter(app=app, sender=SlackSender(client), socket=socket)
+        socket = TypedSocketModeHandler(
+            app, settings.slack_app_token.get_secret_value(), origins=origins, logger=quiet
+        )
+    return SlackAdapter(
+        app=app,
+        sender=SlackSender(client),
+        verifier=None if secret is None else SignatureVerifier(secret.get_secret_value()),
+        origins=origins,
+        socket=socket,
+    )
+
+
+def sorry(payload: object) -> BoltResponse:
+    """Slack's answer when a listener failed before acknowledging: a modal stays open with a
+    kind word beside its first field, so nothing typed is lost; a command says sorry."""
+    if isinstance(payload, payloads.ViewSubmission) and payload.view.state.values:
+        first = next(iter(payload.view.state.values))
+        return BoltResponse(
+            status=200, body={"response_action": "errors", "errors": {first: SORRY}}
+        )
+    if isinstance(payload, payloads.SlashCommand):
+        return BoltResponse(status=200, body={"response_type": "ephemeral", "text": SORRY})
+    return BoltResponse(status=200, body="")

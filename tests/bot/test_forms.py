@@ -66,3 +66,10 @@ def test_refill_keeps_every_value_and_shows_the_errors() -> None:
         "when": "",
     }
     assert again.errors == errors
+
+
+def test_a_single_choice_sent_as_a_list_is_a_field_error_not_a_guess() -> None:
+    """A platform can send one pick as a one-item list (Slack checkboxes, a web form with the
+    field twice): the feature reads a single choice as text, so it must never get a list."""
+    values = {"what": ("a fall",), "kind": ("a",)}
+    assert check_form(FORM, values) == {"what": MISSING, "kind": NOT_AN_OPTION}

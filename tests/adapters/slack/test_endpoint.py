@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
@@ -107,20 +108,27 @@ class Slack:
         return await self.form({"payload": json.dumps(payload)}, **kw)
 
 
-@pytest.fixture
-async def slack(sqlite_url: str) -> AsyncIterator[Slack]:
+@asynccontextmanager
+async def serve(database_url: str, router: Router | None = None) -> AsyncIterator[Slack]:
+    """The whole app on loopback: the real endpoint, a real database, a fake Slack Web API."""
     async with fake_slack_api() as api:
         settings = load_settings(
-            database_url=sqlite_url.replace("+aiosqlite", ""),
+            database_url=database_url.replace("+aiosqlite", "").replace("+asyncpg", ""),
             SLACK_BOT_TOKEN="xoxb-test",
             SLACK_SIGNING_SECRET=SECRET,
             SLACK_API_URL=api.base_url,
         )
         runtime = await open_runtime(settings, clock=FakeClock())
-        runtime.router = router_with_form()
+        runtime.router = router or router_with_form()
         await apply_org_file(runtime.db, EXAMPLE)
         async with TestClient(TestServer(create_app(runtime))) as client:
             yield Slack(client=client, api=api, runtime=runtime)
+
+
+@pytest.fixture
+async def slack(sqlite_url: str) -> AsyncIterator[Slack]:
+    async with serve(sqlite_url) as slack:
+        yield slack
 
 
 def command(name: str, text: str = "", **extra: str) -> dict[str, str]:

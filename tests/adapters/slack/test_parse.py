@@ -6,6 +6,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 from adapters.slack import parse
+from adapters.slack.payloads import (
+    BlockActions,
+    EventCallback,
+    SlashCommand,
+    ViewSubmission,
+    of,
+)
 from bot.actions import ActionId
 from bot.events import Platform
 
@@ -20,14 +27,15 @@ def test_peerbot_slash_command_takes_its_first_word_as_the_command() -> None:
         "user_id": "U1",
         "channel_id": "C1",
     }
-    command = parse.slash_command(body, AT)
+    command = parse.slash_command(SlashCommand.model_validate(body), AT)
     assert (command.name, command.args) == ("support", ("now", "please"))
     assert command.actor.platform == Platform.SLACK and command.actor.tenant == "T1"
     assert command.conversation.is_private is False
-    assert parse.slash_command({**body, "text": ""}, AT).name == "help"
+    bare = SlashCommand.model_validate({**body, "text": ""})
+    assert parse.slash_command(bare, AT).name == "help"
 
 
-def message(**event: Any) -> dict[str, Any]:
+def message(**event: Any) -> EventCallback:
     base = {
         "type": "message",
         "channel_type": "im",
@@ -36,7 +44,8 @@ def message(**event: Any) -> dict[str, Any]:
         "text": "hi",
         "ts": "1",
     }
-    return {"team_id": "T1", "event": {**base, **event}}
+    body = {"type": "event_callback", "team_id": "T1", "event_id": "Ev1", "event": base | event}
+    return EventCallback.model_validate({k: v for k, v in body.items() if v is not None})
 
 
 def test_only_peoples_direct_messages_become_text() -> None:
@@ -55,7 +64,8 @@ def test_a_mention_is_stripped_and_an_empty_one_asks_for_help() -> None:
 
 
 def test_a_select_menu_pick_carries_the_chosen_value() -> None:
-    body = {
+    body: dict[str, Any] = {
+        "type": "block_actions",
         "team": {"id": "T1"},
         "user": {"id": "U1"},
         "channel": {"id": "D1"},
@@ -63,27 +73,43 @@ def test_a_select_menu_pick_carries_the_chosen_value() -> None:
             {"type": "static_select", "action_id": "demo.mood", "selected_option": {"value": "low"}}
         ],
     }
-    press = parse.block_action(body, AT)
+    press = parse.block_action(actions(body), AT)
     assert press is not None and (press.action, press.value) == (ActionId("demo", "mood"), "low")
     foreign = {**body, "actions": [{"type": "button", "action_id": "someone_elses_button"}]}
-    assert parse.block_action(foreign, AT) is None
+    assert parse.block_action(actions(foreign), AT) is None
+
+
+def actions(body: dict[str, Any]) -> BlockActions:
+    payload = of(body)
+    assert isinstance(payload, BlockActions)
+    return payload
+
+
+def submitted(body: dict[str, Any]) -> ViewSubmission:
+    payload = of(body)
+    assert isinstance(payload, ViewSubmission)
+    return payload
 
 
 def test_a_home_tab_button_answers_in_the_persons_dm() -> None:
     body = {
+        "type": "block_actions",
         "team": {"id": "T1"},
         "user": {"id": "U1"},
         "actions": [{"action_id": "help.open#0", "value": "support"}],
     }
-    press = parse.block_action(body, AT)
+    press = parse.block_action(actions(body), AT)
     assert press is not None and press.conversation.channel_id == "U1"
 
 
 def test_a_modal_submission_reads_every_kind_of_input() -> None:
-    body = {
+    body: dict[str, Any] = {
+        "type": "view_submission",
         "team": {"id": "T1"},
         "user": {"id": "U1"},
         "view": {
+            "id": "V1",
+            "type": "modal",
             "callback_id": "ask.form",
             "private_metadata": "not json",
             "state": {
@@ -102,7 +128,7 @@ def test_a_modal_submission_reads_every_kind_of_input() -> None:
             },
         },
     }
-    form = parse.view_submission(body, AT)
+    form = parse.view_submission(submitted(body), AT)
     assert form is not None
     assert dict(form.values) == {
         "what": "A fall",
@@ -112,4 +138,5 @@ def test_a_modal_submission_reads_every_kind_of_input() -> None:
         "none": (),
     }
     assert form.conversation.channel_id == "U1"  # unreadable metadata: answer in their DM
-    assert parse.view_submission({**body, "view": {**body["view"], "callback_id": "x"}}, AT) is None
+    foreign = submitted({**body, "view": {**body["view"], "callback_id": "x"}})
+    assert parse.view_submission(foreign, AT) is None

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -49,10 +51,8 @@ async def socket_server() -> AsyncIterator[tuple[FakeSocketServer, str]]:
     await server.close()
 
 
-async def test_events_arrive_over_socket_mode_and_are_acked(
-    sqlite_url: str, socket_server: tuple[FakeSocketServer, str]
-) -> None:
-    fake_socket, url = socket_server
+@asynccontextmanager
+async def socket_app(sqlite_url: str, url: str) -> AsyncIterator[tuple[FakeSlackApi, TestClient]]:
     async with fake_slack_api() as api:
         api.socket_url = url
         settings = load_settings(
@@ -63,19 +63,47 @@ async def test_events_arrive_over_socket_mode_and_are_acked(
         )
         runtime = await open_runtime(settings, clock=FakeClock())
         async with TestClient(TestServer(create_app(runtime))) as client:
-            assert (await client.post("/slack/events", data=b"{}")).status == 404  # no HTTP route
-            socket = await asyncio.wait_for(fake_socket.connections.get(), 10)
-            await send_event(socket, "env-1", dm("support", event_id="EvSock"))
-            assert (await asyncio.wait_for(fake_socket.acks.get(), 10))["envelope_id"] == "env-1"
-            (posted,) = await api.wait_for("chat.postMessage")
-            assert posted["channel"] == "D1" and posted["text"] == "Support and crisis contacts"
+            yield api, client
 
-            await socket.close()  # Slack drops the connection, as it does every few hours
-            again = await asyncio.wait_for(fake_socket.connections.get(), 15)
-            await send_event(again, "env-2", dm("help", event_id="EvSock2"))
-            assert (await asyncio.wait_for(fake_socket.acks.get(), 10))["envelope_id"] == "env-2"
-            await wait_posts(api, 2)
+
+async def test_events_arrive_over_socket_mode_and_are_acked(
+    sqlite_url: str, socket_server: tuple[FakeSocketServer, str]
+) -> None:
+    fake_socket, url = socket_server
+    async with socket_app(sqlite_url, url) as (api, client):
+        assert (await client.post("/slack/events", data=b"{}")).status == 404  # no HTTP route
+        socket = await asyncio.wait_for(fake_socket.connections.get(), 10)
+        await send_event(socket, "env-1", dm("support", event_id="EvSock"))
+        assert (await asyncio.wait_for(fake_socket.acks.get(), 10))["envelope_id"] == "env-1"
+        (posted,) = await api.wait_for("chat.postMessage")
+        assert posted["channel"] == "D1" and posted["text"] == "Support and crisis contacts"
+
+        await socket.close()  # Slack drops the connection, as it does every few hours
+        again = await asyncio.wait_for(fake_socket.connections.get(), 15)
+        await send_event(again, "env-2", dm("help", event_id="EvSock2"))
+        assert (await asyncio.wait_for(fake_socket.acks.get(), 10))["envelope_id"] == "env-2"
+        await wait_posts(api, 2)
     assert len(api.of("apps.connections.open")) >= 2  # a fresh URL asked for on reconnect
+
+
+async def test_a_payload_not_shaped_like_slacks_is_dropped_in_socket_mode_too(
+    sqlite_url: str, socket_server: tuple[FakeSocketServer, str], caplog: pytest.LogCaptureFixture
+) -> None:
+    fake_socket, url = socket_server
+    async with socket_app(sqlite_url, url) as (api, _client):
+        socket = await asyncio.wait_for(fake_socket.connections.get(), 10)
+        for n, event in enumerate(["message", None, {"type": "message", "user": ["U1"]}]):
+            await send_event(socket, f"env-bad-{n}", {**dm("support", f"EvBad{n}"), "event": event})
+            assert (await asyncio.wait_for(fake_socket.acks.get(), 10))["envelope_id"] == (
+                f"env-bad-{n}"
+            )
+        await send_event(socket, "env-good", dm("support", event_id="EvGood"))
+        assert (await asyncio.wait_for(fake_socket.acks.get(), 10))["envelope_id"] == "env-good"
+        (posted,) = await api.wait_for("chat.postMessage")
+        assert posted["text"] == "Support and crisis contacts"
+    trouble = [r for r in caplog.records if r.levelno >= logging.ERROR or r.exc_info]
+    assert trouble == []
+    assert "slack: socket mode payload dropped" in caplog.text
 
 
 async def send_event(socket: web.WebSocketResponse, envelope: str, payload: dict[str, Any]) -> None:
