@@ -337,27 +337,16 @@ class DeliveryWorker:
         due = now + wait
         async with batch.lock:
             async with self._db.session() as session:
-                if give_up:
-                    held = await outbox_rows.mark_failed(
-                        session,
-                        row.id,
-                        lease=batch.until,
-                        attempts=attempts,
-                        retries=retries,
-                        error=failure.reason,
-                        in_doubt=in_doubt,
-                    )
-                else:
-                    held = await outbox_rows.mark_retry(
-                        session,
-                        row.id,
-                        lease=batch.until,
-                        attempts=attempts,
-                        retries=retries,
-                        due_at=due,
-                        error=failure.reason,
-                        in_doubt=in_doubt,
-                    )
+                held = await outbox_rows.mark_unsent(
+                    session,
+                    row.id,
+                    lease=batch.until,
+                    attempts=attempts,
+                    retries=retries,
+                    error=failure.reason,
+                    in_doubt=in_doubt,
+                    retry_at=None if give_up else due,
+                )
             batch.held.discard(row.id)
         if not held:
             logger.warning("outbox row %s failed after its lease ran out", row.id)

@@ -162,31 +162,7 @@ async def mark_sent(session: AsyncSession, row_id: int, *, lease: datetime, now:
     )
 
 
-async def mark_retry(
-    session: AsyncSession,
-    row_id: int,
-    *,
-    lease: datetime,
-    attempts: int,
-    retries: int,
-    due_at: datetime,
-    error: str,
-    in_doubt: bool,
-) -> bool:
-    return await _settle(
-        session,
-        row_id,
-        lease,
-        status=OutboxStatus.PENDING,
-        attempts=attempts,
-        retries=retries,
-        due_at=due_at,
-        last_error=error,
-        in_doubt=in_doubt,
-    )
-
-
-async def mark_failed(
+async def mark_unsent(
     session: AsyncSession,
     row_id: int,
     *,
@@ -195,16 +171,20 @@ async def mark_failed(
     retries: int,
     error: str,
     in_doubt: bool,
+    retry_at: datetime | None,
 ) -> bool:
+    """A send that did not happen (or may not have): due again at `retry_at`, or failed
+    for good when that is None. False when the lease was lost meanwhile."""
     return await _settle(
         session,
         row_id,
         lease,
-        status=OutboxStatus.FAILED,
+        status=OutboxStatus.FAILED if retry_at is None else OutboxStatus.PENDING,
         attempts=attempts,
         retries=retries,
         last_error=error,
         in_doubt=in_doubt,
+        **({} if retry_at is None else {"due_at": retry_at}),
     )
 
 

@@ -133,14 +133,7 @@ async def test_the_daily_retention_purge_runs_when_peerbot_starts(sqlite_url: st
             assert case is not None
             case.status, case.closed_at = CaseStatus.CLOSED, now - timedelta(days=closed_days_ago)
             session.add(case)
-    await runtime.start()
-    try:
-        for _ in range(100):  # the job runs at start, in the scheduler's own task
-            if len(await all_rows(runtime.db, Case)) == 1:
-                break
-            await asyncio.sleep(0.05)
-    finally:
-        await runtime.stop()
+    await start_until(runtime, Case, rows=1)
     runtime = await open_runtime(settings, clock=FakeClock())
     assert len(await all_rows(runtime.db, CaseStat)) == 1
     await runtime.db.dispose()
@@ -149,6 +142,22 @@ async def test_the_daily_retention_purge_runs_when_peerbot_starts(sqlite_url: st
 async def all_rows(db: Database, table: type[SQLModel]) -> list[SQLModel]:
     async with db.session() as session:
         return list((await session.exec(select(table))).all())
+
+
+async def start_until(runtime: Runtime, table: type[SQLModel], *, rows: int) -> None:
+    """Start peerbot and stop it once its start-up purge has left `rows` rows in `table`.
+
+    The purge runs in the scheduler's own task, which offers nothing to wait on, so the
+    table is polled (for at most five seconds; the assertions after say what went wrong).
+    """
+    await runtime.start()
+    try:
+        for _ in range(100):
+            if len(await all_rows(runtime.db, table)) == rows:
+                break
+            await asyncio.sleep(0.05)
+    finally:
+        await runtime.stop()
 
 
 async def test_delivered_messages_and_seen_events_are_deleted_when_peerbot_starts(
@@ -175,14 +184,7 @@ async def test_delivered_messages_and_seen_events_are_deleted_when_peerbot_start
             )
         await first_time(session, "Ev-2-days-old", now=now - timedelta(days=2))
         await first_time(session, "Ev-an-hour-old", now=now - timedelta(hours=1))
-    await runtime.start()
-    try:
-        for _ in range(100):  # the job runs at start, in the scheduler's own task
-            if len(await all_rows(runtime.db, SeenEvent)) == 1:
-                break
-            await asyncio.sleep(0.05)
-    finally:
-        await runtime.stop()
+    await start_until(runtime, SeenEvent, rows=1)
     check = Database(runtime.db.url)
     outbox = {r.dedupe_key for r in await all_rows(check, OutboxRow)}
     seen = {r.key for r in await all_rows(check, SeenEvent)}

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.engine import Database
 from storage.outbox import (
@@ -13,9 +14,8 @@ from storage.outbox import (
     claim_due,
     enqueue,
     failed,
-    mark_failed,
-    mark_retry,
     mark_sent,
+    mark_unsent,
     next_due,
     purge_sent,
     release,
@@ -92,8 +92,8 @@ async def test_an_outcome_counts_only_under_the_lease_it_was_claimed_with(db: Da
     async with db.session() as session:  # the first worker's late failure changes nothing
         stale = first.leased_until
         counts = {"attempts": 1, "retries": 0, "error": "x", "in_doubt": False}
-        assert not await mark_retry(session, first.id, lease=stale, due_at=later, **counts)
-        assert not await mark_failed(session, first.id, lease=stale, **counts)
+        assert not await mark_unsent(session, first.id, lease=stale, retry_at=later, **counts)
+        assert not await mark_unsent(session, first.id, lease=stale, retry_at=None, **counts)
         assert not await release(session, first.id, lease=stale)
         (kept,) = (await session.exec(select(OutboxRow))).all()
     assert (kept.status, kept.sent_at, kept.last_error) == (OutboxStatus.SENT, later, None)
@@ -113,6 +113,20 @@ async def test_a_released_row_is_claimable_at_once_with_no_attempt_counted(db: D
     assert (again.id, again.attempts) == (claimed.id, 0)
 
 
+async def give_up(session: AsyncSession, row_id: int, *, retries: int, in_doubt: bool) -> None:
+    """Settle a row claimed at NOW as failed for good, its attempts spent."""
+    await mark_unsent(
+        session,
+        row_id,
+        lease=NOW + LEASE,
+        attempts=8,
+        retries=retries,
+        error="x",
+        in_doubt=in_doubt,
+        retry_at=None,
+    )
+
+
 async def test_only_rows_delivered_before_the_cutoff_are_purged(db: Database) -> None:
     async with db.session() as session:
         for key in ("old", "new", "failed", "pending"):
@@ -123,9 +137,7 @@ async def test_only_rows_delivered_before_the_cutoff_are_purged(db: Database) ->
         assert old is not None and new is not None and bad is not None
         await mark_sent(session, old, lease=NOW + LEASE, now=NOW - timedelta(days=8))
         await mark_sent(session, new, lease=NOW + LEASE, now=NOW - timedelta(days=6))
-        await mark_failed(
-            session, bad, lease=NOW + LEASE, attempts=8, retries=0, error="x", in_doubt=False
-        )
+        await give_up(session, bad, retries=0, in_doubt=False)
     async with db.session() as session:
         assert await purge_sent(session, sent_before=NOW - timedelta(days=7)) == 1
         left = sorted(r.dedupe_key for r in (await session.exec(select(OutboxRow))).all())
@@ -140,9 +152,7 @@ async def test_failed_rows_are_listed_and_put_back_with_a_fresh_start(db: Databa
     async with db.session() as session:
         for r in claimed:
             assert r.id is not None
-            await mark_failed(
-                session, r.id, lease=NOW + LEASE, attempts=8, retries=3, error="x", in_doubt=True
-            )
+            await give_up(session, r.id, retries=3, in_doubt=True)
     later = NOW + timedelta(days=2)
     async with db.session() as session:
         assert [r.dedupe_key for r in await failed(session)] == ["a", "b"]

@@ -61,18 +61,23 @@ async def submitted(form: FormSubmitted, _s: Services) -> list[Reply]:
     return [Reply(summary="Thanks", blocks=(Notice(title="Thank you", text="We have it."),))]
 
 
-def router_with_form() -> Router:
-    """The real features plus a form, as the speak-up issue will add."""
+def with_unlisted(name: str, *, commands: dict[str, Any], forms: dict[ActionId, Any]) -> Router:
+    """The real features plus one of a test's own, reached by its command or form only."""
     base = build_router()
-    ask = Feature(
-        name="ask",
-        title="Ask",
+    extra = Feature(
+        name=name,
+        title=name.title(),
         summary="",
-        commands={"ask": open_form},
-        forms={ASK: submitted},
+        commands=commands,
+        forms=forms,
         listed=False,
     )
-    return Router([*base.features, ask], fallback=base._fallback)
+    return Router([*base.features, extra], fallback=base._fallback)
+
+
+def router_with_form() -> Router:
+    """The real features plus a form, as the speak-up issue will add."""
+    return with_unlisted("ask", commands={"ask": open_form}, forms={ASK: submitted})
 
 
 @dataclass

@@ -13,13 +13,11 @@ import pytest
 
 from bot.actions import ActionId
 from bot.events import Command, FormSubmitted
-from bot.features import build_router
 from bot.replies import Reply
-from bot.router import Feature, Router
 from bot.services import Services
-from tests.adapters.slack.test_endpoint import Slack, command, dm, serve
+from tests.adapters.slack.test_endpoint import Slack, command, dm, serve, with_unlisted
 from tests.adapters.slack.test_endpoint import slack as slack  # the fixture
-from tests.adapters.slack.test_speakup_anonymity import REPORTER, submission
+from tests.adapters.slack.test_speakup_anonymity import REPORTER, speak_up_form, submission
 from tests.scenarios.test_speak_up import CONCERN
 
 
@@ -43,21 +41,6 @@ def logged(caplog: pytest.LogCaptureFixture) -> str:
 def no_trouble_logged(caplog: pytest.LogCaptureFixture) -> None:
     trouble = [r for r in caplog.records if r.levelno >= logging.ERROR or r.exc_info]
     assert trouble == [], [(r.name, r.getMessage()) for r in trouble]
-
-
-async def speak_up_form(slack: Slack) -> dict[str, Any]:
-    press = {
-        "type": "block_actions",
-        "team": {"id": "T1"},
-        "user": {"id": REPORTER},
-        "channel": {"id": "D0REPORTERDM"},
-        "trigger_id": "trig-9",
-        "actions": [{"type": "button", "action_id": "speakup.start#0", "value": ""}],
-    }
-    assert (await slack.interaction(press)).status == 200
-    (opened,) = await slack.api.wait_for("views.open")
-    view: dict[str, Any] = opened["view"]
-    return view
 
 
 # --- anonymity: nothing about a refused request reaches the log ------------------------------
@@ -286,22 +269,10 @@ async def fails(_event: Command | FormSubmitted, _services: Services) -> list[Re
     raise RuntimeError("a feature failed on U123's words")
 
 
-def failing_router() -> Router:
-    base = build_router()
-    boom = Feature(
-        name="boom",
-        title="Boom",
-        summary="",
-        commands={"boom": fails},
-        forms={BOOM: fails},
-        listed=False,
-    )
-    return Router([*base.features, boom], fallback=base._fallback)
-
-
 @pytest.fixture
 async def failing_slack(sqlite_url: str) -> AsyncIterator[Slack]:
-    async with serve(sqlite_url, failing_router()) as slack:
+    failing = with_unlisted("boom", commands={"boom": fails}, forms={BOOM: fails})
+    async with serve(sqlite_url, failing) as slack:
         yield slack
 
 

@@ -23,7 +23,7 @@ from storage.outbox import OutboxRow
 from storage.speakup import Case
 from tests.adapters.slack.test_endpoint import Slack, command, dm
 from tests.adapters.slack.test_endpoint import slack as slack  # the fixture
-from tests.adapters.slack.test_speakup_anonymity import REPORTER, submission
+from tests.adapters.slack.test_speakup_anonymity import REPORTER_DM, START, submission
 
 EXAMPLES = settings(
     max_examples=150,
@@ -48,19 +48,11 @@ JSON = st.recursive(
 
 def speak_up_view() -> dict[str, Any]:
     return modal(
-        raise_form(Platform.SLACK), private_metadata=metadata({"channel": "D0REPORTERDM"})
+        raise_form(Platform.SLACK), private_metadata=metadata({"channel": REPORTER_DM})
     ) | {"callback_id": "speakup.raise"}
 
 
-PRESS = {
-    "type": "block_actions",
-    "team": {"id": "T1"},
-    "user": {"id": REPORTER},
-    "channel": {"id": "D0REPORTERDM"},
-    "trigger_id": "trig-9",
-    "actions": [{"type": "button", "action_id": "speakup.start#0", "value": ""}],
-}
-REAL_INTERACTIONS = [PRESS, submission(speak_up_view(), "anonymous")]
+REAL_INTERACTIONS = [START, submission(speak_up_view(), "anonymous")]
 
 
 def places(value: Any, at: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:

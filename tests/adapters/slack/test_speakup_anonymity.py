@@ -14,6 +14,24 @@ from tests.adapters.slack.test_endpoint import slack as slack  # the fixture
 from tests.scenarios.test_speak_up import CONCERN, raw_file, table_dump
 
 REPORTER = "U0REPORTER7"
+REPORTER_DM = "D0REPORTERDM"
+START = {
+    "type": "block_actions",
+    "team": {"id": "T1"},
+    "user": {"id": REPORTER},
+    "channel": {"id": REPORTER_DM},
+    "trigger_id": "trig-9",
+    "actions": [{"type": "button", "action_id": "speakup.start#0", "value": ""}],
+}
+"""The reporter presses "Raise a concern" in their DM with peerbot."""
+
+
+async def speak_up_form(slack: Slack) -> dict[str, Any]:
+    """The speak-up modal Slack was asked to open after START."""
+    assert (await slack.interaction(START)).status == 200
+    (opened,) = await slack.api.wait_for("views.open")
+    view: dict[str, Any] = opened["view"]
+    return view
 
 
 def submission(view: dict[str, Any], way: str) -> dict[str, Any]:
@@ -55,19 +73,10 @@ async def test_anonymous_submission_through_slack_keeps_no_trace_of_the_reporter
     slack: Slack, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
-    press = {
-        "type": "block_actions",
-        "team": {"id": "T1"},
-        "user": {"id": REPORTER},
-        "channel": {"id": "D0REPORTERDM"},
-        "trigger_id": "trig-9",
-        "actions": [{"type": "button", "action_id": "speakup.start#0", "value": ""}],
-    }
-    assert (await slack.interaction(press)).status == 200
-    (opened,) = await slack.api.wait_for("views.open")
-    assert opened["view"]["callback_id"] == "speakup.raise"
+    view = await speak_up_form(slack)
+    assert view["callback_id"] == "speakup.raise"
 
-    answer = await slack.interaction(submission(opened["view"], "anonymous"))
+    answer = await slack.interaction(submission(view, "anonymous"))
     body = await answer.json()
     assert body["response_action"] == "update"  # the receipt replaces the form
     receipt = json.dumps(body["view"])
@@ -80,14 +89,14 @@ async def test_anonymous_submission_through_slack_keeps_no_trace_of_the_reporter
 
     stored = await table_dump(runtime)
     assert code.group(0) in stored
-    for trace in (REPORTER, "D0REPORTERDM", CONCERN):
+    for trace in (REPORTER, REPORTER_DM, CONCERN):
         assert trace not in stored
         assert trace not in caplog.text
     about_case = [c for c in slack.api.calls if code.group(0) in json.dumps(c.params)]
     assert about_case, "guardians were alerted"
     for call in about_case:
         assert REPORTER not in json.dumps(call.params)
-        assert "D0REPORTERDM" not in json.dumps(call.params)
+        assert REPORTER_DM not in json.dumps(call.params)
     assert slack.api.of("chat.postMessage") == [
         c.params for c in about_case if c.method == "chat.postMessage"
     ]  # nothing with the code went into the reporter's chat
@@ -99,16 +108,7 @@ async def test_anonymous_submission_through_slack_keeps_no_trace_of_the_reporter
 
 async def test_a_form_sent_with_the_concern_missing_is_refused_with_the_field(slack: Slack) -> None:
     await slack.form(command("speakup"))
-    press = {
-        "type": "block_actions",
-        "team": {"id": "T1"},
-        "user": {"id": REPORTER},
-        "trigger_id": "trig-10",
-        "actions": [{"type": "button", "action_id": "speakup.start#0", "value": ""}],
-    }
-    await slack.interaction(press)
-    (opened,) = await slack.api.wait_for("views.open")
-    empty = submission(opened["view"], "")
+    empty = submission(await speak_up_form(slack), "")
     empty["view"]["state"]["values"]["what"]["what"]["value"] = "   "
     body = await (await slack.interaction(empty)).json()
     assert body == {

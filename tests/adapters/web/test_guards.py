@@ -100,6 +100,14 @@ async def look_up_fields(visitor: Visitor) -> Posted:
     return visitor.form_fields()
 
 
+async def ready_to_guess(visitor: Visitor, scrypt: Scrypt) -> tuple[str, str, Posted]:
+    """A case's code and passphrase, and the look-up form, with no slow hash counted yet."""
+    code, phrase = await raise_anonymously(visitor)
+    fields = await look_up_fields(visitor)
+    scrypt.reset()
+    return code, phrase, fields
+
+
 async def guess(
     visitor: Visitor, fields: Posted, code: str, phrase: str, **headers: str
 ) -> tuple[int, str]:
@@ -116,9 +124,7 @@ async def test_a_burst_of_wrong_and_right_passphrases_evaluates_at_most_the_limi
     one: tuple[Runtime, Visitor], scrypt: Scrypt
 ) -> None:
     _runtime, visitor = one
-    code, phrase = await raise_anonymously(visitor)
-    fields = await look_up_fields(visitor)
-    scrypt.reset()
+    code, phrase, fields = await ready_to_guess(visitor, scrypt)
     phrases = [phrase if n % 2 else wrong(n) for n in range(50)]
     answers = await asyncio.gather(*(guess(visitor, fields, code, p) for p in phrases))
     assert {status for status, _ in answers} == {200}
@@ -131,9 +137,7 @@ async def test_after_a_burst_of_wrong_guesses_the_right_one_is_refused(
     one: tuple[Runtime, Visitor], scrypt: Scrypt
 ) -> None:
     _runtime, visitor = one
-    code, phrase = await raise_anonymously(visitor)
-    fields = await look_up_fields(visitor)
-    scrypt.reset()
+    code, phrase, fields = await ready_to_guess(visitor, scrypt)
     answers = await asyncio.gather(*(guess(visitor, fields, code, wrong(n)) for n in range(160)))
     assert {status for status, _ in answers} == {200}
     assert scrypt.calls <= LIMIT
@@ -172,9 +176,7 @@ async def test_a_burst_from_many_addresses_never_fails_and_hashes_a_few_at_a_tim
         replica(database_url, generate_key(), PEERBOT_BEHIND_PROXY="true") as (_runtime, url),
         browser(url) as visitor,
     ):
-        code, _phrase = await raise_anonymously(visitor)
-        fields = await look_up_fields(visitor)
-        scrypt.reset()
+        code, _phrase, fields = await ready_to_guess(visitor, scrypt)
         caplog.set_level(logging.INFO)
         answers = await asyncio.gather(
             *(
