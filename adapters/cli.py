@@ -17,7 +17,7 @@ import typer
 from aiohttp import web
 
 from adapters.console import ConsoleSession, stdin_lines
-from adapters.runtime import Runtime, open_runtime, purge_expired
+from adapters.runtime import Runtime, current_database, open_runtime, purge_expired
 from adapters.server import app_runner, create_app
 from adapters.web import url as web_form_url
 from bot.config import ConfigError, Settings, load_settings
@@ -28,7 +28,7 @@ from bot.sealing import generate_key
 from bot.speakup.report import Figures, figures, quarter_bounds
 from storage import outbox as outbox_rows
 from storage.engine import Database, DatabaseUnavailable
-from storage.migrate import MigrationsPending, check_current, upgrade_async
+from storage.migrate import MigrationsPending, upgrade_async
 from storage.outbox import OutboxRow
 
 app = typer.Typer(
@@ -233,10 +233,8 @@ def outbox_retry(
 @contextlib.asynccontextmanager
 async def _database(settings: Settings) -> AsyncIterator[Database]:
     """The database, reachable and migrated, for commands that need nothing else."""
-    db = Database(settings.async_database_url)
+    db = await current_database(settings)
     try:
-        await db.ping()
-        await check_current(db.engine)
         yield db
     finally:
         await db.dispose()

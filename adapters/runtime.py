@@ -106,6 +106,18 @@ class Runtime:
         await self.db.dispose()
 
 
+async def current_database(settings: Settings) -> Database:
+    """The database, reachable and migrated; raises DatabaseUnavailable or MigrationsPending."""
+    db = Database(settings.async_database_url)
+    try:
+        await db.ping()
+        await check_current(db.engine)
+    except BaseException:
+        await db.dispose()
+        raise
+    return db
+
+
 async def open_runtime(
     settings: Settings,
     *,
@@ -116,13 +128,7 @@ async def open_runtime(
 
     Raises DatabaseUnavailable or MigrationsPending with a line a person can act on.
     """
-    db = Database(settings.async_database_url)
-    try:
-        await db.ping()
-        await check_current(db.engine)
-    except BaseException:
-        await db.dispose()
-        raise
+    db = await current_database(settings)
     keys = sealing_keys(settings)
     return Runtime(
         settings=settings,

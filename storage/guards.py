@@ -9,11 +9,10 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import Column, Text, delete, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.upsert import insert_new
+from storage.upsert import insert_new, upsert
 
 
 class LookupAttempt(SQLModel, table=True):
@@ -39,10 +38,8 @@ class SentForm(SQLModel, table=True):
 async def count_attempt(session: AsyncSession, source: str, window: int) -> int:
     """Add one try in this window and return the window's total, in one statement: two
     replicas counting the same source at once each get their own, different total."""
-    dialect = session.bind.dialect.name if session.bind else "sqlite"
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     counted = (
-        insert(LookupAttempt)
+        upsert(session, LookupAttempt)
         .values(source=source, period=window, tries=1)
         .on_conflict_do_update(
             index_elements=["source", "period"], set_={"tries": col(LookupAttempt.tries) + 1}

@@ -103,14 +103,14 @@ async def claim_due(
     return rows
 
 
-def _held(row_id: int, lease: datetime) -> ColumnElement[bool]:
-    """The row is still ours: in flight under the very lease we took.
+def _held(row_ids: Collection[int], lease: datetime) -> ColumnElement[bool]:
+    """The rows are still ours: in flight under the very lease we took.
 
-    A worker whose lease ran out may find the row reclaimed by another; its late
+    A worker whose lease ran out may find a row reclaimed by another; its late
     outcome must not overwrite theirs (a late "retry" would queue a third send).
     """
     return and_(
-        col(OutboxRow.id) == row_id,
+        col(OutboxRow.id).in_(row_ids),
         col(OutboxRow.status) == OutboxStatus.SENDING,
         col(OutboxRow.leased_until) == lease,
     )
@@ -131,12 +131,7 @@ async def renew(
     """
     result = await session.exec(
         update(OutboxRow)
-        .where(
-            col(OutboxRow.id).in_(row_ids),
-            col(OutboxRow.status) == OutboxStatus.SENDING,
-            col(OutboxRow.leased_until) == lease,
-            col(OutboxRow.leased_until) > now,
-        )
+        .where(_held(row_ids, lease), col(OutboxRow.leased_until) > now)
         .values(leased_until=until)
     )
     return int(result.rowcount)
@@ -144,7 +139,7 @@ async def renew(
 
 async def _settle(session: AsyncSession, row_id: int, lease: datetime, **values: Any) -> bool:
     result = await session.exec(
-        update(OutboxRow).where(_held(row_id, lease)).values(leased_until=None, **values)
+        update(OutboxRow).where(_held([row_id], lease)).values(leased_until=None, **values)
     )
     return bool(result.rowcount)
 
