@@ -15,7 +15,7 @@ from bot.features import build_router
 from bot.outbox import DeliveryWorker, Sender
 from bot.router import Router
 from bot.scheduling import Jobs, Ticker
-from bot.sealing import Sealer, generate_key, guard_key, sealer
+from bot.sealing import Sealer, generate_key, sealer
 from bot.services import Services
 from bot.speakup.attempts import Attempts
 from bot.speakup.cases import Guards
@@ -42,11 +42,19 @@ class Runtime:
     senders: dict[str, Sender] = field(default_factory=dict)
     worker: DeliveryWorker | None = None
     jobs: Jobs | None = None
-    guard_key: bytes = field(default_factory=lambda: secrets.token_bytes(32))
-    """The server secret for keyed hashes and signed tokens (see bot.sealing.guard_key)."""
+    own_key: bytes = field(default_factory=lambda: secrets.token_bytes(32), repr=False)
+    """Without a sealing key speak-up stores nothing; this process's own secret still
+    signs the web form's tokens."""
     hashes: SlowHashes = field(default_factory=SlowHashes)
     web_form: str = ""
     """The speak-up web form's public address, set by the web adapter when it knows one."""
+
+    @property
+    def guard_key(self) -> bytes:
+        """The server secret for keyed hashes and signed tokens: the newest sealing key's
+        hashing key, so every replica has it without a second secret to deploy, and a
+        rotation starts the guards afresh (see bot.sealing.keyed_hash)."""
+        return self.sealer.hash_keys[0] if self.sealer is not None else self.own_key
 
     @property
     def attempts(self) -> Attempts:
@@ -136,9 +144,6 @@ async def open_runtime(
         clock=clock or SystemClock(),
         router=build_router(),
         sealer=sealer(keys) if keys else None,
-        # without a sealing key speak-up stores nothing; a secret of this process's own
-        # still signs the web form's tokens
-        guard_key=guard_key(keys) if keys else secrets.token_bytes(32),
         senders=dict(senders or {}),
     )
 

@@ -101,7 +101,7 @@ async def enqueue(
         return await outbox_rows.enqueue(session, row)
     if sealer is None:
         raise Unsealable("a speak-up message needs the sealing key to be queued")
-    newest, *older = (f"sealed:{tag}" for tag in sealer.tags(item.dedupe_key))
+    newest, *older = (f"sealed:{tag}" for tag in sealer.tags("outbox", item.dedupe_key))
     if older and await outbox_rows.any_queued(session, older):
         return False  # queued before the newest key was added
     row = OutboxRow(

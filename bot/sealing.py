@@ -1,4 +1,4 @@
-"""Sealing keys: authenticated encryption at rest, with rotation (newest key first)."""
+"""Sealing keys: authenticated encryption at rest and keyed hashes, with rotation (newest first)."""
 
 from __future__ import annotations
 
@@ -14,24 +14,28 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 
 class Sealer(MultiFernet):
-    """MultiFernet, plus a keyed hash (tag) for what must be found again but never read,
-    like the dedupe key of a queued speak-up message: a plain hash of a case code could
-    be recomputed from the codes in the same file, a tag only with the key."""
+    """MultiFernet, plus a hashing key derived from each sealing key (newest first), for
+    keyed hashes of what must be found or checked again but never read back."""
 
     def __init__(self, keys: Sequence[str]) -> None:
         super().__init__([Fernet(k) for k in keys])
-        self._tag_keys = tuple(_tag_key(k) for k in keys)
+        self.hash_keys = tuple(_hash_key(k) for k in keys)
 
-    def tags(self, text: str) -> tuple[str, ...]:
-        """The tag of `text` under each key, newest first: store the first; look for all,
-        so that what was tagged before a rotation is still recognised after it."""
-        data = text.encode()
-        return tuple(hmac.new(k, data, hashlib.sha256).hexdigest() for k in self._tag_keys)
+    def tags(self, purpose: str, text: str) -> tuple[str, ...]:
+        """The keyed hash of `text` under every listed key, newest first: store the first,
+        look for all, so what was tagged before a rotation is still recognised after it
+        (a queued speak-up message's dedupe key: a plain hash of a case code could be
+        recomputed from the codes in the same file, a tag only with the key)."""
+        return tuple(keyed_hash(k, purpose, text) for k in self.hash_keys)
 
 
-def _tag_key(key: str) -> bytes:
-    """A key of its own for tagging, so the encryption key is never used for two jobs."""
-    hkdf = HKDF(algorithm=SHA256(), length=32, salt=None, info=b"peerbot tag")
+HASH_INFO = b"peerbot keyed hash v1"
+
+
+def _hash_key(key: str) -> bytes:
+    """A key of its own for hashing, derived (HKDF) from a sealing key, so the encryption
+    key is never used for two jobs and knowing this one reveals nothing about it."""
+    hkdf = HKDF(algorithm=SHA256(), length=32, salt=None, info=HASH_INFO)
     return hkdf.derive(base64.urlsafe_b64decode(key))
 
 
@@ -66,21 +70,16 @@ def open_sealed(sealer: MultiFernet, token: str) -> dict[str, object]:
     return opened
 
 
-GUARD_INFO = b"peerbot speak-up guards v1"
-
-
-def guard_key(keys: str) -> bytes:
-    """The server secret behind every keyed hash and signed token, derived (HKDF) from the
-    newest sealing key, so every replica has it without a second secret to deploy, and
-    knowing it reveals nothing about the sealing key. A rotation changes it too: look-up
-    counts start afresh and open pages must be reloaded once, which harms nobody."""
-    newest = next(k.strip() for k in keys.split(",") if k.strip())
-    material = base64.urlsafe_b64decode(newest)
-    return HKDF(algorithm=SHA256(), length=32, salt=None, info=GUARD_INFO).derive(material)
-
-
 def keyed_hash(key: bytes, purpose: str, text: str) -> str:
     """An HMAC of `text` for one purpose: stable on every replica, meaningless without the
-    key, and never equal across purposes (a visitor's hash is not their attempts' key)."""
+    key, and never equal across purposes (a visitor's hash is not their attempts' key, nor
+    an outbox tag). One mechanism, two ways to hold the keys:
+
+    - what must outlive a rotation (outbox tags) is hashed under every key, see `tags`;
+    - what may start afresh (look-up counts, form receipts, web form tokens) uses only the
+      newest, `Sealer.hash_keys[0]`, held by the runtime as its guard key: a rotation
+      resets the counts and open pages are reloaded once, which harms nobody, and a key
+      retired because it leaked stops signing at once.
+    """
     message = f"{purpose}\0{text}".encode("utf-8", "surrogatepass")
     return hmac.new(key, message, hashlib.sha256).hexdigest()

@@ -33,7 +33,7 @@ class Attempts:
 
     Windows are fixed, and a look-up counts against its own window and the one before:
     any `window`-long stretch lies within two, so no stretch ever sees more than `limit`
-    checked. Sources are HMACs keyed with the server secret (see bot.sealing.guard_key):
+    checked. Sources are HMACs keyed with the server secret (see bot.sealing.keyed_hash):
     the table cannot be read back into who tried, without that key.
     """
 

@@ -1,0 +1,27 @@
+"""The runtime's wiring: what every replica must share is derived from the settings alone."""
+
+from __future__ import annotations
+
+from adapters.runtime import Runtime
+from bot.config import load_settings
+from bot.features import build_router
+from bot.sealing import generate_key, sealer
+from storage.engine import Database
+from tests.fakes import FakeClock
+
+
+def replica(keys: str, db: Database) -> Runtime:
+    settings = load_settings(database_url="sqlite:///unused.db", PEERBOT_SEALING_KEY=keys)
+    return Runtime(
+        settings=settings, db=db, clock=FakeClock(), router=build_router(), sealer=sealer(keys)
+    )
+
+
+async def test_replicas_with_the_same_sealing_key_share_the_guard_key(sqlite_db: Database) -> None:
+    """Look-up counts, form receipts and web form tokens are keyed with it: two replicas
+    that disagreed would count a guesser twice as leniently and refuse each other's pages."""
+    old, new = generate_key(), generate_key()
+    one, two = replica(f"{new},{old}", sqlite_db), replica(f"{new},{old}", sqlite_db)
+    assert one.guard_key == two.guard_key
+    assert one.receipts.key == two.receipts.key and one.attempts.key == two.attempts.key
+    assert replica(old, sqlite_db).guard_key != one.guard_key  # a rotation starts afresh
