@@ -6,14 +6,12 @@ import asyncio
 import json
 import os
 import sys
-import time
 from pathlib import Path
 
 import aiohttp
-from slack_sdk.signature import SignatureVerifier
 
 from tests.adapters.slack.fake_api import fake_slack_api
-from tests.adapters.slack.test_endpoint import SECRET, dm
+from tests.adapters.slack.test_endpoint import SECRET, dm, signed
 from tests.adapters.test_cli import ROOT, free_port
 
 PEERBOT = Path(sys.executable).parent / "peerbot"
@@ -56,13 +54,7 @@ async def test_peerbot_run_serves_slack(tmp_path: Path) -> None:
                         except aiohttp.ClientConnectionError:
                             await asyncio.sleep(0.2)
                 body = json.dumps(dm("support", event_id="EvRun"))
-                stamp = str(int(time.time()))
-                signature = SignatureVerifier(SECRET).generate_signature(timestamp=stamp, body=body)
-                headers = {
-                    "Content-Type": "application/json",
-                    "X-Slack-Request-Timestamp": stamp,
-                    "X-Slack-Signature": signature,
-                }
+                headers = signed(body, "application/json")
                 async with http.post(f"{base}/slack/events", data=body, headers=headers) as answer:
                     assert answer.status == 200
             (posted,) = await api.wait_for("chat.postMessage")
