@@ -462,4 +462,5 @@ FEATURE = Feature(
     },
     home=home,
     listed=False,
+    confidential=True,
 )
