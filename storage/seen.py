@@ -6,12 +6,11 @@ import asyncio
 from collections.abc import Callable, Collection
 from datetime import datetime
 
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Field, SQLModel, col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.engine import Database
-from storage.upsert import insert_new
+from storage.upsert import insert
 
 
 class SeenEvent(SQLModel, table=True):
@@ -22,19 +21,13 @@ class SeenEvent(SQLModel, table=True):
     seen_at: datetime = Field(index=True)
 
 
-async def first_time(session: AsyncSession, key: str, *, now: datetime) -> bool:
-    """True the first time `key` is offered, on any replica; False for every repeat."""
-    return await insert_new(session, SeenEvent, {"key": key, "seen_at": now})
-
-
 async def first_times(session: AsyncSession, keys: Collection[str], *, now: datetime) -> set[str]:
-    """The keys offered for the first time, on any replica, in one statement."""
+    """The keys offered for the first time, on any replica, in one statement (atomic:
+    ON CONFLICT DO NOTHING, so two replicas racing on one key cannot both win)."""
     if not keys:
         return set()
-    dialect = session.bind.dialect.name if session.bind else "sqlite"
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     statement = (
-        insert(SeenEvent)
+        insert(session)(SeenEvent)
         .values([{"key": key, "seen_at": now} for key in keys])
         .on_conflict_do_nothing()
         .returning(col(SeenEvent.key))
@@ -42,8 +35,12 @@ async def first_times(session: AsyncSession, keys: Collection[str], *, now: date
     return set((await session.exec(statement)).scalars())
 
 
+BATCH = 500
+"""Keys in one statement at most: well inside SQLite's limit on bound parameters."""
+
+
 class SeenKeys:
-    """`first_time` for many concurrent deliveries, committed together.
+    """Which inbound deliveries are new, on any replica, for many at once.
 
     Under load every inbound event would otherwise be its own write transaction, and
     on SQLite those queue one by one on the write lock. Keys offered while a write is
@@ -69,7 +66,7 @@ class SeenKeys:
 
     async def _write(self) -> None:
         while self._waiting:
-            batch, self._waiting = self._waiting, {}
+            batch = {key: self._waiting.pop(key) for key in list(self._waiting)[:BATCH]}
             try:
                 async with self._db.session() as session:
                     new = await first_times(session, list(batch), now=self._now())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy.dialects import postgresql, sqlite
@@ -15,7 +16,11 @@ async def insert_new(session: AsyncSession, table: type[SQLModel], values: dict[
     Atomic in the database (ON CONFLICT DO NOTHING), so two replicas racing on the
     same key cannot both win.
     """
-    dialect = session.bind.dialect.name if session.bind else "sqlite"
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    result = await session.exec(insert(table).values(**values).on_conflict_do_nothing())
+    result = await session.exec(insert(session)(table).values(**values).on_conflict_do_nothing())
     return bool(result.rowcount)
+
+
+def insert(session: AsyncSession) -> Callable[..., Any]:
+    """The backend's own INSERT, the one with ON CONFLICT."""
+    dialect = session.bind.dialect.name if session.bind else "sqlite"
+    return postgresql.insert if dialect == "postgresql" else sqlite.insert
