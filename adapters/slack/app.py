@@ -6,11 +6,11 @@ import asyncio
 import logging
 import re
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from aiohttp import ClientError, web
+from aiohttp import ClientError, ClientSession, ClientTimeout, web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
@@ -55,6 +55,14 @@ class SlackAdapter:
         self.socket.client.on_close_listeners.append(closed)
         await self.socket.connect_async()  # type: ignore[no-untyped-call]  # bolt leaves it untyped
         logger.info("slack socket mode: connected")
+
+    async def pooled(self, _app: web.Application) -> AsyncIterator[None]:
+        """One connection pool for every Web API call while the server runs (an aiohttp
+        cleanup context). Without it the SDK opens, and closes, a connection per call."""
+        async with ClientSession(timeout=ClientTimeout(total=WEB_API_TIMEOUT)) as session:
+            self.app.client.session = session
+            yield
+            self.app.client.session = None
 
     async def close(self) -> None:
         if self.socket is not None:
@@ -108,6 +116,7 @@ def build(runtime: Runtime) -> SlackAdapter:
     now = runtime.clock.now
     seen = SeenKeys(runtime.db, now)
     unfinished: set[asyncio.Task[list[Reply]]] = set()
+    turns = asyncio.Semaphore(SENDING_AT_ONCE)
 
     async def route(event: InboundEvent) -> list[Reply]:
         """The core's answer, after the ack: a busy database is waited out, and one that
@@ -151,7 +160,22 @@ def build(runtime: Runtime) -> SlackAdapter:
         asked: openly in their DM with peerbot, and only to them anywhere else.
 
         A message Slack could not take just now goes to the outbox instead (`origin`, the
-        event's id when it has one, keeps it to one copy); a view cannot be shown later."""
+        event's id when it has one, keeps it to one copy); a view cannot be shown later.
+
+        Answers take turns: in a burst, events already acked wait here rather than crowd
+        the event loop, so the acks of new ones are not held up behind them.
+        """
+        async with turns:
+            await send(replies, event, trigger_id, respond, modal_id, origin)
+
+    async def send(
+        replies: list[Reply],
+        event: InboundEvent,
+        trigger_id: str | None,
+        respond: Respond | None,
+        modal_id: str | None,
+        origin: str | None,
+    ) -> None:
         channel = event.conversation.channel_id
         where = metadata({"channel": channel})
         origin = origin or uuid.uuid4().hex
@@ -334,6 +358,10 @@ def build(runtime: Runtime) -> SlackAdapter:
     return SlackAdapter(app=app, sender=SlackSender(client), socket=socket)
 
 
+SENDING_AT_ONCE = 16
+"""Answers being rendered and sent at once; more wait their turn (see `answer`)."""
+WEB_API_TIMEOUT = 30
+"""Seconds a Web API call may take: the SDK's own default."""
 TRY_LATER = "Sorry, I can't do that right now. Please try again in a minute."
 VIEW_DEADLINE = 2.5
 """Seconds a form's submission may take before its ack; Slack gives up at 3."""
