@@ -37,6 +37,8 @@ class Feature:
     due: DueSource | None = None
     home: HomeSection | None = None
     listed: bool = True
+    confidential: bool = False
+    """Its replies may speak of a speak-up case: they are only ever queued sealed."""
 
 
 class Router:
@@ -48,6 +50,9 @@ class Router:
         self._commands: dict[str, CommandHandler] = {}
         self._actions: dict[ActionId, ActionHandler] = {}
         self._forms: dict[ActionId, FormHandler] = {}
+        self._secret_commands = {
+            normalise(name) for f in self.features if f.confidential for name in f.commands
+        }
         for feature in self.features:
             _merge(self._commands, {normalise(k): v for k, v in feature.commands.items()})
             _merge(self._actions, feature.actions)
@@ -56,6 +61,21 @@ class Router:
     @property
     def due_sources(self) -> list[DueSource]:
         return [f.due for f in self.features if f.due is not None]
+
+    def confidential(self, event: InboundEvent) -> bool:
+        """Whether the answer to `event` comes from a confidential feature: the one whose
+        handler it reaches, or the one a button (like help's) names as its value."""
+        secret = {f.name for f in self.features if f.confidential}
+        match event:
+            case TextMessage():
+                return normalise(as_command(event).name) in self._secret_commands
+            case Command(name=name):
+                return normalise(name) in self._secret_commands
+            case ButtonPressed(action=action, value=value):
+                return action.feature in secret or value in secret
+            case FormSubmitted(form=form):
+                return form.feature in secret
+        return False
 
     def answers(self, command: str) -> bool:
         """Whether a feature claims this command (a platform's manifest must not promise more)."""

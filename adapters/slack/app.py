@@ -2,22 +2,26 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 import traceback
-from collections.abc import Awaitable, Callable
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from aiohttp import web
+from aiohttp import ClientError, ClientSession, ClientTimeout, web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.async_app import AsyncApp, AsyncBoltContext
 from slack_bolt.response import BoltResponse
+from slack_sdk.errors import SlackApiError
 from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
+from adapters.patience import GaveUp, patiently
 from adapters.runtime import Runtime
 from adapters.slack import parse, payloads
 from adapters.slack.ingress import (
@@ -32,15 +36,15 @@ from adapters.slack.render import answer_view, field_errors, message, metadata, 
 from adapters.slack.sender import SlackSender
 from bot.events import Command, InboundEvent
 from bot.features.help import HOME
-from bot.replies import Reply
-from storage.seen import first_time
+from bot.outbox import Outgoing, Unsealable, enqueue
+from bot.replies import Reply, say
+from storage.engine import BUSY
+from storage.seen import SeenKeys
 
 logger = logging.getLogger(__name__)
 
 ANY = re.compile(".+")
 Respond = Callable[..., Awaitable[Any]]
-
-SORRY = "Sorry, that did not go through. Please try again in a minute."
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +70,14 @@ class SlackAdapter:
         self.socket.client.on_close_listeners.append(closed)
         await self.socket.connect_async()  # type: ignore[no-untyped-call]  # bolt leaves it untyped
         logger.info("slack socket mode: connected")
+
+    async def pooled(self, _app: web.Application) -> AsyncIterator[None]:
+        """One connection pool for every Web API call while the server runs (an aiohttp
+        cleanup context). Without it the SDK opens, and closes, a connection per call."""
+        async with ClientSession(timeout=ClientTimeout(total=WEB_API_TIMEOUT)) as session:
+            self.app.client.session = session
+            yield
+            self.app.client.session = None
 
     async def close(self) -> None:
         if self.socket is not None:
@@ -108,9 +120,35 @@ def build(runtime: Runtime) -> SlackAdapter:
     origins = payloads.SLACK_ORIGINS | {f"{api.scheme}://{api.netloc}"}
     services = runtime.services
     now = runtime.clock.now
+    seen = SeenKeys(runtime.db, now)
+    unfinished: set[asyncio.Task[list[Reply]]] = set()
+    turns = asyncio.Semaphore(SENDING_AT_ONCE)
 
     async def route(event: InboundEvent) -> list[Reply]:
-        return await runtime.router.handle(event, services)
+        """The core's answer, after the ack: a busy database is waited out, and one that
+        stays busy gets the person an apology rather than silence."""
+        try:
+            return await patiently(
+                lambda: runtime.router.handle(event, services), what="slack: answering"
+            )
+        except GaveUp:
+            return [say(TRY_LATER, ephemeral=True)]
+
+    async def first_delivery(callback: payloads.EventCallback) -> bool:
+        """Slack retries an event whose ack was late or lost; the first delivery wins.
+
+        Checked after the ack, so the ack never waits for the database; the checks of
+        concurrent events are committed together (storage.seen.SeenKeys).
+        """
+        event_id = callback.event_id
+        key = f"slack:{event_id}"
+        try:
+            if await patiently(lambda: seen.first_time(key), what="slack: recording an event"):
+                return True
+        except GaveUp:
+            return True  # answer (with an apology, most likely) rather than stay silent
+        logger.info("slack: event %s already handled; retry ignored", event_id)
+        return False
 
     async def answer(
         replies: list[Reply],
@@ -119,33 +157,121 @@ def build(runtime: Runtime) -> SlackAdapter:
         trigger_id: str | None,
         respond: Respond | None,
         modal_id: str | None = None,
+        origin: str | None = None,
     ) -> None:
         """Forms open as modals (stacked on the modal they were asked from); an answer to a
         button inside a modal replaces that modal; everything else answers where the person
-        asked: openly in their DM with peerbot, and only to them anywhere else."""
+        asked: openly in their DM with peerbot, and only to them anywhere else.
+
+        A message Slack could not take just now goes to the outbox instead (`origin`, the
+        event's id when it has one, keeps it to one copy); a view cannot be shown later.
+
+        Answers take turns: in a burst, events already acked wait here rather than crowd
+        the event loop, so the acks of new ones are not held up behind them.
+        """
+        async with turns:
+            await send(replies, event, trigger_id, respond, modal_id, origin)
+
+    async def send(
+        replies: list[Reply],
+        event: InboundEvent,
+        trigger_id: str | None,
+        respond: Respond | None,
+        modal_id: str | None,
+        origin: str | None,
+    ) -> None:
         channel = event.conversation.channel_id
         where = metadata({"channel": channel})
-        for reply in replies:
-            if (form := reply.form) is not None and trigger_id:
-                opened = modal(form, private_metadata=where)
-                if modal_id:
-                    await client.views_push(trigger_id=trigger_id, view=opened)
+        origin = origin or uuid.uuid4().hex
+        for index, reply in enumerate(replies):
+            in_view = bool(modal_id) or (reply.form is not None and bool(trigger_id))
+            to_person = respond is not None or reply.ephemeral or not event.conversation.is_private
+            try:
+                if (form := reply.form) is not None and trigger_id:
+                    opened = modal(form, private_metadata=where)
+                    if modal_id:
+                        await client.views_push(trigger_id=trigger_id, view=opened)
+                    else:
+                        await client.views_open(trigger_id=trigger_id, view=opened)
+                elif modal_id:
+                    await client.views_update(
+                        view_id=modal_id, view=answer_view(reply, private_metadata=where)
+                    )
+                elif respond is not None:
+                    sent = await respond(
+                        **message(reply), response_type="ephemeral", replace_original=False
+                    )
+                    if sent.status_code == 429 or sent.status_code >= 500:
+                        raise ResponseUrlFailed(sent.status_code)
+                elif to_person:
+                    # in a shared channel only the asker sees the answer: asking for support
+                    # or about speaking up is nobody else's business
+                    await client.chat_postEphemeral(
+                        channel=channel, user=event.actor.user_id, **message(reply)
+                    )
                 else:
-                    await client.views_open(trigger_id=trigger_id, view=opened)
-            elif modal_id:
-                await client.views_update(
-                    view_id=modal_id, view=answer_view(reply, private_metadata=where)
-                )
-            elif respond is not None:
-                await respond(**message(reply), response_type="ephemeral", replace_original=False)
-            elif reply.ephemeral or not event.conversation.is_private:
-                # in a shared channel only the asker sees the answer: asking for support
-                # or about speaking up is nobody else's business
-                await client.chat_postEphemeral(
-                    channel=channel, user=event.actor.user_id, **message(reply)
-                )
-            else:
-                await client.chat_postMessage(channel=channel, **message(reply))
+                    await client.chat_postMessage(channel=channel, **message(reply))
+            except SEND_ERRORS as exc:
+                if not for_later(exc):
+                    raise
+                if in_view:
+                    logger.warning("slack: a view failed (%s); it cannot be shown later", kind(exc))
+                else:
+                    address = event.conversation
+                    if to_person:  # later, only to them: in their DM with peerbot
+                        person = event.actor
+                        address = parse.conversation(person.tenant, person.user_id, person.user_id)
+                    # speak-up words wait in the outbox only sealed
+                    item = Outgoing(
+                        dedupe_key=f"slack-reply:{origin}:{index}",
+                        address=address,
+                        reply=reply,
+                        due_at=now(),
+                        sealed=runtime.router.confidential(event),
+                    )
+                    await later(item, exc)
+
+    async def later(item: Outgoing, exc: Exception) -> None:
+        async def queue() -> None:
+            async with runtime.db.session() as session:
+                await enqueue(session, item, now=now(), sealer=runtime.sealer)
+
+        key = item.dedupe_key
+        try:
+            await patiently(queue, what="slack: queueing a reply")
+        except (GaveUp, Unsealable) as why:
+            logger.error(
+                "slack: a reply failed (%s) and could not be queued (%s)", kind(exc), kind(why)
+            )
+            return
+        logger.warning("slack: a reply failed (%s); queued for the outbox as %s", kind(exc), key)
+        if runtime.worker is not None:
+            runtime.worker.wake()
+
+    async def in_time(event: InboundEvent) -> list[Reply] | None:
+        """The core's answer within Slack's deadline, or None when it could not give one.
+
+        Work still running at the deadline is left to finish, never cut off half-way: a
+        speak-up form it saves keeps its receipt, so pressing Submit again gets the same
+        case rather than a second one.
+        """
+        task = asyncio.create_task(runtime.router.handle(event, services))
+        done, _ = await asyncio.wait({task}, timeout=VIEW_DEADLINE)
+        if not done:
+            logger.warning("slack: a form took over %ss; asked to submit again", VIEW_DEADLINE)
+            unfinished.add(task)
+            task.add_done_callback(finished)
+            return None
+        try:
+            return task.result()
+        except BUSY as exc:
+            logger.warning("slack: a form met a busy database (%s)", kind(exc))
+            return None
+
+    def finished(task: asyncio.Task[list[Reply]]) -> None:
+        unfinished.discard(task)
+        if not task.cancelled() and (exc := task.exception()) is not None:
+            logger.warning("slack: a late form finished with %s", kind(exc))
 
     @app.error
     async def failed(
@@ -161,17 +287,6 @@ def build(runtime: Runtime) -> SlackAdapter:
         if response is None or isinstance(payload, payloads.EventCallback):
             return None  # acknowledged already, or an event for Slack to retry
         return sorry(payload)
-
-    @app.middleware
-    async def once(body: dict[str, Any], next: Callable[[], Awaitable[None]]) -> Any:
-        """Slack retries an event whose ack was late or lost; the first delivery wins."""
-        event_id = body.get("event_id")
-        if event_id:
-            async with runtime.db.session() as session:
-                if not await first_time(session, f"slack:{event_id}", now=now()):
-                    logger.info("slack: event %s already handled; retry ignored", event_id)
-                    return BoltResponse(status=200, body="")
-        return await next()
 
     @app.command(ANY)
     async def on_command(ack: Any, context: AsyncBoltContext, respond: Respond) -> None:
@@ -199,9 +314,12 @@ def build(runtime: Runtime) -> SlackAdapter:
         await answer(await route(event), event, trigger_id=shortcut.trigger_id, respond=None)
 
     async def on_message(context: AsyncBoltContext) -> None:
-        event = parse.message_event(payload_of(context, payloads.EventCallback), now())
-        if event is not None:
-            await answer(await route(event), event, trigger_id=None, respond=None)
+        callback = payload_of(context, payloads.EventCallback)
+        event = parse.message_event(callback, now())
+        if event is not None and await first_delivery(callback):
+            await answer(
+                await route(event), event, trigger_id=None, respond=None, origin=callback.event_id
+            )
 
     app.event("message")(on_message)
     app.event("app_mention")(on_message)
@@ -224,12 +342,17 @@ def build(runtime: Runtime) -> SlackAdapter:
     @app.view(ANY)
     async def on_view(ack: Any, context: AsyncBoltContext) -> None:
         """A modal's ack must carry its outcome: field errors, or the confirmation that
-        replaces the form. So the core runs before the ack here (well within 3 s)."""
-        event = parse.view_submission(payload_of(context, payloads.ViewSubmission), now())
+        replaces the form. So the core runs before the ack here, bounded by Slack's
+        deadline: past it, the form stays open asking the person to submit again."""
+        submitted = payload_of(context, payloads.ViewSubmission)
+        event = parse.view_submission(submitted, now())
         if event is None:
             await ack()
             return
-        replies = await route(event)
+        replies = await in_time(event)
+        if replies is None:
+            await ack(**keep_open(submitted, SAVE_LATER))
+            return
         refused = next((r.form for r in replies if r.form and r.form.errors), None)
         if refused is not None:
             await ack(response_action="errors", errors=field_errors(refused))
@@ -253,6 +376,8 @@ def build(runtime: Runtime) -> SlackAdapter:
     async def on_home(context: AsyncBoltContext) -> None:
         callback = payload_of(context, payloads.EventCallback)
         if not isinstance(callback.event, payloads.HomeOpened):
+            return
+        if not await first_delivery(callback):
             return
         user, team = callback.event.user, callback.team_id
         event = Command(
@@ -278,14 +403,55 @@ def build(runtime: Runtime) -> SlackAdapter:
     )
 
 
+SENDING_AT_ONCE = 16
+"""Answers being rendered and sent at once; more wait their turn (see `answer`)."""
+WEB_API_TIMEOUT = 30
+"""Seconds a Web API call may take: the SDK's own default."""
+TRY_LATER = "Sorry, I can't do that right now. Please try again in a minute."
+SORRY = "Sorry, that did not go through. Please try again in a minute."
+VIEW_DEADLINE = 2.5
+"""Seconds a form's submission may take before its ack; Slack gives up at 3."""
+SAVE_LATER = "We couldn't save this just now. Please press Submit again in a minute."
+
+
+class ResponseUrlFailed(Exception):
+    """Slack's response_url answered with an error status."""
+
+    def __init__(self, status: int) -> None:
+        super().__init__(f"response_url answered {status}")
+
+
+SEND_ERRORS = (SlackApiError, ResponseUrlFailed, ClientError, TimeoutError)
+
+
+def for_later(exc: Exception) -> bool:
+    """A send worth trying later: Slack down or rate-limiting, or no connection at all.
+    Anything else (a channel gone, a bad token) would fail the same way later."""
+    if isinstance(exc, SlackApiError):
+        status: int = exc.response.status_code
+        return status == 429 or status >= 500
+    return True
+
+
+def kind(exc: BaseException) -> str:
+    """How an error is logged: its kind only, since its text may quote a message."""
+    return type(exc).__name__
+
+
 def sorry(payload: object) -> BoltResponse:
-    """Slack's answer when a listener failed before acknowledging: a modal stays open with a
-    kind word beside its first field, so nothing typed is lost; a command says sorry."""
-    if isinstance(payload, payloads.ViewSubmission) and payload.view.state.values:
-        first = next(iter(payload.view.state.values))
-        return BoltResponse(
-            status=200, body={"response_action": "errors", "errors": {first: SORRY}}
-        )
+    """Slack's answer when a listener failed before acknowledging: a modal stays open as
+    typed, with a kind word beside its first field; a command says sorry."""
+    if isinstance(payload, payloads.ViewSubmission):
+        return BoltResponse(status=200, body=keep_open(payload, SORRY))
     if isinstance(payload, payloads.SlashCommand):
         return BoltResponse(status=200, body={"response_type": "ephemeral", "text": SORRY})
     return BoltResponse(status=200, body="")
+
+
+def keep_open(submitted: payloads.ViewSubmission, note: str) -> dict[str, Any]:
+    """The ack that keeps a submitted form open, as typed, with `note` beside its first
+    field; a form without fields is replaced by the note instead."""
+    first = next(iter(submitted.view.state.values), None)
+    if first is None:
+        return {"response_action": "update", "view": answer_view(say(note))}
+    return {"response_action": "errors", "errors": {first: note}}

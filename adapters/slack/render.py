@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from typing import Any
 
@@ -209,9 +210,21 @@ def _escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+_VALID: set[bytes] = set()
+"""Digests of block lists already checked, so the same menu is checked once, not per
+message (the check is most of the cost of a reply). Digests only: no words are kept."""
+_VALID_KEPT = 4096
+
+
 def _validate(blocks: list[dict[str, Any]]) -> None:
+    key = hashlib.blake2b(json.dumps(blocks, sort_keys=True).encode(), digest_size=16).digest()
+    if key in _VALID:
+        return
     for block in blocks:
         parsed = SlackBlock.parse(block)
         if parsed is None:
             raise ValueError(f"not a Block Kit block: {block.get('type')}")
         parsed.to_dict()  # validates the block and every element inside it
+    if len(_VALID) >= _VALID_KEPT:
+        _VALID.clear()
+    _VALID.add(key)

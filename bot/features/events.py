@@ -12,7 +12,7 @@ from storage.organisation import RoleName
 
 
 async def show(_command: Command, services: Services) -> list[Reply]:
-    async with services.db.session() as session:
+    async with services.db.session(write=False) as session:
         networks = await active_networks(session)
         leads = await people_with_role(session, RoleName.NETWORK_LEAD)
     groups = [(f"{n.name}: {n.description}", leads.get(n.key, [])) for n in networks]

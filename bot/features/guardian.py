@@ -464,4 +464,5 @@ FEATURE = Feature(
     },
     home=home,
     listed=False,
+    confidential=True,
 )

@@ -24,7 +24,7 @@ def describe(programme: Programme) -> str:
 
 
 async def show(_command: Command, services: Services) -> list[Reply]:
-    async with services.db.session() as session:
+    async with services.db.session(write=False) as session:
         programmes = await active_programmes(session)
         coordinators = await people_with_role(session, RoleName.COORDINATOR)
     groups = [(describe(p), coordinators.get(p.key, [])) for p in programmes]

@@ -532,4 +532,5 @@ FEATURE = Feature(
     forms={RAISE: submitted, LOOKUP: looked_up, ADDED: added, FEEDBACK_GIVEN: feedback_given},
     home=home,
     due=alerts.due,
+    confidential=True,
 )

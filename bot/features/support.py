@@ -27,7 +27,7 @@ class Resource(Protocol):
 
 async def _load(services: Services) -> tuple[list[SupportResource], list[SupportResource]]:
     """Support resources and crisis contacts, each in file order."""
-    async with services.db.session() as session:
+    async with services.db.session(write=False) as session:
         rows = await support_resources(session)
     return [r for r in rows if not r.crisis], [r for r in rows if r.crisis]
 

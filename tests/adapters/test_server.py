@@ -22,7 +22,7 @@ from bot.sealing import generate_key
 from bot.speakup.cases import Concern, raise_case
 from storage.engine import Database
 from storage.outbox import OutboxRow, OutboxStatus
-from storage.seen import SeenEvent, first_time
+from storage.seen import SeenEvent, first_times
 from storage.speakup import Case, CaseStat, CaseStatus, Way, case_by_code
 from tests.fakes import FakeClock
 
@@ -182,8 +182,8 @@ async def test_delivered_messages_and_seen_events_are_deleted_when_peerbot_start
                 .where(col(OutboxRow.dedupe_key) == key)
                 .values(status=status, sent_at=at if status == OutboxStatus.SENT else None)
             )
-        await first_time(session, "Ev-2-days-old", now=now - timedelta(days=2))
-        await first_time(session, "Ev-an-hour-old", now=now - timedelta(hours=1))
+        await first_times(session, ["Ev-2-days-old"], now=now - timedelta(days=2))
+        await first_times(session, ["Ev-an-hour-old"], now=now - timedelta(hours=1))
     await start_until(runtime, SeenEvent, rows=1)
     check = Database(runtime.db.url)
     outbox = {r.dedupe_key for r in await all_rows(check, OutboxRow)}

@@ -21,7 +21,7 @@ from storage.outbox import (
     release,
     retry_failed,
 )
-from storage.seen import first_time, forget_before
+from storage.seen import first_times, forget_before
 
 NOW = datetime(2026, 11, 2, 9, tzinfo=UTC)
 LEASE = timedelta(minutes=5)
@@ -166,9 +166,9 @@ async def test_failed_rows_are_listed_and_put_back_with_a_fresh_start(db: Databa
 
 async def test_seen_events_older_than_the_cutoff_are_forgotten(db: Database) -> None:
     async with db.session() as session:
-        await first_time(session, "old", now=NOW - timedelta(days=2))
-        await first_time(session, "new", now=NOW)
+        await first_times(session, ["old"], now=NOW - timedelta(days=2))
+        await first_times(session, ["new"], now=NOW)
     async with db.session() as session:
         assert await forget_before(session, NOW - timedelta(days=1)) == 1
-        assert await first_time(session, "new", now=NOW) is False
-        assert await first_time(session, "old", now=NOW) is True
+        assert not await first_times(session, ["new"], now=NOW)
+        assert await first_times(session, ["old"], now=NOW) == {"old"}

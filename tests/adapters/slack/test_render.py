@@ -130,3 +130,15 @@ def test_a_reply_over_slacks_limits_is_refused_not_sent_broken() -> None:
                 blocks=(Buttons(buttons=(Button(label="x", action=OPEN, value="v" * 2001),)),),
             )
         )
+
+
+def test_a_message_checked_once_is_not_checked_again_but_a_broken_one_still_is() -> None:
+    fine = Reply(
+        summary="x", blocks=(Buttons(buttons=(Button(label="x", action=OPEN, value="v"),)),)
+    )
+    assert message(fine) == message(fine)
+    broken = Buttons(buttons=(Button(label="x", action=OPEN, value="v" * 2001),))
+    with pytest.raises(Exception, match=r"(?i)cannot exceed"):
+        message(Reply(summary="x", blocks=(broken,)))
+    with pytest.raises(Exception, match=r"(?i)cannot exceed"):  # a refusal is never remembered
+        message(Reply(summary="x", blocks=(broken,)))

@@ -1,0 +1,178 @@
+"""Slack's answer arrives whatever the Web API or the database is doing: a reply Slack
+refused goes out later, once; a locked database never costs an ack or a reply."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sqlite3
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from aiohttp import web
+from sqlmodel import func, select
+
+from adapters.runtime import sqlite_path
+from adapters.slack.app import SAVE_LATER
+from storage.outbox import OutboxRow
+from storage.speakup import Case
+from tests.adapters.slack.test_endpoint import Slack, command, dm
+from tests.adapters.slack.test_endpoint import slack as slack  # the fixture
+from tests.adapters.slack.test_speakup_anonymity import REPORTER, submission
+
+HELLO = "Hello. I'm peerbot. Here is what I can help with:"
+ACK_DEADLINE = 3.0
+"""Slack's own: an ack later than this counts as failed, and Slack retries or gives up."""
+
+
+def broken() -> web.Response:
+    return web.json_response({"ok": False, "error": "internal_error"}, status=500)
+
+
+async def outbox(slack: Slack) -> list[OutboxRow]:
+    async with slack.runtime.db.session(write=False) as session:
+        return list((await session.exec(select(OutboxRow))).all())
+
+
+async def settled(slack: Slack) -> list[OutboxRow]:
+    """The outbox once its worker, running in the background, has drained: a send in
+    flight is finished and its outcome recorded."""
+    assert slack.runtime.worker is not None
+    await slack.runtime.worker.stop()
+    return await outbox(slack)
+
+
+async def test_a_dm_reply_slack_failed_is_delivered_later_exactly_once(slack: Slack) -> None:
+    slack.api.fail_next("chat.postMessage", broken())
+    assert (await slack.event(dm("help", event_id="EvFlaky"))).status == 200
+    first, second = await slack.api.wait_for("chat.postMessage", 2)
+    assert {k: v for k, v in second.items() if k != "metadata"} == first  # marked for the outbox
+    assert (second["channel"], second["text"]) == ("D1", HELLO)
+
+    retry = await slack.event(
+        dm("help", event_id="EvFlaky"), headers={"X-Slack-Retry-Num": "1"}
+    )  # Slack's own retry of the event changes nothing
+    assert retry.status == 200
+    assert slack.runtime.worker is not None
+    assert await slack.runtime.worker.run_once() == 0
+    (row,) = await settled(slack)
+    assert row.status == "sent"
+    assert len(slack.api.of("chat.postMessage")) == 2
+
+
+async def test_a_slash_command_reply_the_response_url_refused_reaches_the_person(
+    slack: Slack,
+) -> None:
+    slack.api.fail_next("response.reply", broken())
+    fields = command("support", response_url=f"{slack.api.base_url}response.reply")
+    assert (await slack.form(fields)).status == 200
+    (posted,) = await slack.api.wait_for("chat.postMessage")
+    # only to the person, in their DM with peerbot: never openly where they asked
+    assert slack.api.of("conversations.open") == [{"users": "U123"}]
+    assert (posted["channel"], posted["text"]) == ("D0NEWDM", "Support and crisis contacts")
+    assert len(slack.api.of("response.reply")) == 1
+
+
+async def test_a_speak_up_reply_that_failed_is_queued_only_sealed_and_sent_once(
+    slack: Slack,
+) -> None:
+    slack.api.fail_next("chat.postMessage", broken())
+    assert (await slack.event(dm("speakup", event_id="EvSecret"))).status == 200
+    first, second = await slack.api.wait_for("chat.postMessage", 2)
+    assert {k: v for k, v in second.items() if k != "metadata"} == first
+    (row,) = await settled(slack)
+    assert row.status == "sent" and row.sealed is not None
+    assert row.address is None and row.reply is None and "EvSecret" not in row.dedupe_key
+
+
+@asynccontextmanager
+async def locked(slack: Slack) -> AsyncIterator[None]:
+    """Another process holds the database file's write lock (a backup, an admin's shell).
+
+    Taken in a thread: it may wait for peerbot's own writes, which need the event loop.
+    """
+    path = sqlite_path(slack.runtime.settings.database_url)
+    assert path is not None
+    other = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    try:
+        await asyncio.to_thread(other.execute, "BEGIN EXCLUSIVE")
+        yield
+        other.execute("COMMIT")
+    finally:
+        other.close()
+
+
+class Heard(logging.Handler):
+    """Sets `event` when its logger warns: how a test waits for something that happens
+    inside the app."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.event = asyncio.Event()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.event.set()
+
+
+async def test_a_dm_during_a_long_database_lock_is_acked_at_once_and_answered_after(
+    slack: Slack,
+) -> None:
+    heard = Heard()
+    logging.getLogger("adapters.patience").addHandler(heard)
+    try:
+        async with locked(slack):
+            async with asyncio.timeout(ACK_DEADLINE):
+                response = await slack.event(dm("help", event_id="EvLocked"))
+            assert response.status == 200
+            await heard.event.wait()  # the first try outlasted the database's busy timeout
+            assert slack.api.of("chat.postMessage") == []
+    finally:
+        logging.getLogger("adapters.patience").removeHandler(heard)
+    (posted,) = await slack.api.wait_for("chat.postMessage")
+    assert posted["text"] == HELLO
+
+
+async def test_a_slash_command_during_a_database_lock_is_acked_and_answered(
+    slack: Slack,
+) -> None:
+    fields = command("support", response_url=f"{slack.api.base_url}response.reply")
+    async with locked(slack):
+        async with asyncio.timeout(ACK_DEADLINE):
+            response = await slack.form(fields)
+        assert response.status == 200
+        # reading the directory takes no write lock, so the answer need not wait for it
+        (answer,) = await slack.api.wait_for("response.reply")
+    assert answer["text"] == "Support and crisis contacts"
+
+
+async def test_a_form_sent_during_a_database_lock_stays_open_and_a_resend_makes_one_case(
+    slack: Slack,
+) -> None:
+    press = {
+        "type": "block_actions",
+        "team": {"id": "T1"},
+        "user": {"id": REPORTER},
+        "channel": {"id": "D0REPORTERDM"},
+        "trigger_id": "trig-9",
+        "actions": [{"type": "button", "action_id": "speakup.start#0", "value": ""}],
+    }
+    await slack.interaction(press)
+    (opened,) = await slack.api.wait_for("views.open")
+    form = submission(opened["view"], "anonymous")
+    form["view"]["blocks"] = opened["view"]["blocks"]  # Slack sends the view as shown
+
+    async with locked(slack):
+        async with asyncio.timeout(ACK_DEADLINE):
+            refused = await slack.interaction(form)
+        assert refused.status == 200
+        first_input = next(b for b in opened["view"]["blocks"] if b["type"] == "input")
+        assert await refused.json() == {
+            "response_action": "errors",
+            "errors": {first_input["block_id"]: SAVE_LATER},
+        }
+
+    confirmed = await (await slack.interaction(form)).json()  # Submit, pressed again
+    assert confirmed["response_action"] == "update"
+    assert "SU-" in str(confirmed["view"])
+    async with slack.runtime.db.session(write=False) as session:
+        assert (await session.exec(select(func.count()).select_from(Case))).one() == 1
