@@ -273,7 +273,7 @@ async def main(args: argparse.Namespace) -> int:
         connector = aiohttp.TCPConnector(limit=args.concurrency)
         async with aiohttp.ClientSession(connector=connector) as http:
             apps = {"bare bolt": bare, "peerbot": peerbot}
-            warm = [f"DWARM{name[0]}{i}" for name in apps for i in range(args.concurrency)]
+            warm = [f"DWARM{name[0].upper()}{i}" for name in apps for i in range(args.concurrency)]
             expected: set[str] = set()
             for i, url in enumerate(apps.values()):  # first connections, imports, caches
                 part = warm[i * args.concurrency : (i + 1) * args.concurrency]
@@ -281,7 +281,7 @@ async def main(args: argparse.Namespace) -> int:
                 expected |= set(part)
             for number in range(args.rounds):
                 for name, url in apps.items():
-                    channels = [f"D{name[0]}{number}X{i}" for i in range(args.requests)]
+                    channels = [f"D{name[0].upper()}{number}X{i}" for i in range(args.requests)]
                     began = time.perf_counter()
                     done = await drive(http, url, channels, args.concurrency)
                     expected |= set(channels)  # less those not acked with a 200
