@@ -19,7 +19,6 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 from aiohttp.test_utils import TestClient, TestServer
-from slack_sdk.signature import SignatureVerifier
 
 from adapters.runtime import open_runtime
 from adapters.server import create_app
@@ -27,20 +26,14 @@ from bot.config import load_settings
 from bot.orgsync import apply_org_file
 from storage.migrate import upgrade_async
 from tests.adapters.slack.fake_api import FakeSlackApi, fake_slack_api
+from tests.adapters.slack.test_endpoint import signed as slack_signed
 
 SECRET = "bench-secret"
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "org.yml"
 
 
 def signed(body: str) -> dict[str, str]:
-    stamp = str(int(time.time()))
-    return {
-        "Content-Type": "application/x-www-form-urlencoded",
-        "X-Slack-Request-Timestamp": stamp,
-        "X-Slack-Signature": SignatureVerifier(SECRET).generate_signature(
-            timestamp=stamp, body=body
-        ),
-    }
+    return slack_signed(body, "application/x-www-form-urlencoded", secret=SECRET)
 
 
 def support_command(api_url: str) -> str:

@@ -36,7 +36,8 @@ from typing import Any
 
 import aiohttp
 from aiohttp import web
-from slack_sdk.signature import SignatureVerifier
+
+from tests.adapters.slack.test_endpoint import signed as slack_signed
 
 SECRET = "bench-secret"
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "org.yml"
@@ -168,14 +169,7 @@ def dm_help(event_id: str, channel: str) -> bytes:
 
 
 def signed(body: bytes) -> dict[str, str]:
-    stamp = str(int(time.time()))
-    return {
-        "Content-Type": "application/json",
-        "X-Slack-Request-Timestamp": stamp,
-        "X-Slack-Signature": SignatureVerifier(SECRET).generate_signature(
-            timestamp=stamp, body=body
-        ),
-    }
+    return slack_signed(body, "application/json", secret=SECRET)
 
 
 @dataclass

@@ -81,7 +81,7 @@ def router_with_form() -> Router:
 
 
 def signed(
-    body: str, content_type: str, *, secret: str = SECRET, timestamp: int | None = None
+    body: str | bytes, content_type: str, *, secret: str = SECRET, timestamp: int | None = None
 ) -> dict[str, str]:
     """The headers Slack sends with `body`, signed as Slack signs it (now, unless told)."""
     stamp = str(int(time.time()) if timestamp is None else timestamp)
