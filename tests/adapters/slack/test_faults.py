@@ -9,6 +9,7 @@ import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import pytest
 from aiohttp import web
 from sqlmodel import func, select
 
@@ -23,6 +24,8 @@ from tests.adapters.slack.test_speakup_anonymity import REPORTER, submission
 HELLO = "Hello. I'm peerbot. Here is what I can help with:"
 ACK_DEADLINE = 3.0
 """Slack's own: an ack later than this counts as failed, and Slack retries or gives up."""
+SHUTDOWN_BOUND = 30.0
+"""Generous: a shutdown that takes longer than this has hung."""
 
 
 def broken() -> web.Response:
@@ -103,11 +106,11 @@ async def locked(slack: Slack) -> AsyncIterator[None]:
 
 
 class Heard(logging.Handler):
-    """Sets `event` when its logger warns: how a test waits for something that happens
-    inside the app."""
+    """Sets `event` when its logger logs at `level` or above: how a test waits for
+    something that happens inside the app."""
 
-    def __init__(self) -> None:
-        super().__init__(logging.WARNING)
+    def __init__(self, level: int = logging.WARNING) -> None:
+        super().__init__(level)
         self.event = asyncio.Event()
 
     def emit(self, record: logging.LogRecord) -> None:
@@ -176,3 +179,29 @@ async def test_a_form_sent_during_a_database_lock_stays_open_and_a_resend_makes_
     assert "SU-" in str(confirmed["view"])
     async with slack.runtime.db.session(write=False) as session:
         assert (await session.exec(select(func.count()).select_from(Case))).one() == 1
+
+
+async def test_a_dm_acked_just_before_shutdown_is_still_answered(
+    slack: Slack, caplog: pytest.LogCaptureFixture
+) -> None:
+    """SIGTERM in a burst: Slack has the ack, so the reply must go out before the database
+    and the outbox close. Here the database is locked until shutdown has begun."""
+    caplog.set_level(logging.INFO, logger="adapters.acked")
+    busy, draining = Heard(), Heard(logging.INFO)
+    logging.getLogger("adapters.patience").addHandler(busy)
+    logging.getLogger("adapters.acked").addHandler(draining)
+    try:
+        async with locked(slack):
+            assert (await slack.event(dm("help", event_id="EvLast"))).status == 200
+            await busy.event.wait()  # the answer is under way, waiting for the database
+            closing = asyncio.create_task(slack.client.close())
+            waiting = asyncio.create_task(draining.event.wait())
+            async with asyncio.timeout(SHUTDOWN_BOUND):
+                await asyncio.wait({closing, waiting}, return_when=asyncio.FIRST_COMPLETED)
+        await closing
+        waiting.cancel()
+    finally:
+        logging.getLogger("adapters.patience").removeHandler(busy)
+        logging.getLogger("adapters.acked").removeHandler(draining)
+    (posted,) = slack.api.of("chat.postMessage")
+    assert posted["text"] == HELLO
