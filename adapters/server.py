@@ -54,20 +54,12 @@ def create_app(runtime: Runtime) -> web.Application:
     app.router.add_get("/healthz", healthz)
     # always: the web form is how staff speak up without even their chat app knowing
     mount_web_form(app, runtime)
-    if runtime.settings.slack_enabled:
-        slack = build_slack(runtime)
+    slack = build_slack(runtime) if runtime.settings.slack_enabled else None
+    if slack is not None:
         runtime.register(Platform.SLACK, slack.sender)
         app.cleanup_ctx.append(slack.pooled)  # before lifecycle: closed after the last send
         if slack.socket is None:
             app.router.add_post("/slack/events", slack.handle)
-        else:
-
-            async def socket_mode(_app: web.Application) -> AsyncIterator[None]:
-                await slack.connect()
-                yield
-                await slack.close()
-
-            app.cleanup_ctx.append(socket_mode)
 
     async def lifecycle(_app: web.Application) -> AsyncIterator[None]:
         await runtime.start()
@@ -78,6 +70,9 @@ def create_app(runtime: Runtime) -> web.Application:
         await runtime.stop()
 
     app.cleanup_ctx.append(lifecycle)
+    if slack is not None:
+        # after lifecycle, so unwound before it: acked events are answered first
+        app.cleanup_ctx.append(slack.running)
     return app
 
 

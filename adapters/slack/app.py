@@ -21,6 +21,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
+from adapters.acked import AckedWork
 from adapters.patience import GaveUp, patiently
 from adapters.runtime import Runtime
 from adapters.slack import parse, payloads
@@ -50,13 +51,24 @@ Respond = Callable[..., Awaitable[Any]]
 @dataclass(frozen=True, slots=True)
 class SlackAdapter:
     """`socket` is set in Socket Mode (SLACK_APP_TOKEN): then no HTTP route is served.
-    `origins` are where a payload's response_url may point."""
+    `origins` are where a payload's response_url may point; `acked` is the work still
+    under way for events Slack has its ack for."""
 
     app: AsyncApp
     sender: SlackSender
     verifier: SignatureVerifier | None
     origins: frozenset[str]
+    acked: AckedWork
     socket: TypedSocketModeHandler | None = None
+
+    async def running(self, _app: web.Application) -> AsyncIterator[None]:
+        """Slack's events while the server runs (an aiohttp cleanup context, unwound
+        before the runtime stops): at shutdown, no new ones are taken, then those already
+        acked are answered while the database and the outbox are still there."""
+        await self.connect()
+        yield
+        await self.close()
+        await self.acked.drain()
 
     async def connect(self) -> None:
         """Open the Socket Mode connection inside our own event loop (never start_async(),
@@ -121,7 +133,7 @@ def build(runtime: Runtime) -> SlackAdapter:
     services = runtime.services
     now = runtime.clock.now
     seen = SeenKeys(runtime.db, now)
-    unfinished: set[asyncio.Task[list[Reply]]] = set()
+    acked = AckedWork()
     turns = asyncio.Semaphore(SENDING_AT_ONCE)
 
     async def route(event: InboundEvent) -> list[Reply]:
@@ -259,7 +271,7 @@ def build(runtime: Runtime) -> SlackAdapter:
         done, _ = await asyncio.wait({task}, timeout=VIEW_DEADLINE)
         if not done:
             logger.warning("slack: a form took over %ss; asked to submit again", VIEW_DEADLINE)
-            unfinished.add(task)
+            acked.track(task)
             task.add_done_callback(finished)
             return None
         try:
@@ -269,7 +281,6 @@ def build(runtime: Runtime) -> SlackAdapter:
             return None
 
     def finished(task: asyncio.Task[list[Reply]]) -> None:
-        unfinished.discard(task)
         if not task.cancelled() and (exc := task.exception()) is not None:
             logger.warning("slack: a late form finished with %s", kind(exc))
 
@@ -289,6 +300,7 @@ def build(runtime: Runtime) -> SlackAdapter:
         return sorry(payload)
 
     @app.command(ANY)
+    @acked.tracked
     async def on_command(ack: Any, context: AsyncBoltContext, respond: Respond) -> None:
         await ack()
         slash = payload_of(context, payloads.SlashCommand)
@@ -301,6 +313,7 @@ def build(runtime: Runtime) -> SlackAdapter:
         )
 
     @app.shortcut(ANY)
+    @acked.tracked
     async def on_shortcut(ack: Any, context: AsyncBoltContext) -> None:
         await ack()
         shortcut = payload_of(context, payloads.Shortcut)
@@ -313,6 +326,7 @@ def build(runtime: Runtime) -> SlackAdapter:
         )
         await answer(await route(event), event, trigger_id=shortcut.trigger_id, respond=None)
 
+    @acked.tracked
     async def on_message(context: AsyncBoltContext) -> None:
         callback = payload_of(context, payloads.EventCallback)
         event = parse.message_event(callback, now())
@@ -325,6 +339,7 @@ def build(runtime: Runtime) -> SlackAdapter:
     app.event("app_mention")(on_message)
 
     @app.action(ANY)
+    @acked.tracked
     async def on_action(ack: Any, context: AsyncBoltContext, respond: Respond) -> None:
         await ack()
         press = payload_of(context, payloads.BlockActions)
@@ -340,6 +355,7 @@ def build(runtime: Runtime) -> SlackAdapter:
         )
 
     @app.view(ANY)
+    @acked.tracked
     async def on_view(ack: Any, context: AsyncBoltContext) -> None:
         """A modal's ack must carry its outcome: field errors, or the confirmation that
         replaces the form. So the core runs before the ack here, bounded by Slack's
@@ -373,6 +389,7 @@ def build(runtime: Runtime) -> SlackAdapter:
         await ack()
 
     @app.event("app_home_opened")
+    @acked.tracked
     async def on_home(context: AsyncBoltContext) -> None:
         callback = payload_of(context, payloads.EventCallback)
         if not isinstance(callback.event, payloads.HomeOpened):
@@ -399,6 +416,7 @@ def build(runtime: Runtime) -> SlackAdapter:
         sender=SlackSender(client),
         verifier=None if secret is None else SignatureVerifier(secret.get_secret_value()),
         origins=origins,
+        acked=acked,
         socket=socket,
     )
 

@@ -23,6 +23,8 @@ from tests.adapters.slack.test_speakup_anonymity import REPORTER, submission
 HELLO = "Hello. I'm peerbot. Here is what I can help with:"
 ACK_DEADLINE = 3.0
 """Slack's own: an ack later than this counts as failed, and Slack retries or gives up."""
+SHUTDOWN_BOUND = 30.0
+"""Generous: a shutdown that takes longer than this has hung."""
 
 
 def broken() -> web.Response:
@@ -103,11 +105,11 @@ async def locked(slack: Slack) -> AsyncIterator[None]:
 
 
 class Heard(logging.Handler):
-    """Sets `event` when its logger warns: how a test waits for something that happens
-    inside the app."""
+    """Sets `event` when its logger logs at `level` or above: how a test waits for
+    something that happens inside the app."""
 
-    def __init__(self) -> None:
-        super().__init__(logging.WARNING)
+    def __init__(self, level: int = logging.WARNING) -> None:
+        super().__init__(level)
         self.event = asyncio.Event()
 
     def emit(self, record: logging.LogRecord) -> None:
@@ -145,18 +147,21 @@ async def test_a_slash_command_during_a_database_lock_is_acked_and_answered(
     assert answer["text"] == "Support and crisis contacts"
 
 
+SPEAK_UP = {
+    "type": "block_actions",
+    "team": {"id": "T1"},
+    "user": {"id": REPORTER},
+    "channel": {"id": "D0REPORTERDM"},
+    "trigger_id": "trig-9",
+    "actions": [{"type": "button", "action_id": "speakup.start#0", "value": ""}],
+}
+"""The speak-up button pressed: the form opens."""
+
+
 async def test_a_form_sent_during_a_database_lock_stays_open_and_a_resend_makes_one_case(
     slack: Slack,
 ) -> None:
-    press = {
-        "type": "block_actions",
-        "team": {"id": "T1"},
-        "user": {"id": REPORTER},
-        "channel": {"id": "D0REPORTERDM"},
-        "trigger_id": "trig-9",
-        "actions": [{"type": "button", "action_id": "speakup.start#0", "value": ""}],
-    }
-    await slack.interaction(press)
+    await slack.interaction(SPEAK_UP)
     (opened,) = await slack.api.wait_for("views.open")
     form = submission(opened["view"], "anonymous")
     form["view"]["blocks"] = opened["view"]["blocks"]  # Slack sends the view as shown
@@ -174,5 +179,58 @@ async def test_a_form_sent_during_a_database_lock_stays_open_and_a_resend_makes_
     confirmed = await (await slack.interaction(form)).json()  # Submit, pressed again
     assert confirmed["response_action"] == "update"
     assert "SU-" in str(confirmed["view"])
+    async with slack.runtime.db.session(write=False) as session:
+        assert (await session.exec(select(func.count()).select_from(Case))).one() == 1
+
+
+async def shutdown_begun(slack: Slack) -> asyncio.Task[None]:
+    """Starts shutting the app down; returns once shutdown waits for acked work (or, when
+    it does not wait, once it is over), with the shutdown still to be awaited."""
+    draining = Heard(logging.INFO)
+    log = logging.getLogger("adapters.acked")
+    level = log.level
+    log.setLevel(logging.INFO)
+    log.addHandler(draining)
+    try:
+        closing = asyncio.create_task(slack.client.close())
+        waiting = asyncio.create_task(draining.event.wait())
+        async with asyncio.timeout(SHUTDOWN_BOUND):
+            await asyncio.wait({closing, waiting}, return_when=asyncio.FIRST_COMPLETED)
+        waiting.cancel()
+    finally:
+        log.removeHandler(draining)
+        log.setLevel(level)
+    return closing
+
+
+async def test_a_dm_acked_just_before_shutdown_is_still_answered(slack: Slack) -> None:
+    """SIGTERM in a burst: Slack has the ack, so the reply must go out before the database
+    and the outbox close. Here the database is locked until shutdown has begun."""
+    busy = Heard()
+    logging.getLogger("adapters.patience").addHandler(busy)
+    try:
+        async with locked(slack):
+            assert (await slack.event(dm("help", event_id="EvLast"))).status == 200
+            await busy.event.wait()  # the answer is under way, waiting for the database
+            closing = await shutdown_begun(slack)
+        await closing
+    finally:
+        logging.getLogger("adapters.patience").removeHandler(busy)
+    (posted,) = slack.api.of("chat.postMessage")
+    assert posted["text"] == HELLO
+
+
+async def test_a_form_still_saving_at_shutdown_is_saved(slack: Slack) -> None:
+    """Past Slack's deadline the person was asked to submit again; if they cannot (the
+    app is going down), what they sent is still saved, and the receipt makes a resend
+    the same case."""
+    await slack.interaction(SPEAK_UP)
+    (opened,) = await slack.api.wait_for("views.open")
+    form = submission(opened["view"], "anonymous")
+    async with locked(slack):
+        refused = await (await slack.interaction(form)).json()
+        assert refused["response_action"] == "errors"  # still saving, under the lock
+        closing = await shutdown_begun(slack)
+    await closing
     async with slack.runtime.db.session(write=False) as session:
         assert (await session.exec(select(func.count()).select_from(Case))).one() == 1

@@ -1,0 +1,61 @@
+"""Work a platform has its ack for and that is still under way, finished before shutdown."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar, cast
+
+logger = logging.getLogger(__name__)
+Listener = TypeVar("Listener", bound=Callable[..., Awaitable[None]])
+
+DRAIN_WITHIN = 10.0
+"""Seconds shutdown waits for acked work. A reply normally takes well under a second and a
+busy database is retried within this; it stays well inside the 30 s a container platform
+allows between SIGTERM and SIGKILL, leaving the outbox worker time to drain after it."""
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class AckedWork:
+    """The platform was told we received these, so the person expects an answer: shutdown
+    waits for them before the database and the outbox close ("nothing lost")."""
+
+    tasks: set[asyncio.Task[Any]] = field(default_factory=set)
+
+    def track(self, task: asyncio.Task[Any]) -> None:
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+
+    def tracked(self, listener: Listener) -> Listener:
+        """`listener`, its run kept track of: bolt runs each listener as a task of its own,
+        which nothing else holds once the ack has gone."""
+
+        @functools.wraps(listener)
+        async def run(*args: Any, **kwargs: Any) -> None:
+            task = asyncio.current_task()
+            assert task is not None  # a coroutine function always runs in a task
+            self.track(task)
+            await listener(*args, **kwargs)
+
+        return cast(Listener, run)
+
+    async def drain(self, within: float = DRAIN_WITHIN) -> None:
+        """Wait for the acked work, including any it starts meanwhile; what is left after
+        `within` seconds is cancelled, and only counted in the log."""
+        if self.tasks:
+            logger.info("shutdown: finishing %s acked pieces of work", len(self.tasks))
+        try:
+            async with asyncio.timeout(within):
+                while self.tasks:
+                    await asyncio.wait(set(self.tasks))
+        except TimeoutError:
+            left = set(self.tasks)
+            for task in left:
+                task.cancel()
+            await asyncio.gather(*left, return_exceptions=True)
+            logger.warning(
+                "shutdown: %s acked pieces of work cancelled after %ss", len(left), within
+            )

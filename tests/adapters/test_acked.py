@@ -1,0 +1,42 @@
+"""Shutdown waits for acked work, but only so long: what is left is cancelled and counted."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import pytest
+
+from adapters.acked import AckedWork
+
+
+async def test_work_still_running_at_the_bound_is_cancelled_and_counted(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    acked = AckedWork()
+    done = asyncio.create_task(asyncio.sleep(0))
+    stuck = asyncio.create_task(asyncio.Event().wait())  # never set: a hung Web API call
+    acked.track(done)
+    acked.track(stuck)
+    await acked.drain(within=0.05)
+    assert done.done() and not done.cancelled()
+    assert stuck.cancelled()
+    assert not acked.tasks
+    assert [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING] == [
+        "shutdown: 1 acked pieces of work cancelled after 0.05s"
+    ]
+
+
+async def test_work_started_while_draining_is_waited_for_too() -> None:
+    """A listener may start more work (a form past its deadline) while shutdown waits."""
+    acked = AckedWork()
+    later = asyncio.Event()
+
+    async def starts_more() -> None:
+        acked.track(asyncio.create_task(later.wait()))
+        await asyncio.sleep(0)
+        later.set()
+
+    acked.track(asyncio.create_task(starts_more()))
+    await acked.drain()
+    assert later.is_set() and not acked.tasks
