@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections import OrderedDict
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
@@ -39,9 +40,15 @@ HISTORY_LOOKBACK = 50
 for within a lease or two of its send, so it is among the latest in its conversation."""
 
 
+DMS_KEPT = 10_000
+"""People whose DM channel is remembered: a trust's whole staff for a check-in round, in
+well under a megabyte. Only in memory, and it says nothing about what was sent."""
+
+
 class SlackSender:
     def __init__(self, client: AsyncWebClient) -> None:
         self._client = client
+        self._dms: OrderedDict[str, str] = OrderedDict()
 
     async def send(self, address: Conversation, reply: Reply, *, key: str) -> None:
         try:
@@ -52,6 +59,7 @@ class SlackSender:
                 **message(reply),
             )
         except SlackApiError as exc:
+            self._dms.pop(address.channel_id, None)  # opened anew next time, in case it went
             raise failure(exc) from None
 
     async def already_sent(self, address: Conversation, key: str) -> bool:
@@ -73,11 +81,19 @@ class SlackSender:
         )
 
     async def _channel(self, address: Conversation) -> str:
-        """A person is reached in their DM with the bot, opened (or found) on the way."""
-        channel = address.channel_id
-        if channel.startswith(("U", "W")):
-            opened = await self._client.conversations_open(users=channel)
-            channel = str(opened["channel"]["id"])
+        """A person is reached in their DM with the bot, opened (or found) once and then
+        remembered: a check-in round, or a check for a message in doubt, would otherwise
+        cost a conversations.open per message against Slack's rate limits."""
+        person = address.channel_id
+        if not person.startswith(("U", "W")):
+            return person
+        if (known := self._dms.get(person)) is not None:
+            self._dms.move_to_end(person)
+            return known
+        opened = await self._client.conversations_open(users=person)
+        self._dms[person] = channel = str(opened["channel"]["id"])
+        if len(self._dms) > DMS_KEPT:
+            self._dms.popitem(last=False)
         return channel
 
 

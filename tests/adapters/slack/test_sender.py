@@ -60,3 +60,22 @@ async def test_without_a_history_scope_a_message_in_doubt_is_sent_rather_than_he
         )
         sender = SlackSender(AsyncWebClient(token="xoxb-test", base_url=api.base_url))
         assert await sender.already_sent(conversation("T1", "C42", None), "k") is False
+
+
+async def test_a_persons_dm_is_opened_once_for_many_messages_and_after_it_went_missing() -> None:
+    """A check-in round or an in-doubt check sends to the same people again and again: one
+    conversations.open each, not one a message; a DM Slack no longer knows is opened anew."""
+    person = conversation("T1", "U123", "U123")
+    async with fake_slack_api() as api:
+        sender = SlackSender(AsyncWebClient(token="xoxb-test", base_url=api.base_url))
+        await sender.send(person, say("First"), key="k1")
+        assert await sender.already_sent(person, "k1")
+        await sender.send(person, say("Second"), key="k2")
+        assert len(api.of("conversations.open")) == 1
+        api.fail_next(
+            "chat.postMessage", web.json_response({"ok": False, "error": "channel_not_found"})
+        )
+        with pytest.raises(DeliveryFailed):
+            await sender.send(person, say("Third"), key="k3")
+        await sender.send(person, say("Fourth"), key="k4")
+    assert len(api.of("conversations.open")) == 2
