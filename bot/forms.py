@@ -14,6 +14,11 @@ NOT_AN_OPTION = "Please pick one of the options."
 NOT_A_DATETIME = "Please give a date and time like 2026-12-01 14:30."
 
 
+SAVE_LATER = "We couldn't save this just now. Please send it again in a minute."
+"""Beside a form that could not be saved (the database busy or away): it stays open as typed,
+and sending it again makes one of whatever it makes, never two."""
+
+
 def check_field(spec: FormInput, value: FieldValue) -> str | None:
     """The error to show for one field, or None when the value is acceptable."""
     if isinstance(spec, ChoiceInput):

@@ -16,6 +16,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.clock import Clock
 from bot.codec import address_from_json, address_to_json, reply_from_json, reply_to_json
+from bot.errors import described
 from bot.events import Conversation
 from bot.replies import Reply
 from bot.sealing import Sealer, open_sealed, seal
@@ -413,8 +414,8 @@ class DeliveryWorker:
             try:
                 await self.run_once()
                 pause = await self._pause()
-            except Exception:  # the database may be briefly away: keep the worker alive
-                logger.exception("outbox worker pass failed; trying again shortly")
+            except Exception as exc:  # the database may be briefly away: keep the worker alive
+                logger.error("outbox worker pass failed (%s); trying again shortly", described(exc))
                 pause = self._poll_seconds
             if self._stopping:
                 break

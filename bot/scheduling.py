@@ -13,6 +13,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.clock import Clock
+from bot.errors import described
 from bot.outbox import Outgoing, enqueue
 from bot.sealing import Sealer
 from storage.engine import Database
@@ -57,9 +58,9 @@ class Ticker:
                         await enqueue(session, item, now=now, sealer=self._sealer)
                         for item in await source(session, now)
                     ]
-            except Exception:  # one feature's bug must not starve the others
+            except Exception as exc:  # one feature's bug must not starve the others
                 # Its transaction rolled back, so none of its rows count.
-                logger.exception("tick: due source %s failed", _name(source))
+                logger.error("tick: due source %s failed (%s)", _name(source), described(exc))
                 continue
             new += sum(added)
         if new:
@@ -95,6 +96,8 @@ class Jobs:
                 await job()
             except asyncio.CancelledError:
                 logger.info("%s: stopped mid-run; it runs again after the next start", name)
+            except Exception as exc:  # a locked database, say: the next run tries again
+                logger.error("%s: the run failed (%s); it runs again on time", name, described(exc))
             finally:
                 self._running.discard(task)
 

@@ -5,11 +5,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-import traceback
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -35,8 +33,10 @@ from adapters.slack.ingress import (
 )
 from adapters.slack.render import answer_view, field_errors, message, metadata, modal
 from adapters.slack.sender import SlackSender
+from bot.errors import described
 from bot.events import Command, InboundEvent
 from bot.features.help import HOME
+from bot.forms import SAVE_LATER
 from bot.outbox import Outgoing, Unsealable, enqueue
 from bot.replies import Reply, say
 from storage.engine import BUSY
@@ -291,9 +291,7 @@ def build(runtime: Runtime) -> SlackAdapter:
         """Where it failed and the kind of error, never its message (which may quote the
         payload). Slack gets an ack whatever failed, except for an event, whose 500 makes
         Slack deliver it again later."""
-        frames = traceback.extract_tb(error.__traceback__)
-        where = f"{Path(frames[-1].filename).name}:{frames[-1].lineno}" if frames else "?"
-        logger.error("slack: a listener failed (%s at %s)", type(error).__name__, where)
+        logger.error("slack: a listener failed (%s)", described(error))
         payload = context.get(PAYLOAD)
         if response is None or isinstance(payload, payloads.EventCallback):
             return None  # acknowledged already, or an event for Slack to retry
@@ -429,7 +427,6 @@ TRY_LATER = "Sorry, I can't do that right now. Please try again in a minute."
 SORRY = "Sorry, that did not go through. Please try again in a minute."
 VIEW_DEADLINE = 2.5
 """Seconds a form's submission may take before its ack; Slack gives up at 3."""
-SAVE_LATER = "We couldn't save this just now. Please press Submit again in a minute."
 
 
 class ResponseUrlFailed(Exception):

@@ -14,10 +14,14 @@ from aiohttp import web
 
 from adapters.runtime import Runtime
 from adapters.web import csrf, parse, render
-from adapters.web.scope import COMMAND, PATH
+from adapters.web.scope import COMMAND, PATH, SPECS
 from bot.config import Settings
-from bot.events import Actor, Command, Conversation, InboundEvent, Platform
+from bot.errors import described
+from bot.events import Actor, Command, Conversation, FormSubmitted, InboundEvent, Platform
+from bot.forms import SAVE_LATER, refill
+from bot.replies import Reply
 from bot.sealing import keyed_hash
+from storage.engine import BUSY
 
 logger = logging.getLogger(__name__)
 
@@ -39,6 +43,7 @@ STYLESHEET = (files(__package__) / "style.css").read_bytes()
 
 EXPIRED = "This page has expired. Please go back, reload and try again."
 UNREADABLE = "Sorry, we could not read what was sent. Please go back to the start and try again."
+TRY_LATER = "Sorry, that could not be done just now. Please try again in a minute."
 BROKEN = (
     "Sorry, something went wrong on our side. Please try again in a few minutes. "
     "If it keeps happening, please contact a guardian directly."
@@ -89,8 +94,15 @@ class WebForm:
         runtime = self._runtime
         try:
             replies = await runtime.router.handle(event, runtime.services)
+        except BUSY as exc:
+            logger.warning("web form: database busy (%s)", described(exc))
+            if not isinstance(event, FormSubmitted) or (spec := SPECS.get(event.form)) is None:
+                return _plain(503, "Please try again", TRY_LATER)
+            first = spec.inputs[0].field
+            refilled = refill(spec, event.values, {first: SAVE_LATER})
+            replies = [Reply(summary="Please send it again", blocks=(refilled,))]
         except Exception as exc:
-            logger.error("web form: could not answer (%s)", type(exc).__name__)
+            logger.error("web form: could not answer (%s)", described(exc))
             return _plain(500, "Sorry", BROKEN)
         token = self._tokens.for_page(request, runtime.clock.now())
         response = _html(200, render.page(replies, token=token, home=home))

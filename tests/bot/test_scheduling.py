@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Sequence
 from datetime import datetime, time, timedelta
 
+import pytest
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -68,6 +70,48 @@ async def test_a_scheduled_hello_is_queued_once_and_delivered_once(db: Database)
 async def test_a_failing_source_does_not_stop_the_others(db: Database) -> None:
     clock = FakeClock(datetime.fromisoformat("2026-11-02T10:00:00+00:00"))
     assert await Ticker(db, [broken, daily_hello], clock).tick() == 1
+
+
+TOLD = "the words someone wrote"
+
+
+def quiet_about_it(caplog: pytest.LogCaptureFixture) -> None:
+    """A failure is logged by its kind and place: an exception's text, or a traceback,
+    may quote what was being written (SQLAlchemy's errors carry their parameters)."""
+    said = [(r.getMessage(), r.exc_info) for r in caplog.records]
+    assert said and all(TOLD not in text and not exc for text, exc in said), said
+
+
+async def test_a_failing_source_is_logged_without_its_words(
+    sqlite_db: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    async def telling(_session: AsyncSession, _now: datetime) -> Sequence[Outgoing]:
+        raise RuntimeError(TOLD)
+
+    caplog.set_level(logging.DEBUG)
+    assert await Ticker(sqlite_db, [telling], FakeClock()).tick() == 0
+    quiet_about_it(caplog)
+
+
+async def test_a_failing_job_is_logged_without_its_words_and_runs_again(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    runs = asyncio.Queue[None]()
+
+    async def telling() -> None:
+        runs.put_nowait(None)
+        raise RuntimeError(TOLD)
+
+    caplog.set_level(logging.DEBUG)
+    jobs = Jobs()
+    jobs.every(timedelta(seconds=0.1), telling, name="telling")
+    jobs.start()
+    try:
+        for _ in range(2):
+            await asyncio.wait_for(runs.get(), 5)
+    finally:
+        await jobs.stop()
+    quiet_about_it(caplog)
 
 
 async def test_a_source_whose_rows_cannot_all_be_queued_queues_and_counts_none(

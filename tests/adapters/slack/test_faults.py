@@ -5,17 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import sqlite3
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 
 from aiohttp import web
 from sqlmodel import func, select
 
-from adapters.runtime import sqlite_path
-from adapters.slack.app import SAVE_LATER
+from bot.forms import SAVE_LATER
 from storage.outbox import OutboxRow
 from storage.speakup import Case
+from tests.adapters.database_lock import locked
 from tests.adapters.slack.test_endpoint import Slack, command, dm
 from tests.adapters.slack.test_endpoint import slack as slack  # the fixture
 from tests.adapters.slack.test_speakup_anonymity import REPORTER, submission
@@ -87,23 +84,6 @@ async def test_a_speak_up_reply_that_failed_is_queued_only_sealed_and_sent_once(
     assert row.address is None and row.reply is None and "EvSecret" not in row.dedupe_key
 
 
-@asynccontextmanager
-async def locked(slack: Slack) -> AsyncIterator[None]:
-    """Another process holds the database file's write lock (a backup, an admin's shell).
-
-    Taken in a thread: it may wait for peerbot's own writes, which need the event loop.
-    """
-    path = sqlite_path(slack.runtime.settings.database_url)
-    assert path is not None
-    other = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-    try:
-        await asyncio.to_thread(other.execute, "BEGIN EXCLUSIVE")
-        yield
-        other.execute("COMMIT")
-    finally:
-        other.close()
-
-
 class Heard(logging.Handler):
     """Sets `event` when its logger logs at `level` or above: how a test waits for
     something that happens inside the app."""
@@ -122,7 +102,7 @@ async def test_a_dm_during_a_long_database_lock_is_acked_at_once_and_answered_af
     heard = Heard()
     logging.getLogger("adapters.patience").addHandler(heard)
     try:
-        async with locked(slack):
+        async with locked(slack.runtime):
             async with asyncio.timeout(ACK_DEADLINE):
                 response = await slack.event(dm("help", event_id="EvLocked"))
             assert response.status == 200
@@ -138,7 +118,7 @@ async def test_a_slash_command_during_a_database_lock_is_acked_and_answered(
     slack: Slack,
 ) -> None:
     fields = command("support", response_url=f"{slack.api.base_url}response.reply")
-    async with locked(slack):
+    async with locked(slack.runtime):
         async with asyncio.timeout(ACK_DEADLINE):
             response = await slack.form(fields)
         assert response.status == 200
@@ -166,7 +146,7 @@ async def test_a_form_sent_during_a_database_lock_stays_open_and_a_resend_makes_
     form = submission(opened["view"], "anonymous")
     form["view"]["blocks"] = opened["view"]["blocks"]  # Slack sends the view as shown
 
-    async with locked(slack):
+    async with locked(slack.runtime):
         async with asyncio.timeout(ACK_DEADLINE):
             refused = await slack.interaction(form)
         assert refused.status == 200
@@ -209,7 +189,7 @@ async def test_a_dm_acked_just_before_shutdown_is_still_answered(slack: Slack) -
     busy = Heard()
     logging.getLogger("adapters.patience").addHandler(busy)
     try:
-        async with locked(slack):
+        async with locked(slack.runtime):
             assert (await slack.event(dm("help", event_id="EvLast"))).status == 200
             await busy.event.wait()  # the answer is under way, waiting for the database
             closing = await shutdown_begun(slack)
@@ -227,7 +207,7 @@ async def test_a_form_still_saving_at_shutdown_is_saved(slack: Slack) -> None:
     await slack.interaction(SPEAK_UP)
     (opened,) = await slack.api.wait_for("views.open")
     form = submission(opened["view"], "anonymous")
-    async with locked(slack):
+    async with locked(slack.runtime):
         refused = await (await slack.interaction(form)).json()
         assert refused["response_action"] == "errors"  # still saving, under the lock
         closing = await shutdown_begun(slack)

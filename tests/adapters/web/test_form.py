@@ -11,8 +11,10 @@ import pytest
 from adapters.runtime import Runtime
 from bot.events import Actor, Platform
 from bot.features.speakup import NO_MATCH
+from bot.forms import SAVE_LATER
 from bot.speakup import casework
 from storage.speakup import Author
+from tests.adapters.database_lock import locked
 from tests.adapters.web.conftest import USER_AGENT, Posted, Visitor, cases, forms
 from tests.scenarios.test_speak_up import table_dump
 
@@ -133,6 +135,21 @@ async def test_a_half_filled_form_shows_each_problem_and_keeps_what_was_typed(
     assert "Proper induction for agency staff" in page
     assert re.search(r'value="worker_safety"[^>]* checked', page)
     assert await cases(runtime) == 0
+
+
+async def test_a_form_sent_while_the_database_is_locked_keeps_what_was_typed(
+    visitor: Visitor, runtime: Runtime
+) -> None:
+    await visitor.open()
+    await visitor.press("Start")
+    async with locked(runtime):
+        page = await visitor.fill(ANONYMOUS)
+    assert visitor.status == 200
+    assert html.escape(SAVE_LATER) in page
+    assert html.escape(CONCERN, quote=True) in page or html.escape(CONCERN) in page
+    assert await cases(runtime) == 0
+    await visitor.fill(ANONYMOUS)  # the same page, sent again once the lock is gone
+    assert visitor.status == 200 and await cases(runtime) == 1
 
 
 async def test_an_anonymous_reporter_comes_back_with_code_and_passphrase(
