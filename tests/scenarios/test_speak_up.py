@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import logging
 import re
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable
 from datetime import timedelta
 from pathlib import Path
 
@@ -40,13 +40,16 @@ class Script:
 
 
 @pytest.fixture
-async def runtime(sqlite_url: str) -> Runtime:
+async def runtime(sqlite_url: str) -> AsyncIterator[Runtime]:
+    """Disposed afterwards: an engine left to the collector closes its connections from
+    a later test, after this test's event loop has closed."""
     settings = load_settings(
         database_url=sqlite_url.replace("+aiosqlite", ""), PEERBOT_SEALING_KEY=generate_key()
     )
     runtime = await open_runtime(settings, clock=FakeClock())
     await apply_org_file(runtime.db, EXAMPLE)
-    return runtime
+    yield runtime
+    await runtime.db.dispose()
 
 
 async def console(runtime: Runtime, user: str, *lines: str) -> str:
