@@ -227,7 +227,9 @@ def build(runtime: Runtime) -> SlackAdapter:
                 if not for_later(exc):
                     raise
                 if in_view:
-                    logger.warning("slack: a view failed (%s); it cannot be shown later", kind(exc))
+                    logger.warning(
+                        "slack: a view failed (%s); it cannot be shown later", described(exc)
+                    )
                 else:
                     address = event.conversation
                     if to_person:  # later, only to them: in their DM with peerbot
@@ -253,10 +255,14 @@ def build(runtime: Runtime) -> SlackAdapter:
             await patiently(queue, what="slack: queueing a reply")
         except (GaveUp, Unsealable) as why:
             logger.error(
-                "slack: a reply failed (%s) and could not be queued (%s)", kind(exc), kind(why)
+                "slack: a reply failed (%s) and could not be queued (%s)",
+                described(exc),
+                described(why),
             )
             return
-        logger.warning("slack: a reply failed (%s); queued for the outbox as %s", kind(exc), key)
+        logger.warning(
+            "slack: a reply failed (%s); queued for the outbox as %s", described(exc), key
+        )
         if runtime.worker is not None:
             runtime.worker.wake()
 
@@ -277,12 +283,12 @@ def build(runtime: Runtime) -> SlackAdapter:
         try:
             return task.result()
         except BUSY as exc:
-            logger.warning("slack: a form met a busy database (%s)", kind(exc))
+            logger.warning("slack: a form met a busy database (%s)", described(exc))
             return None
 
     def finished(task: asyncio.Task[list[Reply]]) -> None:
         if not task.cancelled() and (exc := task.exception()) is not None:
-            logger.warning("slack: a late form finished with %s", kind(exc))
+            logger.warning("slack: a late form finished with %s", described(exc))
 
     @app.error
     async def failed(
@@ -446,11 +452,6 @@ def for_later(exc: Exception) -> bool:
         status: int = exc.response.status_code
         return status == 429 or status >= 500
     return True
-
-
-def kind(exc: BaseException) -> str:
-    """How an error is logged: its kind only, since its text may quote a message."""
-    return type(exc).__name__
 
 
 def sorry(payload: object) -> BoltResponse:
