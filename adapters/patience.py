@@ -8,6 +8,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
+from bot.errors import described
 from storage.engine import BUSY
 
 logger = logging.getLogger(__name__)
@@ -39,8 +40,8 @@ async def patiently(
             return await work()
         except BUSY as exc:
             if time.monotonic() + wait > until:
-                logger.warning("%s: database still busy (%s); giving up", what, type(exc).__name__)
+                logger.warning("%s: database still busy (%s); giving up", what, described(exc))
                 raise GaveUp(what) from None
-            logger.warning("%s: database busy (%s); trying again", what, type(exc).__name__)
+            logger.warning("%s: database busy (%s); trying again", what, described(exc))
         await asyncio.sleep(wait)
         wait = min(wait * 2, longest_wait)
