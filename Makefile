@@ -4,16 +4,20 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PIP := $(BIN)/python -m pip --quiet --disable-pip-version-check
 CODE := bot storage adapters tests bench
+# `make run AS=guardian`: who you are in the console (an org file `console:` id tries that
+# person's role). Not USER, which the shell sets to your login name; and AS only when given on
+# the command line, as make itself sets AS (to its assembler) otherwise.
+AS_USER := $(if $(filter command line,$(origin AS)),--user $(AS))
 
 .PHONY: run console test lint typecheck contracts unit clean
 
 run: $(VENV)/.installed  ## Start peerbot (the console opens when no Slack or Teams credentials are set)
 	@$(BIN)/peerbot db upgrade
-	@$(BIN)/peerbot run
+	@$(BIN)/peerbot run $(AS_USER)
 
 console: $(VENV)/.installed  ## Only the terminal console, no web server
 	@$(BIN)/peerbot db upgrade
-	@$(BIN)/peerbot console
+	@$(BIN)/peerbot console $(AS_USER)
 
 test: lint contracts typecheck unit  ## Lint, the dependency contract, types and every test
 

@@ -9,7 +9,7 @@ import logging
 import signal
 import sys
 from collections.abc import AsyncIterator, Coroutine
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -17,14 +17,16 @@ import typer
 from aiohttp import web
 
 from adapters.console import ConsoleSession, stdin_lines
-from adapters.runtime import Runtime, current_database, open_runtime, purge_expired
+from adapters.runtime import Runtime, current_database, open_runtime
 from adapters.server import app_runner, create_app
 from adapters.web import url as web_form_url
-from bot.config import ConfigError, Settings, load_settings
-from bot.events import Platform
-from bot.orgfile import OrgFileError
-from bot.orgsync import apply_org_file
-from bot.sealing import generate_key
+from bot.conversation.inbound import Platform
+from bot.conversation.sealing import generate_key
+from bot.organisation.config import ConfigError, Settings, load_settings
+from bot.organisation.orgfile import OrgFileError
+from bot.organisation.sync import apply_org_file
+from bot.organisation.zone import home_zone
+from bot.speakup.feature import purge_closed
 from bot.speakup.report import Figures, figures, quarter_bounds
 from storage import outbox as outbox_rows
 from storage.engine import Database, DatabaseUnavailable
@@ -34,7 +36,7 @@ from storage.outbox import OutboxRow
 app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
-    help="peerbot: speaking up, staff network events and mentoring check-ins, on Slack and Teams.",
+    help="peerbot: speaking up, and who to contact in staff networks, mentoring and support.",
 )
 db_app = typer.Typer(no_args_is_help=True, help="Manage the database.")
 org_app = typer.Typer(no_args_is_help=True, help="Manage the organisation file.")
@@ -183,7 +185,8 @@ def speakup_purge() -> None:
     async def run() -> int:
         runtime = await open_runtime(settings)
         try:
-            return await purge_expired(runtime)
+            keep = timedelta(days=settings.speakup_retention_days)
+            return await purge_closed(runtime.services, keep)
         finally:
             await runtime.db.dispose()
 
@@ -260,13 +263,15 @@ def _startup(work: Coroutine[Any, Any, T]) -> T:
 
 async def _serve(settings: Settings, *, http: bool, console_user: str | None) -> None:
     """Start-up order matters: nothing is served until the database and org file are good."""
-    runtime = await open_runtime(settings)
+    # chat offers the web form only where this server serves it to everyone
+    public_form = web_form_url(settings) if http and settings.public_url else ""
+    runtime = await open_runtime(settings, web_form=public_form)
     runner: web.AppRunner | None = None
     try:
         org_file = settings.resolved_org_file()
         report = await apply_org_file(runtime.db, org_file)
         logger.info("organisation file %s applied: %s", org_file, report)
-        app = create_app(runtime) if http else None  # first: it tells the core its web form
+        app = create_app(runtime) if http else None
         session = None
         if console_user is not None:
             session = ConsoleSession(
@@ -275,6 +280,7 @@ async def _serve(settings: Settings, *, http: bool, console_user: str | None) ->
                 lines=stdin_lines(),
                 out=sys.stdout,
                 user_id=console_user,
+                home_zone=await home_zone(runtime.db),
             )
             runtime.register(Platform.CONSOLE, session)
         if app is not None:
@@ -285,12 +291,9 @@ async def _serve(settings: Settings, *, http: bool, console_user: str | None) ->
             typer.echo(f"The speak-up web form is at {web_form_url(settings)}")
         else:
             await runtime.start()
-        if session is not None:
-            if org_file != settings.org_file:
-                typer.echo(f"(Using the example organisation in {org_file}.)")
-            await session.run()
-        else:
-            await _until_signalled()
+        if session is not None and org_file != settings.org_file:
+            typer.echo(f"(Using the example organisation in {org_file}.)")
+        await _until_signalled(session.run() if session is not None else None)
     finally:
         await _shutdown(runtime, runner)
 
@@ -316,10 +319,27 @@ async def _shutdown(runtime: Runtime, runner: web.AppRunner | None) -> None:
         await runtime.stop()
 
 
-async def _until_signalled() -> None:
-    stop = asyncio.Event()
+async def _until_signalled(console: Coroutine[Any, Any, None] | None) -> None:
+    """Until SIGINT or SIGTERM, or the console session ends. A signal ends the console too,
+    so Ctrl-C and a service manager's SIGTERM take the same orderly way out as `quit`:
+    without the handlers, SIGTERM killed the process before the outbox was drained, and
+    SIGINT broke out of the event loop as KeyboardInterrupt."""
     loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
+    stop = asyncio.Event()
+    signals = (signal.SIGINT, signal.SIGTERM)
+    for sig in signals:
         loop.add_signal_handler(sig, stop.set)
-    await stop.wait()
+    waits: list[asyncio.Future[Any]] = [asyncio.ensure_future(stop.wait())]
+    if console is not None:
+        waits.append(asyncio.ensure_future(console))
+    try:
+        done, _ = await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for sig in signals:
+            loop.remove_signal_handler(sig)
+        for waiting in waits:
+            waiting.cancel()
+        await asyncio.gather(*waits, return_exceptions=True)
+    for finished in done:
+        finished.result()  # a console that failed fails the run, as before
     logger.info("stopping: draining the outbox worker")

@@ -8,7 +8,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
-from bot.errors import described
+from bot.conversation.errors import described
 from storage.engine import BUSY
 
 logger = logging.getLogger(__name__)

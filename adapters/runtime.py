@@ -7,23 +7,21 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import partial
 from pathlib import Path
 
-from bot.clock import Clock, SystemClock
-from bot.config import Settings
+from bot.conversation.clock import Clock, SystemClock
+from bot.conversation.outbox import DeliveryWorker, Sender
+from bot.conversation.router import Feature, Router
+from bot.conversation.sealing import Sealer, generate_key, sealer
+from bot.conversation.services import Services
+from bot.conversation.tick import Jobs, Ticker
 from bot.features import build_router
-from bot.outbox import DeliveryWorker, Sender
-from bot.router import Router
-from bot.scheduling import Jobs, Ticker
-from bot.sealing import Sealer, generate_key, sealer
-from bot.services import Services
-from bot.speakup.attempts import Attempts
-from bot.speakup.cases import Guards
-from bot.speakup.codes import SlowHashes
-from bot.speakup.receipts import Receipts
-from bot.speakup.report import purge
+from bot.organisation.config import Settings
+from bot.speakup import feature as speakup
+from bot.speakup.deps import SpeakUp
+from storage import due, seen
 from storage import outbox as outbox_rows
-from storage import seen
 from storage.engine import Database
 from storage.migrate import check_current
 
@@ -45,35 +43,17 @@ class Runtime:
     own_key: bytes = field(default_factory=lambda: secrets.token_bytes(32), repr=False)
     """Without a sealing key speak-up stores nothing; this process's own secret still
     signs the web form's tokens."""
-    hashes: SlowHashes = field(default_factory=SlowHashes)
-    web_form: str = ""
-    """The speak-up web form's public address, set by the web adapter when it knows one."""
 
     @property
     def guard_key(self) -> bytes:
         """The server secret for keyed hashes and signed tokens: the newest sealing key's
         hashing key, so every replica has it without a second secret to deploy, and a
-        rotation starts the guards afresh (see bot.sealing.keyed_hash)."""
+        rotation starts the guards afresh (see bot.conversation.sealing.keyed_hash)."""
         return self.sealer.hash_keys[0] if self.sealer is not None else self.own_key
 
     @property
-    def attempts(self) -> Attempts:
-        return Attempts(key=self.guard_key)
-
-    @property
-    def receipts(self) -> Receipts:
-        return Receipts(key=self.guard_key)
-
-    @property
     def services(self) -> Services:
-        return Services(
-            db=self.db,
-            clock=self.clock,
-            sealer=self.sealer,
-            guards=Guards(attempts=self.attempts, hashes=self.hashes),
-            receipts=self.receipts,
-            web_form=self.web_form,
-        )
+        return Services(db=self.db, clock=self.clock)
 
     def register(self, platform: str, sender: Sender) -> None:
         self.senders[platform] = sender
@@ -88,18 +68,12 @@ class Runtime:
             give_up_after=timedelta(hours=self.settings.outbox_give_up_hours),
         )
         self.worker.start()
-        ticker = Ticker(
-            self.db,
-            self.router.due_sources,
-            self.clock,
-            sealer=self.sealer,
-            on_enqueued=self.worker.wake,
-        )
+        ticker = Ticker(self.db, self.router.due_sources, self.clock, sealer=self.sealer)
         self.jobs = Jobs()
         self.jobs.every(timedelta(seconds=self.settings.tick_seconds), ticker.tick, name="tick")
-        self.jobs.every(timedelta(days=1), lambda: purge_expired(self), name="speakup-purge")
         self.jobs.every(timedelta(hours=1), lambda: forget_delivered(self), name="outbox-purge")
-        self.jobs.every(timedelta(minutes=1), lambda: purge_guards(self), name="speakup-guards")
+        for chore in self.router.chores:
+            self.jobs.every(chore.every, partial(chore.run, self.services), name=chore.name)
         self.jobs.start()
         logger.info("started: platforms %s", ", ".join(sorted(self.senders)) or "none")
 
@@ -131,53 +105,68 @@ async def open_runtime(
     *,
     clock: Clock | None = None,
     senders: Mapping[str, Sender] | None = None,
+    web_form: str = "",
 ) -> Runtime:
-    """Reach the database, check its schema is current, and wire the core.
+    """Reach the database, check its schema is current, and wire the core. `web_form` is
+    the speak-up web form's public address, when this server serves one there.
 
     Raises DatabaseUnavailable or MigrationsPending with a line a person can act on.
     """
     db = await current_database(settings)
+    return wire(settings, db, clock or SystemClock(), senders=senders, web_form=web_form)
+
+
+def wire(
+    settings: Settings,
+    db: Database,
+    clock: Clock,
+    *,
+    senders: Mapping[str, Sender] | None = None,
+    web_form: str = "",
+) -> Runtime:
+    """The core around a database already checked: each feature built once with what it
+    needs, speak-up with its sealer, guards and receipts when there is a sealing key."""
     keys = sealing_keys(settings)
+    sealed = sealer(keys) if keys else None
     return Runtime(
         settings=settings,
         db=db,
-        clock=clock or SystemClock(),
-        router=build_router(),
-        sealer=sealer(keys) if keys else None,
+        clock=clock,
+        router=build_router(speakup_feature(settings, sealed, web_form=web_form)),
+        sealer=sealed,
         senders=dict(senders or {}),
     )
 
 
-async def purge_expired(runtime: Runtime) -> int:
-    """Daily, and on demand: closed speak-up cases past retention leave only their counts."""
-    keep_for = timedelta(days=runtime.settings.speakup_retention_days)
-    async with runtime.db.session() as session:
-        return await purge(session, now=runtime.clock.now(), keep_for=keep_for)
+def speakup_feature(settings: Settings, sealed: Sealer | None, *, web_form: str = "") -> Feature:
+    deps = SpeakUp.keyed(sealed, web_form=web_form) if sealed is not None else None
+    keep = timedelta(days=settings.speakup_retention_days)
+    return speakup.feature(deps, keep_closed_for=keep)
 
 
 SEEN_EVENTS_KEPT = timedelta(days=1)
 """Slack retries an event within minutes; a day is ample, and then the record goes."""
 
 
-async def forget_delivered(runtime: Runtime) -> tuple[int, int]:
-    """Hourly: delivered messages past their retention, and inbound dedupe records past
-    the day in which a platform may retry; how many of each were deleted."""
+async def forget_delivered(runtime: Runtime) -> tuple[int, int, int]:
+    """Hourly: delivered messages past their retention, the due windows that queued them
+    (kept as long, for the same reason: a source never offers them again by then), and
+    inbound dedupe records past the day in which a platform may retry; how many of each
+    were deleted."""
     now = runtime.clock.now()
     keep_sent = timedelta(days=runtime.settings.outbox_retention_days)
     async with runtime.db.session() as session:
         sent = await outbox_rows.purge_sent(session, sent_before=now - keep_sent)
+        windows = await due.forget_before(session, now - keep_sent)
         events = await seen.forget_before(session, now - SEEN_EVENTS_KEPT)
-    if sent or events:
-        logger.info("deleted %s delivered messages and %s seen-event records", sent, events)
-    return sent, events
-
-
-async def purge_guards(runtime: Runtime) -> int:
-    """Every minute: look-up counts and sent-form receipts past the time they guard."""
-    now = runtime.clock.now()
-    return await runtime.attempts.purge(runtime.db, now) + await runtime.receipts.purge(
-        runtime.db, now
-    )
+    if sent or windows or events:
+        logger.info(
+            "deleted %s delivered messages, %s due windows and %s seen-event records",
+            sent,
+            windows,
+            events,
+        )
+    return sent, windows, events
 
 
 def sealing_keys(settings: Settings) -> str | None:

@@ -12,7 +12,7 @@ from aiohttp import web
 from adapters.runtime import Runtime
 from adapters.slack.app import build as build_slack
 from adapters.web import mount as mount_web_form
-from bot.events import Platform
+from bot.conversation.inbound import Platform
 from storage.engine import DatabaseUnavailable
 
 logger = logging.getLogger(__name__)

@@ -18,11 +18,11 @@ from pathlib import Path
 
 import asyncpg
 
-from bot.clock import SystemClock
-from bot.config import async_url
-from bot.events import Conversation, Platform
-from bot.outbox import DeliveryWorker, Outgoing, enqueue
-from bot.replies import Reply, say
+from bot.conversation.clock import SystemClock
+from bot.conversation.inbound import Conversation, PersonAddress, Platform
+from bot.conversation.outbox import DeliveryWorker, Outgoing, enqueue
+from bot.conversation.replies import Reply, say
+from bot.organisation.config import async_url
 from storage.engine import Database
 from storage.migrate import upgrade_async
 
@@ -36,6 +36,9 @@ class NoopSender:
 
     async def already_sent(self, address: Conversation, key: str) -> bool:
         return False
+
+    async def resolve(self, person: PersonAddress) -> Conversation | None:
+        return None
 
 
 async def one_run(url: str, n: int) -> tuple[float, float]:

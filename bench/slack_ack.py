@@ -22,8 +22,8 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from adapters.runtime import open_runtime
 from adapters.server import create_app
-from bot.config import load_settings
-from bot.orgsync import apply_org_file
+from bot.organisation.config import load_settings
+from bot.organisation.sync import apply_org_file
 from storage.migrate import upgrade_async
 from tests.adapters.slack.fake_api import FakeSlackApi, fake_slack_api
 from tests.adapters.slack.test_endpoint import signed as slack_signed

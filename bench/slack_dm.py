@@ -91,8 +91,8 @@ async def serve_bare(port: int, api_url: str) -> None:
 async def serve_peerbot(port: int, api_url: str, database_url: str) -> None:
     from adapters.runtime import open_runtime
     from adapters.server import create_app
-    from bot.config import load_settings
-    from bot.orgsync import apply_org_file
+    from bot.organisation.config import load_settings
+    from bot.organisation.sync import apply_org_file
     from storage.migrate import upgrade_async
 
     settings = load_settings(
@@ -254,7 +254,7 @@ async def database(url: str | None) -> AsyncIterator[str]:
 
 
 async def main(args: argparse.Namespace) -> int:
-    from bot.sealing import generate_key
+    from bot.conversation.sealing import generate_key
 
     os.environ.setdefault("BENCH_SEALING_KEY", generate_key())
     rounds: dict[str, list[Round]] = {"bare bolt": [], "peerbot": []}

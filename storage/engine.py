@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -22,9 +22,13 @@ unlike a bug or bad data."""
 
 _READ = "peerbot_read"
 
+Committed = Callable[[Mapping[str, Any]], None]
+"""Told a writing session's `info` once its transaction has committed."""
+
 
 class Database:
-    """Owns the engine. `url` is already an async SQLAlchemy URL (see bot.config.async_url)."""
+    """Owns the engine. `url` is already an async SQLAlchemy URL (see
+    bot.organisation.config.async_url)."""
 
     def __init__(self, url: str) -> None:
         self.url = url
@@ -42,6 +46,14 @@ class Database:
             class_=AsyncSession,
             expire_on_commit=False,
         )
+        self._committed: list[Committed] = []
+
+    def on_commit(self, listener: Committed) -> Callable[[], None]:
+        """Call `listener` after every commit of a session that noted something in its
+        `info` (storage.outbox notes rows queued, so the delivery worker looks at once,
+        and never before the rows are there to claim); returns how to stop listening."""
+        self._committed.append(listener)
+        return lambda: self._committed.remove(listener)
 
     @property
     def is_sqlite(self) -> bool:
@@ -55,8 +67,12 @@ class Database:
         lock, so reads never queue behind writers (WAL gives them a snapshot instead).
         """
         sessions = self._sessions if write else self._read_sessions
-        async with sessions() as session, session.begin():
-            yield session
+        async with sessions() as session:
+            async with session.begin():
+                yield session
+            if session.info:  # committed: an error or a rollback never gets here
+                for listener in list(self._committed):
+                    listener(session.info)
 
     async def ping(self) -> None:
         try:

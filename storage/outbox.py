@@ -51,9 +51,16 @@ class OutboxRow(SQLModel, table=True):
     sent_at: datetime | None = None
 
 
+QUEUED = "outbox.queued"
+"""Noted in a session's `info` when it queued a row: see Database.on_commit."""
+
+
 async def enqueue(session: AsyncSession, row: OutboxRow) -> bool:
     """Insert unless the dedupe key exists; True when a new row was queued."""
-    return await insert_new(session, OutboxRow, row.model_dump(exclude={"id"}))
+    new = await insert_new(session, OutboxRow, row.model_dump(exclude={"id"}))
+    if new:
+        session.info[QUEUED] = True
+    return new
 
 
 async def any_queued(session: AsyncSession, keys: Collection[str]) -> bool:

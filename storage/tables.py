@@ -2,7 +2,7 @@
 
 from sqlmodel import SQLModel
 
-from storage.guards import LookupAttempt, SentForm
+from storage.due import DueWindow
 from storage.organisation import (
     Network,
     Organisation,
@@ -13,8 +13,10 @@ from storage.organisation import (
     SupportResource,
 )
 from storage.outbox import OutboxRow
+from storage.references import ConversationReference
 from storage.seen import SeenEvent
-from storage.speakup import AuditEntry, Case, CaseMessage, CaseStat
+from storage.speakup.cases import AuditEntry, Case, CaseMessage, CaseStat
+from storage.speakup.guards import LookupAttempt, SentForm
 
 metadata = SQLModel.metadata
 
@@ -23,6 +25,8 @@ __all__ = [
     "Case",
     "CaseMessage",
     "CaseStat",
+    "ConversationReference",
+    "DueWindow",
     "LookupAttempt",
     "Network",
     "Organisation",

@@ -10,7 +10,7 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from bot.config import async_url
+from bot.organisation.config import async_url
 from storage.engine import Database
 from storage.migrate import upgrade_async
 

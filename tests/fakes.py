@@ -6,9 +6,9 @@ import asyncio
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from bot.events import Conversation
-from bot.outbox import DeliveryFailed
-from bot.replies import Reply
+from bot.conversation.inbound import Conversation, PersonAddress
+from bot.conversation.outbox import DeliveryFailed
+from bot.conversation.replies import Reply
 
 
 @dataclass
@@ -25,13 +25,18 @@ class FakeClock:
 @dataclass
 class RecordingSender:
     """Keeps every delivery and its key, like a platform that keeps message metadata;
-    `failures` are raised first, one per send, in order."""
+    `failures` are raised first, one per send, in order. `people` are those it can open a
+    conversation with, by user id."""
 
     sent: list[tuple[Conversation, Reply]] = field(default_factory=list)
     keys: list[str] = field(default_factory=list)
     failures: list[DeliveryFailed | Exception] = field(default_factory=list)
     attempts: int = 0
     arrived: asyncio.Event = field(default_factory=asyncio.Event)
+    people: dict[str, Conversation] = field(default_factory=dict)
+
+    async def resolve(self, person: PersonAddress) -> Conversation | None:
+        return self.people.get(person.user_id)
 
     async def send(self, address: Conversation, reply: Reply, *, key: str = "") -> None:
         self.attempts += 1

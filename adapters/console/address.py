@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.events import Actor, Conversation, Platform
+from bot.conversation.inbound import Actor, Conversation, Platform
 
 TENANT = "local"
 CHANNEL = "console"

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
+from collections.abc import Sequence
 
 from adapters.console.render import wrap
-from bot.events import FieldValue
-from bot.forms import NOT_AN_OPTION, parse_local_datetime
-from bot.replies import ChoiceInput, DateTimeInput, FormInput, TextInput
+from bot.conversation.forms import NOT_AN_OPTION, parse_local_datetime
+from bot.conversation.inbound import FieldValue
+from bot.conversation.replies import ChoiceInput, DateTimeInput, FormInput, TextInput
 
 CARRY_ON = "\\"
 NUMBER = re.compile(r"[0-9]+")
@@ -38,6 +40,25 @@ def question(spec: FormInput) -> str:
     return "\n".join(lines)
 
 
+def cut_to_fit(spec: FormInput, value: FieldValue) -> TextInput | None:
+    """The question again with an over-long answer kept, cut to fit, for Enter to keep."""
+    if not isinstance(spec, TextInput) or not isinstance(value, str):
+        return None
+    if len(value) <= spec.max_length:
+        return None
+    return dataclasses.replace(spec, initial=value[: spec.max_length].rstrip())
+
+
+def too_long(cut: TextInput) -> str:
+    """After an over-long answer: what was typed is kept, cut to fit, so nothing has to be
+    typed again unless the person wants to."""
+    end = cut.initial[-40:].lstrip()
+    return (
+        f"Press Enter to keep the first {cut.max_length:,} characters, which end "
+        f"“…{end}”, or type a shorter version."
+    )
+
+
 def continues(spec: FormInput) -> bool:
     """Whether a line ending in a backslash carries on to the next: long text only."""
     return isinstance(spec, TextInput) and spec.multiline
@@ -46,9 +67,9 @@ def continues(spec: FormInput) -> bool:
 def parse_answer(spec: FormInput, typed: str) -> tuple[FieldValue, str | None]:
     """Typed text as the field's value, or a console-specific error (a number that picks
     nothing). Pressing Enter keeps the value already there. The shared checks in
-    `bot.forms` still run on the result."""
+    `bot.conversation.forms` still run on the result."""
     if not typed:
-        return _kept(spec), None
+        return kept(spec), None
     if isinstance(spec, ChoiceInput):
         return _choose(spec, typed)
     if isinstance(spec, DateTimeInput) and (when := parse_local_datetime(typed)) is not None:
@@ -56,7 +77,17 @@ def parse_answer(spec: FormInput, typed: str) -> tuple[FieldValue, str | None]:
     return typed, None
 
 
-def _kept(spec: FormInput) -> FieldValue:
+def review(inputs: Sequence[FormInput]) -> str:
+    """Every question, numbered, with the answer that will be sent."""
+    lines = []
+    for n, spec in enumerate(inputs, 1):
+        lines.append(f"{n}. {spec.label}")
+        lines.append(wrap(_shown(spec) or "(no answer)", "   "))
+    return "\n".join(lines)
+
+
+def kept(spec: FormInput) -> FieldValue:
+    """The value Enter keeps: the field's initial answer, as the platform would send it."""
     if isinstance(spec, ChoiceInput):
         return _value(spec, spec.initial)
     return spec.initial or None

@@ -5,9 +5,23 @@ from __future__ import annotations
 import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, tzinfo
 
-from bot.actions import ActionId
-from bot.replies import Block, Buttons, Choices, Fields, Form, Notice, Reply, Text
+from bot.conversation.actions import ActionId
+from bot.conversation.replies import (
+    Block,
+    Buttons,
+    Choices,
+    Fields,
+    Form,
+    Link,
+    Notice,
+    Reply,
+    Secret,
+    Text,
+    When,
+    moment,
+)
 
 WIDTH = 78
 ONLY_YOU = "(Only you can see this.)"
@@ -21,12 +35,13 @@ class Pick:
     value: str
 
 
-def render(reply: Reply, picks: list[Pick]) -> str:
-    """The reply as text. Its buttons and choices are appended to `picks` and numbered
-    after the ones already there, so several replies in one answer never share a number."""
+def render(reply: Reply, picks: list[Pick], zone: tzinfo = UTC) -> str:
+    """The reply as text, its times on the console user's clock (`zone`). Its buttons and
+    choices are appended to `picks` and numbered after the ones already there, so several
+    replies in one answer never share a number."""
     lines: list[str] = []
     for block in reply.blocks:
-        lines.extend(_lines(block, picks))
+        lines.extend(_lines(block, picks, zone))
     if not reply.blocks:
         lines.append(wrap(reply.summary))
     if reply.ephemeral:
@@ -34,21 +49,25 @@ def render(reply: Reply, picks: list[Pick]) -> str:
     return "\n".join(lines)
 
 
-def render_all(replies: Sequence[Reply]) -> tuple[str, list[Pick]]:
+def render_all(replies: Sequence[Reply], zone: tzinfo = UTC) -> tuple[str, list[Pick]]:
     """One answer's replies, numbered across all of them."""
     picks: list[Pick] = []
-    texts = [render(reply, picks) for reply in replies]
+    texts = [render(reply, picks, zone) for reply in replies]
     return "\n".join(t for t in texts if t.strip()), picks
 
 
-def _lines(block: Block, picks: list[Pick]) -> list[str]:
+def _lines(block: Block, picks: list[Pick], zone: tzinfo) -> list[str]:
     match block:
         case Text(text=text, heading=True):
             return ["", text, "=" * min(len(text), WIDTH)]
         case Text(text=text):
             return [wrap(text)]
         case Fields(items=items):
-            return [wrap(f"{item.label}: {item.value}", indent="  ") for item in items]
+            return [wrap(f"{item.label}: {item.text}", indent="  ") for item in items]
+        case Link(label=label, url=url):
+            return [wrap(url if label == url else f"{label}: {url}")]
+        case When(label=label, at=at):
+            return [wrap(f"{label}: {moment(at, zone)}", indent="  ")]
         case Buttons(buttons=buttons):
             return [
                 _numbered(picks, Pick(action=b.action, value=b.value), b.label) for b in buttons
@@ -59,6 +78,8 @@ def _lines(block: Block, picks: list[Pick]) -> list[str]:
             ]
         case Notice(title=title, text=text):
             return ["", f"** {title} **", wrap(text)]
+        case Secret(label=label, value=value):
+            return [f"{label}: {value}"]  # never wrapped: it must be copied exactly
         case Form():
             return []  # a form is asked question by question, not printed
     raise TypeError(f"unknown block {block!r}")

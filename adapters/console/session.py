@@ -5,25 +5,40 @@ from __future__ import annotations
 import logging
 import traceback
 from collections.abc import Sequence
+from datetime import UTC, tzinfo
+from pathlib import Path
 from typing import TextIO
 
 from adapters.console.address import console_actor, console_address
 from adapters.console.lines import PROMPT, LineSource, TerminalLines
-from adapters.console.questions import NUMBER, continues, parse_answer, question
-from adapters.console.render import Pick, render_all
-from adapters.console.sender import ConsoleSender
-from bot.events import (
+from adapters.console.questions import (
+    NUMBER,
+    continues,
+    cut_to_fit,
+    kept,
+    parse_answer,
+    question,
+    review,
+    too_long,
+)
+from adapters.console.render import Pick, render_all, wrap
+from adapters.console.sender import FILES, ConsoleSender, save
+from bot.conversation.forms import check_field, refill
+from bot.conversation.inbound import (
     ButtonPressed,
     Conversation,
     FieldValue,
     FormSubmitted,
     InboundEvent,
+    PersonAddress,
+    Surface,
     TextMessage,
 )
-from bot.forms import check_field
-from bot.replies import Form, FormInput, Reply
-from bot.router import Router, as_command
-from bot.services import Services
+from bot.conversation.plan import OpenForm, Refuse, ReplaceForm, plan
+from bot.conversation.replies import Form, FormInput, Reply
+from bot.conversation.router import Router
+from bot.conversation.services import Services
+from bot.organisation.zone import viewer_zone
 
 logger = logging.getLogger(__name__)
 
@@ -35,6 +50,9 @@ BYE = "Bye. Take care of yourself."
 SORRY = "Sorry, something went wrong on our side. Please try again."
 CANCELLED = "Form cancelled. Nothing was sent."
 LOOK_AGAIN = "Some answers need another look:"
+REVIEW_CHOICES = "  [1] {send}\n  [2] Change an answer\nType 1 or 2, or 'cancel' to send nothing."
+ASKS = Surface(can_open_form=True)
+"""The console can always ask a form's questions, one by one."""
 
 
 class SessionOver(Exception):
@@ -50,9 +68,10 @@ class FormCancelled(Exception):
 class ConsoleSession:
     """Reads lines, routes them as neutral events, prints the replies.
 
-    It is also the console's outbox sender (through a ConsoleSender it owns), so a
-    message that arrives while the person is here is printed, and its buttons become
-    the ones a typed number presses.
+    Times are shown on the person's own clock (`time_zone`), else the organisation's
+    (`home_zone`); a reply's files are saved in `files`. It is also the console's outbox
+    sender (through a ConsoleSender it owns), so a message that arrives while the person
+    is here is printed, and its buttons become the ones a typed number presses.
     """
 
     def __init__(
@@ -64,6 +83,8 @@ class ConsoleSession:
         out: TextIO,
         user_id: str,
         time_zone: str | None = None,
+        home_zone: tzinfo = UTC,
+        files: Path = FILES,
         greeting: bool = True,
     ) -> None:
         self._router = router
@@ -74,10 +95,12 @@ class ConsoleSession:
         self._address = console_address(user_id)
         self._greeting = greeting
         self._picks: list[Pick] = []
-        self._sender = ConsoleSender(out, arrived=self._arrived)
+        self._sender = ConsoleSender(out, user_id=user_id, arrived=self._arrived, folder=files)
+        self._zone = self._sender.zone = viewer_zone(self._actor, home_zone)
 
     async def run(self) -> None:
-        """Until `quit` or the end of input; nothing typed can end it any other way."""
+        """Until `quit`, the end of input or a signal (see adapters.cli); nothing typed can
+        end it any other way."""
         self._say(WELCOME)
         try:
             if self._greeting:
@@ -90,7 +113,8 @@ class ConsoleSession:
                     await self._typed(text)
         except SessionOver:
             pass
-        self._say(f"\n{BYE}")
+        finally:  # cancelled by Ctrl-C or SIGTERM too
+            self._say(f"\n{BYE}")
 
     async def send(self, address: Conversation, reply: Reply, *, key: str = "") -> None:
         """The Sender port, so the composition root can register the session itself."""
@@ -98,6 +122,9 @@ class ConsoleSession:
 
     async def already_sent(self, address: Conversation, key: str) -> bool:
         return await self._sender.already_sent(address, key)
+
+    async def resolve(self, person: PersonAddress) -> Conversation:
+        return await self._sender.resolve(person)
 
     def _arrived(self, picks: Sequence[Pick]) -> None:
         # A message without options leaves the menu on screen pickable.
@@ -123,6 +150,7 @@ class ConsoleSession:
                 at=self._services.clock.now(),
                 action=pick.action,
                 value=pick.value,
+                surface=ASKS,
             )
         )
 
@@ -142,21 +170,30 @@ class ConsoleSession:
         await self._show(replies, after=event)
 
     async def _show(self, replies: list[Reply], *, after: InboundEvent) -> None:
-        """Print an answer; a form in it is then filled in, question by question.
-
-        The same form handed back with errors after it was submitted is a refusal: only
-        the refused fields are asked again and every other answer is kept.
-        """
-        text, self._picks = render_all(replies)
+        """Carry out the reply plan: everything is printed, then a form it opens (or that
+        takes a submitted one's place) is filled in, question by question. A refused form
+        asks only the refused fields again, keeping every other answer."""
+        steps = plan(after, replies)
+        text, self._picks = render_all([step.reply for step in steps], self._zone)
         if text:
             self._say(text)
-        form = next((r.form for r in replies if r.form is not None), None)
-        if form is None:
-            return
-        if isinstance(after, FormSubmitted) and form.form == after.form and form.errors:
-            await self._fill(form, dict(after.values))
-        else:
-            await self._fill(form, {})
+        for step in steps:
+            for line in save(step.reply.files, self._sender.folder):
+                self._say(line)
+        for step in steps:
+            match step:
+                case Refuse() if isinstance(after, FormSubmitted):
+                    await self._fill(step.form, dict(after.values))
+                    return
+                case (
+                    OpenForm(reply=Reply(form=Form() as form))
+                    | ReplaceForm(reply=Reply(form=Form() as form))
+                ):
+                    if form.review:
+                        await self._review(form)
+                    else:
+                        await self._fill(form, dict(form.carried))
+                    return
 
     async def _fill(self, form: Form, answers: dict[str, FieldValue]) -> None:
         self._say(f"\n{form.title}")
@@ -176,10 +213,49 @@ class ConsoleSession:
             for spec in again or form.inputs:
                 answers[spec.field] = await self._ask(spec, form.errors.get(spec.field))
         except FormCancelled as cancelled:
-            self._say(CANCELLED)
-            if cancelled.leaving:
-                raise SessionOver from None
+            self._cancelled(cancelled)
             return
+        await self._submit(form, answers)
+
+    async def _review(self, form: Form) -> None:
+        """The answers, numbered, with a real Send step: send, change one, or cancel."""
+        answers: dict[str, FieldValue] = {**form.carried}
+        answers |= {spec.field: kept(spec) for spec in form.inputs}
+        try:
+            while True:
+                self._say(f"\n{form.title}")
+                if form.intro:
+                    self._say(wrap(form.intro))
+                self._say(review(form.inputs))
+                self._say(REVIEW_CHOICES.format(send=form.submit_label))
+                word = (await self._answer(None)).strip()
+                if word == "1":
+                    break
+                if word == "2":
+                    spec = await self._which(form.inputs)
+                    answers[spec.field] = await self._ask(spec, None)
+                    form = refill(form, answers, {})
+                else:
+                    self._say(f"! {REVIEW_CHOICES.format(send=form.submit_label)}")
+        except FormCancelled as cancelled:
+            self._cancelled(cancelled)
+            return
+        await self._submit(form, answers)
+
+    async def _which(self, inputs: Sequence[FormInput]) -> FormInput:
+        self._say(f"Which answer? Type its number, from 1 to {len(inputs)}.")
+        while True:
+            typed = (await self._answer(None)).strip()
+            if NUMBER.fullmatch(typed) and 1 <= int(typed) <= len(inputs):
+                return inputs[int(typed) - 1]
+            self._say(f"! Please type a number from 1 to {len(inputs)}.")
+
+    def _cancelled(self, cancelled: FormCancelled) -> None:
+        self._say(CANCELLED)
+        if cancelled.leaving:
+            raise SessionOver from None
+
+    async def _submit(self, form: Form, answers: dict[str, FieldValue]) -> None:
         await self._handle(
             FormSubmitted(
                 actor=self._actor,
@@ -187,6 +263,7 @@ class ConsoleSession:
                 at=self._services.clock.now(),
                 form=form.form,
                 values=dict(answers),
+                surface=Surface(in_form=True, can_open_form=True),
             )
         )
 
@@ -200,8 +277,10 @@ class ConsoleSession:
             error = error or check_field(spec, value)
             if error is None:
                 return value
+            if (cut := cut_to_fit(spec, value)) is not None:
+                spec, error = cut, f"{error} {too_long(cut)}"
 
-    async def _answer(self, spec: FormInput) -> str:
+    async def _answer(self, spec: FormInput | None) -> str:
         line = await self._read_in_form()
         word = line.strip().lower()
         if word == CANCEL:
@@ -209,7 +288,7 @@ class ConsoleSession:
         if word in QUIT:
             raise FormCancelled(leaving=True)
         parts = [line]
-        while continues(spec) and parts[-1].rstrip().endswith("\\"):
+        while spec is not None and continues(spec) and parts[-1].rstrip().endswith("\\"):
             parts[-1] = parts[-1].rstrip()[:-1].rstrip()
             parts.append(await self._read_in_form())
         return "\n".join(parts).strip()
@@ -238,13 +317,17 @@ class ConsoleSession:
             case FormSubmitted(form=form):
                 return f"form {form}"
             case TextMessage():
-                name = as_command(event).name
+                name = self._router.command_of(event).name
                 return f"command {name}" if self._router.answers(name) else "an unknown command"
         return type(event).__name__
 
     def _text(self, text: str) -> TextMessage:
         return TextMessage(
-            actor=self._actor, conversation=self._address, at=self._services.clock.now(), text=text
+            actor=self._actor,
+            conversation=self._address,
+            at=self._services.clock.now(),
+            text=text,
+            surface=ASKS,
         )
 
     def _say(self, text: str) -> None:

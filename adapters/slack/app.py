@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -32,13 +31,14 @@ from adapters.slack.ingress import (
     verified,
 )
 from adapters.slack.render import answer_view, field_errors, message, metadata, modal
-from adapters.slack.sender import SlackSender
-from bot.errors import described
-from bot.events import Command, InboundEvent
-from bot.features.help import HOME
-from bot.forms import SAVE_LATER
-from bot.outbox import Outgoing, Unsealable, enqueue
-from bot.replies import Reply, say
+from adapters.slack.sender import SlackSender, upload
+from bot.conversation.errors import described
+from bot.conversation.forms import SAVE_LATER
+from bot.conversation.inbound import Address, Command, InboundEvent, person_of
+from bot.conversation.outbox import Outgoing, Unsealable, enqueue
+from bot.conversation.plan import OpenForm, Post, Refuse, ReplaceForm, Step, UpdatePressed, plan
+from bot.conversation.replies import Form, Reply, say
+from bot.help.feature import HOME
 from storage.engine import BUSY
 from storage.seen import SeenKeys
 
@@ -163,87 +163,105 @@ def build(runtime: Runtime) -> SlackAdapter:
         return False
 
     async def answer(
-        replies: list[Reply],
+        steps: list[Step],
         event: InboundEvent,
         *,
-        trigger_id: str | None,
-        respond: Respond | None,
+        origin: str | None,
+        trigger_id: str | None = None,
+        respond: Respond | None = None,
         modal_id: str | None = None,
-        origin: str | None = None,
     ) -> None:
-        """Forms open as modals (stacked on the modal they were asked from); an answer to a
-        button inside a modal replaces that modal; everything else answers where the person
-        asked: openly in their DM with peerbot, and only to them anywhere else.
+        """Carry out the reply plan (bot.conversation.plan) with what Slack gave this event:
+        a trigger to open a modal, a response_url, the modal a button was pressed in.
 
-        A message Slack could not take just now goes to the outbox instead (`origin`, the
-        event's id when it has one, keeps it to one copy); a view cannot be shown later.
+        A message Slack could not take just now goes to the outbox instead, keyed by
+        `origin`, Slack's own id for what the person did (an event id, a trigger id, a
+        view id), so the same delivery twice queues it once; a view cannot be shown later.
 
         Answers take turns: in a burst, events already acked wait here rather than crowd
         the event loop, so the acks of new ones are not held up behind them.
         """
         async with turns:
-            await send(replies, event, trigger_id, respond, modal_id, origin)
-
-    async def send(
-        replies: list[Reply],
-        event: InboundEvent,
-        trigger_id: str | None,
-        respond: Respond | None,
-        modal_id: str | None,
-        origin: str | None,
-    ) -> None:
-        channel = event.conversation.channel_id
-        where = metadata({"channel": channel})
-        origin = origin or uuid.uuid4().hex
-        for index, reply in enumerate(replies):
-            in_view = bool(modal_id) or (reply.form is not None and bool(trigger_id))
-            to_person = respond is not None or reply.ephemeral or not event.conversation.is_private
-            try:
-                if (form := reply.form) is not None and trigger_id:
-                    opened = modal(form, private_metadata=where)
-                    if modal_id:
-                        await client.views_push(trigger_id=trigger_id, view=opened)
-                    else:
-                        await client.views_open(trigger_id=trigger_id, view=opened)
-                elif modal_id:
-                    await client.views_update(
-                        view_id=modal_id, view=answer_view(reply, private_metadata=where)
-                    )
-                elif respond is not None:
-                    sent = await respond(
-                        **message(reply), response_type="ephemeral", replace_original=False
-                    )
-                    if sent.status_code == 429 or sent.status_code >= 500:
-                        raise ResponseUrlFailed(sent.status_code)
-                elif to_person:
-                    # in a shared channel only the asker sees the answer: asking for support
-                    # or about speaking up is nobody else's business
-                    await client.chat_postEphemeral(
-                        channel=channel, user=event.actor.user_id, **message(reply)
-                    )
-                else:
-                    await client.chat_postMessage(channel=channel, **message(reply))
-            except SEND_ERRORS as exc:
-                if not for_later(exc):
-                    raise
-                if in_view:
-                    logger.warning(
-                        "slack: a view failed (%s); it cannot be shown later", described(exc)
-                    )
-                else:
-                    address = event.conversation
-                    if to_person:  # later, only to them: in their DM with peerbot
-                        person = event.actor
-                        address = parse.conversation(person.tenant, person.user_id, person.user_id)
+            for index, step in enumerate(steps):
+                try:
+                    await carry_out(step, event, trigger_id, respond, modal_id)
+                except SEND_ERRORS as exc:
+                    if not for_later(exc):
+                        raise
+                    if not isinstance(step, Post):
+                        logger.warning(
+                            "slack: a view failed (%s); it cannot be shown later", described(exc)
+                        )
+                        continue
+                    if origin is None:  # real Slack always sends one: without it, no key
+                        logger.warning(
+                            "slack: a reply failed (%s); with no id from Slack it is not queued",
+                            described(exc),
+                        )
+                        continue
+                    address: Address = event.conversation
+                    if step.only_asker:  # later, only to them: in their DM with peerbot
+                        address = person_of(event.actor)
                     # speak-up words wait in the outbox only sealed
                     item = Outgoing(
                         dedupe_key=f"slack-reply:{origin}:{index}",
                         address=address,
-                        reply=reply,
+                        reply=step.reply,
                         due_at=now(),
                         sealed=runtime.router.confidential(event),
                     )
                     await later(item, exc)
+                else:
+                    if step.reply.files:
+                        await share(step.reply, event)
+
+    async def carry_out(
+        step: Step,
+        event: InboundEvent,
+        trigger_id: str | None,
+        respond: Respond | None,
+        modal_id: str | None,
+    ) -> None:
+        channel = event.conversation.channel_id
+        where = metadata({"channel": channel})
+        match step:
+            case OpenForm(stacked=stacked) if trigger_id:
+                opened = modal(step.form, private_metadata=where)
+                if stacked:
+                    await client.views_push(trigger_id=trigger_id, view=opened)
+                else:
+                    await client.views_open(trigger_id=trigger_id, view=opened)
+            case ReplaceForm(reply=reply) if modal_id:
+                await client.views_update(
+                    view_id=modal_id, view=answer_view(reply, private_metadata=where)
+                )
+            case UpdatePressed(reply=reply) if respond is not None:
+                await responded(respond, reply, replace_original=True)
+            case Post(reply=reply, only_asker=True) if respond is not None:
+                await responded(respond, reply, response_type="ephemeral", replace_original=False)
+            case Post(reply=reply, only_asker=True):
+                await client.chat_postEphemeral(
+                    channel=channel, user=event.actor.user_id, **message(reply)
+                )
+            case Post(reply=reply):
+                await client.chat_postMessage(channel=channel, **message(reply))
+            case _:
+                raise ValueError(f"slack cannot carry out {type(step).__name__} here")
+
+    async def share(reply: Reply, event: InboundEvent) -> None:
+        """A reply's files, after it was shown. A file cannot be shown to one person in a
+        shared channel, nor inside a modal, so outside a DM it goes to the asker's DM with
+        peerbot. A failed upload is logged, never retried with its message: the message
+        itself was seen."""
+        where = event.conversation
+        try:
+            channel = where.channel_id
+            if not where.is_private:
+                opened = await client.conversations_open(users=event.actor.user_id)
+                channel = str(opened["channel"]["id"])
+            await upload(client, channel, reply.files)
+        except SEND_ERRORS as exc:
+            logger.warning("slack: a file could not be shared (%s)", described(exc))
 
     async def later(item: Outgoing, exc: Exception) -> None:
         async def queue() -> None:
@@ -263,8 +281,6 @@ def build(runtime: Runtime) -> SlackAdapter:
         logger.warning(
             "slack: a reply failed (%s); queued for the outbox as %s", described(exc), key
         )
-        if runtime.worker is not None:
-            runtime.worker.wake()
 
     async def in_time(event: InboundEvent) -> list[Reply] | None:
         """The core's answer within Slack's deadline, or None when it could not give one.
@@ -310,10 +326,11 @@ def build(runtime: Runtime) -> SlackAdapter:
         slash = payload_of(context, payloads.SlashCommand)
         event = parse.slash_command(slash, now())
         await answer(
-            await route(event),
+            plan(event, await route(event)),
             event,
             trigger_id=slash.trigger_id,
             respond=respond if slash.response_url else None,
+            origin=slash.trigger_id,
         )
 
     @app.shortcut(ANY)
@@ -328,16 +345,19 @@ def build(runtime: Runtime) -> SlackAdapter:
             at=now(),
             name=shortcut.callback_id,
         )
-        await answer(await route(event), event, trigger_id=shortcut.trigger_id, respond=None)
+        await answer(
+            plan(event, await route(event)),
+            event,
+            trigger_id=shortcut.trigger_id,
+            origin=shortcut.trigger_id,
+        )
 
     @acked.tracked
     async def on_message(context: AsyncBoltContext) -> None:
         callback = payload_of(context, payloads.EventCallback)
         event = parse.message_event(callback, now())
         if event is not None and await first_delivery(callback):
-            await answer(
-                await route(event), event, trigger_id=None, respond=None, origin=callback.event_id
-            )
+            await answer(plan(event, await route(event)), event, origin=callback.event_id)
 
     app.event("message")(on_message)
     app.event("app_mention")(on_message)
@@ -351,10 +371,11 @@ def build(runtime: Runtime) -> SlackAdapter:
         if event is None:
             return
         await answer(
-            await route(event),
+            plan(event, await route(event)),
             event,
             trigger_id=press.trigger_id,
             respond=respond if press.response_url else None,
+            origin=press.trigger_id,
             modal_id=press.view.id if press.view else None,
         )
 
@@ -373,20 +394,19 @@ def build(runtime: Runtime) -> SlackAdapter:
         if replies is None:
             await ack(**keep_open(submitted, SAVE_LATER))
             return
-        refused = next((r.form for r in replies if r.form and r.form.errors), None)
-        if refused is not None:
-            await ack(response_action="errors", errors=field_errors(refused))
-            return
-        if not replies:
-            await ack()
-            return
-        first, *rest = replies
+        steps = plan(event, replies)
+        first, rest = (steps[0], steps[1:]) if steps else (None, [])
         where = metadata({"channel": event.conversation.channel_id})
-        if first.form is not None:  # the next step of the same task
-            await ack(response_action="update", view=modal(first.form, private_metadata=where))
-        else:  # the answer replaces the form: nothing about it goes into the chat
-            await ack(response_action="update", view=answer_view(first, private_metadata=where))
-        await answer(rest, event, trigger_id=None, respond=None)
+        match first:
+            case Refuse():
+                await ack(response_action="errors", errors=field_errors(first.form))
+            case ReplaceForm(reply=Reply(form=Form() as form)):  # the same task's next step
+                await ack(response_action="update", view=modal(form, private_metadata=where))
+            case ReplaceForm(reply=reply):  # the answer replaces the form, out of the chat
+                await ack(response_action="update", view=answer_view(reply, private_metadata=where))
+            case _:
+                await ack()
+        await answer(rest, event, origin=submitted.view.id)
 
     @app.view_closed(ANY)
     async def on_closed(ack: Any) -> None:
@@ -440,6 +460,13 @@ class ResponseUrlFailed(Exception):
 
     def __init__(self, status: int) -> None:
         super().__init__(f"response_url answered {status}")
+
+
+async def responded(respond: Respond, reply: Reply, **how: Any) -> None:
+    """An answer through the event's response_url, which says a failure only by status."""
+    sent = await respond(**message(reply), **how)
+    if sent.status_code == 429 or sent.status_code >= 500:
+        raise ResponseUrlFailed(sent.status_code)
 
 
 SEND_ERRORS = (SlackApiError, ResponseUrlFailed, ClientError, TimeoutError)

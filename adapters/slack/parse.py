@@ -13,8 +13,8 @@ from adapters.slack.payloads import (
     SlashCommand,
     ViewSubmission,
 )
-from bot.actions import ActionId
-from bot.events import (
+from bot.conversation.actions import ActionId
+from bot.conversation.inbound import (
     Actor,
     ButtonPressed,
     Command,
@@ -22,6 +22,7 @@ from bot.events import (
     FieldValue,
     FormSubmitted,
     Platform,
+    Surface,
     TextMessage,
 )
 
@@ -55,6 +56,9 @@ def slash_command(body: SlashCommand, at: datetime) -> Command:
         at=at,
         name=name,
         args=tuple(words),
+        surface=Surface(
+            can_open_form=body.trigger_id is not None, asker_only=body.response_url is not None
+        ),
     )
 
 
@@ -82,7 +86,7 @@ def block_action(body: BlockActions, at: datetime) -> ButtonPressed | None:
     except ValueError:
         return None
     team, user = body.team.id, body.user.id
-    in_modal = _metadata(body.view.private_metadata if body.view else "").get("channel")
+    in_modal = metadata_of(body.view.private_metadata if body.view else "").get("channel")
     channel = (body.channel.id if body.channel else None) or in_modal or user
     return ButtonPressed(
         actor=actor(team, user),
@@ -90,7 +94,17 @@ def block_action(body: BlockActions, at: datetime) -> ButtonPressed | None:
         at=at,
         action=action_id,
         value=action.chosen,
+        surface=Surface(
+            in_form=body.view is not None,
+            on_message=body.view is None and body.response_url is not None,
+            can_open_form=body.trigger_id is not None,
+            asker_only=body.response_url is not None,
+        ),
     )
+
+
+CARRIED = "="
+"""Marks a form's carried value in private_metadata (see render.carry)."""
 
 
 def view_submission(body: ViewSubmission, at: datetime) -> FormSubmitted | None:
@@ -104,7 +118,9 @@ def view_submission(body: ViewSubmission, at: datetime) -> FormSubmitted | None:
         for element in elements.values():
             values[block_id] = element.answer
     team, user = body.team.id, body.user.id
-    meta = _metadata(view.private_metadata)
+    meta = metadata_of(view.private_metadata)
+    carried = {k.removeprefix(CARRIED): v for k, v in meta.items() if k.startswith(CARRIED)}
+    values = {**values, **carried}
     return FormSubmitted(
         actor=actor(team, user),
         conversation=conversation(team, meta.get("channel") or user, user),
@@ -112,10 +128,11 @@ def view_submission(body: ViewSubmission, at: datetime) -> FormSubmitted | None:
         form=form,
         values=values,
         submission=view.id,
+        surface=Surface(in_form=True),
     )
 
 
-def _metadata(text: str) -> dict[str, str]:
+def metadata_of(text: str) -> dict[str, str]:
     """peerbot's own private_metadata (JSON it wrote); anything unreadable counts as none."""
     try:
         data = json.loads(text) if text else {}

@@ -25,7 +25,7 @@ from pydantic import (
     ValidationInfo,
 )
 
-from bot.events import FieldValue
+from bot.conversation.inbound import FieldValue
 
 Id = Annotated[str, StringConstraints(pattern=r"^[A-Z0-9]{1,64}$")]
 """Team, user and channel ids: `T0123ABC`, `U0REPORTER7`, `D1`. They become addresses."""

@@ -4,25 +4,33 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 from slack_sdk.models.blocks import Block as SlackBlock
 from slack_sdk.models.views import View
 
-from bot.replies import (
+from adapters.slack import parse
+from bot.conversation.replies import (
     Block,
     Buttons,
     ChoiceInput,
     Choices,
     DateTimeInput,
+    FieldItem,
     Fields,
     Form,
     FormInput,
+    Link,
     Notice,
     Option,
     Reply,
+    Secret,
     Text,
     TextInput,
+    When,
+    moment,
 )
 
 SECTION_LIMIT = 3000
@@ -41,7 +49,10 @@ def message(reply: Reply) -> dict[str, Any]:
 
 
 def modal(form: Form, *, private_metadata: str = "") -> dict[str, Any]:
-    """A modal that keeps no copy in chat history; `callback_id` names the form."""
+    """A modal that keeps no copy in chat history; `callback_id` names the form. What the
+    form carries unasked travels in its private_metadata, which Slack hands back as sent."""
+    if form.carried:
+        private_metadata = metadata({**parse.metadata_of(private_metadata), **carry(form.carried)})
     blocks: list[dict[str, Any]] = []
     if form.intro:
         blocks += _section_texts(form.intro)
@@ -83,6 +94,11 @@ def metadata(data: dict[str, str]) -> str:
     return json.dumps(data, separators=(",", ":"))
 
 
+def carry(values: Mapping[str, str]) -> dict[str, str]:
+    """A form's carried values as private_metadata keys, apart from peerbot's own."""
+    return {f"{parse.CARRIED}{name}": value for name, value in values.items()}
+
+
 def _blocks(block: Block) -> list[dict[str, Any]]:
     match block:
         case Text(text=text, heading=True):
@@ -93,7 +109,7 @@ def _blocks(block: Block) -> list[dict[str, Any]]:
             fields = [
                 {
                     "type": "mrkdwn",
-                    "text": f"*{_escape(i.label)}*\n{_escape(i.value)}"[:FIELD_LIMIT],
+                    "text": f"*{_escape(i.label)}*\n{_field_value(i)}"[:FIELD_LIMIT],
                 }
                 for i in items
             ]
@@ -128,8 +144,15 @@ def _blocks(block: Block) -> list[dict[str, Any]]:
                     },
                 }
             ]
+        case Link():
+            return [{"type": "section", "text": {"type": "mrkdwn", "text": _link(block)}}]
+        case When(label=label, at=at):
+            text = f"*{_escape(label)}*\n{date_token(at)}"
+            return [{"type": "section", "text": {"type": "mrkdwn", "text": text}}]
         case Notice(title=title, text=text):
             return [{"type": "header", "text": _plain(title, 150)}, *_section_texts(text)]
+        case Secret(label=label, value=value):
+            return [_secret(label, value)]
         case Form():
             return []  # a form opens as a modal, never inside a message
     raise TypeError(f"unknown block {block!r}")
@@ -174,6 +197,23 @@ def _input(spec: FormInput) -> dict[str, Any]:
     return block
 
 
+def _secret(label: str, value: str) -> dict[str, Any]:
+    """Rich text, not mrkdwn: the value goes as it is, in code style, with no escaping or
+    formatting that could change what is copied."""
+    return {
+        "type": "rich_text",
+        "elements": [
+            {
+                "type": "rich_text_section",
+                "elements": [
+                    {"type": "text", "text": f"{label}\n", "style": {"bold": True}},
+                    {"type": "text", "text": value, "style": {"code": True}},
+                ],
+            }
+        ],
+    }
+
+
 def _option(option: Option) -> dict[str, Any]:
     return {"text": _plain(option.label, BUTTON_LIMIT), "value": option.value}
 
@@ -204,6 +244,24 @@ def _plain(text: str, limit: int) -> dict[str, Any]:
         "text": text if len(text) <= limit else text[: limit - 1] + "…",
         "emoji": True,
     }
+
+
+def _field_value(item: FieldItem) -> str:
+    parts = [_escape(item.value)] if item.value else []
+    return " · ".join([*parts, *(_link(link) for link in item.links)])
+
+
+def _link(link: Link) -> str:
+    """Slack's `<url|label>`; the url was checked when the link was made (no `|` or `>`)."""
+    return f"<{link.url}|{_escape(link.label)}>"
+
+
+def date_token(at: datetime) -> str:
+    """Slack's date token: each person's Slack shows it on their own clock; the fallback
+    (for clients that cannot) names its zone."""
+    stamp = int(at.timestamp())
+    fallback = _escape(moment(at, UTC))
+    return f"<!date^{stamp}^{{date_short_pretty}} at {{time}}|{fallback}>"
 
 
 def _escape(text: str) -> str:

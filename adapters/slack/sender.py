@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import logging
-from collections import OrderedDict
+from collections.abc import Sequence
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.render import message
-from bot.events import Conversation
-from bot.outbox import DeliveryFailed
-from bot.replies import Reply
+from bot.conversation.inbound import Conversation, PersonAddress, Platform
+from bot.conversation.outbox import DeliveryFailed
+from bot.conversation.replies import Attachment, Reply
 
 logger = logging.getLogger(__name__)
 
@@ -40,32 +40,40 @@ HISTORY_LOOKBACK = 50
 for within a lease or two of its send, so it is among the latest in its conversation."""
 
 
-DMS_KEPT = 10_000
-"""People whose DM channel is remembered: a trust's whole staff for a check-in round, in
-well under a megabyte. Only in memory, and it says nothing about what was sent."""
-
-
 class SlackSender:
     def __init__(self, client: AsyncWebClient) -> None:
         self._client = client
-        self._dms: OrderedDict[str, str] = OrderedDict()
+
+    async def resolve(self, person: PersonAddress) -> Conversation:
+        """The person's DM with the bot, opened (or found: Slack gives the same one back).
+        The outbox stores it, so this costs one conversations.open per person, not per
+        message of a check-in round."""
+        try:
+            opened = await self._client.conversations_open(users=person.user_id)
+        except SlackApiError as exc:
+            raise failure(exc) from None
+        return Conversation(
+            platform=Platform.SLACK,
+            tenant=person.tenant,
+            channel_id=str(opened["channel"]["id"]),
+            user_id=person.user_id,
+        )
 
     async def send(self, address: Conversation, reply: Reply, *, key: str) -> None:
         try:
-            channel = await self._channel(address)
             await self._client.chat_postMessage(
-                channel=channel,
+                channel=address.channel_id,
                 metadata={"event_type": METADATA_TYPE, "event_payload": {"key": key}},
                 **message(reply),
             )
+            await upload(self._client, address.channel_id, reply.files)
         except SlackApiError as exc:
-            self._dms.pop(address.channel_id, None)  # opened anew next time, in case it went
             raise failure(exc) from None
 
     async def already_sent(self, address: Conversation, key: str) -> bool:
         try:
             history = await self._client.conversations_history(
-                channel=await self._channel(address),
+                channel=address.channel_id,
                 limit=HISTORY_LOOKBACK,
                 include_all_metadata=True,
             )
@@ -80,21 +88,14 @@ class SlackSender:
             for m in history.get("messages") or []
         )
 
-    async def _channel(self, address: Conversation) -> str:
-        """A person is reached in their DM with the bot, opened (or found) once and then
-        remembered: a check-in round, or a check for a message in doubt, would otherwise
-        cost a conversations.open per message against Slack's rate limits."""
-        person = address.channel_id
-        if not person.startswith(("U", "W")):
-            return person
-        if (known := self._dms.get(person)) is not None:
-            self._dms.move_to_end(person)
-            return known
-        opened = await self._client.conversations_open(users=person)
-        self._dms[person] = channel = str(opened["channel"]["id"])
-        if len(self._dms) > DMS_KEPT:
-            self._dms.popitem(last=False)
-        return channel
+
+async def upload(client: AsyncWebClient, channel: str, files: Sequence[Attachment]) -> None:
+    """Each file into the conversation, after its message (files_upload_v2: Slack's
+    upload URL, then completing the upload into the channel)."""
+    for attached in files:
+        await client.files_upload_v2(
+            channel=channel, file=attached.data, filename=attached.name, title=attached.name
+        )
 
 
 def failure(exc: SlackApiError) -> DeliveryFailed:

@@ -15,12 +15,22 @@ from aiohttp import web
 from adapters.runtime import Runtime
 from adapters.web import csrf, parse, render
 from adapters.web.scope import COMMAND, PATH, SPECS
-from bot.config import Settings
-from bot.errors import described
-from bot.events import Actor, Command, Conversation, FormSubmitted, InboundEvent, Platform
-from bot.forms import SAVE_LATER, refill
-from bot.replies import Reply
-from bot.sealing import keyed_hash
+from bot.conversation.errors import described
+from bot.conversation.forms import SAVE_LATER, refill
+from bot.conversation.inbound import (
+    Actor,
+    Command,
+    Conversation,
+    FormSubmitted,
+    InboundEvent,
+    Platform,
+)
+from bot.conversation.plain import plain_values
+from bot.conversation.plan import plan
+from bot.conversation.replies import Reply, Text
+from bot.conversation.sealing import keyed_hash
+from bot.organisation.config import Settings
+from bot.organisation.zone import home_zone
 from storage.engine import BUSY
 
 logger = logging.getLogger(__name__)
@@ -42,6 +52,10 @@ HEADERS = {
 STYLESHEET = (files(__package__) / "style.css").read_bytes()
 
 EXPIRED = "This page has expired. Please go back, reload and try again."
+STALE = (
+    "This page was open a long time, so nothing was sent yet. Your words are kept below. "
+    "Please check them and send again."
+)
 UNREADABLE = "Sorry, we could not read what was sent. Please go back to the start and try again."
 TRY_LATER = "Sorry, that could not be done just now. Please try again in a minute."
 BROKEN = (
@@ -66,6 +80,7 @@ class WebForm:
             conversation=CONVERSATION,
             at=self._runtime.clock.now(),
             name=COMMAND,
+            surface=parse.PAGE,
         )
         return await self._answer(request, event, home=True)
 
@@ -75,16 +90,31 @@ class WebForm:
             posted = parse.fields(await _body(request))
         except parse.Malformed:
             return _unreadable()
-        if not self._tokens.matches(request, posted.get(csrf.FIELD), self._runtime.clock.now()):
+        now = self._runtime.clock.now()
+        genuine = self._tokens.matches(request, posted.get(csrf.FIELD), now)
+        if not genuine and not self._tokens.stale(request, posted.get(csrf.FIELD)):
             logger.info("web form: a post without this browser's token was refused")
             return _plain(403, "This page has expired", EXPIRED)
         try:
-            event = parse.event(
-                posted, self.actor(request), CONVERSATION, self._runtime.clock.now()
-            )
+            event = parse.event(posted, self.actor(request), CONVERSATION, now)
         except parse.Malformed:
             return _unreadable()
-        return await self._answer(request, event)
+        if genuine:
+            return await self._answer(request, event)
+        logger.info("web form: a post from a page left open too long was handed back")
+        return self._again(request, event)
+
+    def _again(self, request: web.Request, event: InboundEvent) -> web.Response:
+        """A form from a page of ours that expired comes back as it was sent, with a fresh
+        token: nothing is done with it, and nothing typed is lost."""
+        if not isinstance(event, FormSubmitted) or (spec := SPECS.get(event.form)) is None:
+            return _plain(403, "This page has expired", EXPIRED)
+        blocks = (Text(text=STALE), refill(spec, plain_values(event.values), {}))
+        again = Reply(summary="Please send it again", blocks=blocks)
+        token = self._tokens.for_page(request, self._runtime.clock.now())
+        response = _html(200, render.page([again], token=token))
+        csrf.give(response, request, token)
+        return response
 
     async def _answer(
         self, request: web.Request, event: InboundEvent, *, home: bool = False
@@ -104,8 +134,11 @@ class WebForm:
         except Exception as exc:
             logger.error("web form: could not answer (%s)", described(exc))
             return _plain(500, "Sorry", BROKEN)
+        # one page shows every step of the plan, in its order
+        shown = [step.reply for step in plan(event, replies)]
         token = self._tokens.for_page(request, runtime.clock.now())
-        response = _html(200, render.page(replies, token=token, home=home))
+        zone = await home_zone(runtime.db)
+        response = _html(200, render.page(shown, token=token, home=home, zone=zone))
         csrf.give(response, request, token)
         return response
 
@@ -147,8 +180,6 @@ async def _protect(request: web.Request, response: web.StreamResponse) -> None:
 
 def mount(app: web.Application, runtime: Runtime) -> None:
     form = WebForm(runtime)
-    if runtime.settings.public_url:
-        runtime.web_form = url(runtime.settings)
     app.router.add_get(PATH, form.show)
     app.router.add_post(PATH, form.post)
     app.router.add_get(render.STYLE, stylesheet)

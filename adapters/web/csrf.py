@@ -18,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 from aiohttp import web
 
 from adapters.web.scope import PATH
-from bot.sealing import keyed_hash
+from bot.conversation.sealing import keyed_hash
 
 COOKIE = "peerbot_csrf"
 FIELD = "_csrf"
@@ -58,6 +58,14 @@ class Tokens:
             return False
         issued = self._issued(kept)
         return issued is not None and now - LIFETIME <= issued <= now + SKEW
+
+    def stale(self, request: web.Request, sent: list[str] | None) -> bool:
+        """Both the cookie and the page's token are peerbot's, only too old or from another
+        tab: a page of ours left open too long. Other sites can never send the cookie."""
+        kept = request.cookies.get(COOKIE, "")
+        if not sent or len(sent) != 1:
+            return False
+        return self._issued(kept) is not None and self._issued(sent[0]) is not None
 
     def _issued(self, token: str) -> datetime | None:
         """When peerbot issued this token; None for anything it did not sign."""

@@ -8,9 +8,16 @@ from urllib.parse import parse_qsl
 
 from adapters.web import csrf
 from adapters.web.scope import ACTIONS, FORMS, SPECS
-from bot.actions import ActionId
-from bot.events import Actor, ButtonPressed, Conversation, FieldValue, FormSubmitted
-from bot.replies import ChoiceInput, Form
+from bot.conversation.actions import ActionId
+from bot.conversation.inbound import (
+    Actor,
+    ButtonPressed,
+    Conversation,
+    FieldValue,
+    FormSubmitted,
+    Surface,
+)
+from bot.conversation.replies import ChoiceInput, Form
 
 ACTION = "_action"
 VALUE = "_value"
@@ -21,6 +28,8 @@ MULTI = "_multi"
 nothing for no ticks and one pair per tick, so the page says which fields are lists."""
 RESERVED = frozenset({ACTION, VALUE, FORM, SUBMISSION, MULTI, csrf.FIELD})
 MAX_FIELDS = 100
+PAGE = Surface(can_open_form=True)
+"""A web page can always show a form; a posted form's answer is the next page."""
 
 Posted = dict[str, list[str]]
 
@@ -58,6 +67,7 @@ def event(
             at=at,
             action=_allowed(_one(posted, ACTION), ACTIONS),
             value=_one(posted, VALUE) if VALUE in posted else "",
+            surface=PAGE,
         )
     if FORM in posted:
         submission = _one(posted, SUBMISSION)
@@ -71,18 +81,20 @@ def event(
             form=form,
             values=values(posted, SPECS[form]),
             submission=submission,
+            surface=Surface(in_form=True, can_open_form=True),
         )
     raise Malformed("neither a button nor a form")
 
 
 def values(posted: Posted, spec: Form) -> dict[str, FieldValue]:
-    """Only the fields of the form the page showed, each in the shape it has there: a list
-    only for boxes that may be ticked several times, and each field's list named once."""
+    """Only the fields of the form the page showed (and what it carries), each in the shape
+    it has there: a list only for boxes that may be ticked several times, and each field's
+    list named once."""
     lists = posted.get(MULTI, [])
     multiple = {i.field for i in spec.inputs if isinstance(i, ChoiceInput) and i.multiple}
     if len(set(lists)) != len(lists) or not set(lists) <= multiple:
         raise Malformed("a list field the form does not have")
-    known = {i.field for i in spec.inputs}
+    known = {i.field for i in spec.inputs} | set(spec.carried)
     found: dict[str, FieldValue] = {name: () for name in lists}
     for name, given in posted.items():
         if name in RESERVED:

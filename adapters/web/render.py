@@ -6,48 +6,53 @@ messages, a refilled form), and none of them may ever be read as markup.
 
 from __future__ import annotations
 
-import re
 import secrets
 from collections.abc import Mapping, Sequence
+from datetime import UTC, tzinfo
 from html import escape
 
 from adapters.web import csrf
 from adapters.web.parse import ACTION, FORM, MULTI, SUBMISSION, VALUE
 from adapters.web.scope import ACTIONS, PATH, opens_start
-from bot.forms import parse_local_datetime
-from bot.replies import (
+from bot.conversation.forms import parse_local_datetime
+from bot.conversation.replies import (
     Block,
     Button,
     Buttons,
     ChoiceInput,
     Choices,
     DateTimeInput,
+    FieldItem,
     Fields,
     Form,
     FormInput,
+    Link,
     Notice,
     Reply,
+    Secret,
     Text,
     TextInput,
+    When,
+    moment,
 )
-from bot.speakup.codes import ALPHABET, GROUP, PASSPHRASE_GROUPS
 
 STYLE = f"{PATH}/style.css"
-_A = f"[{ALPHABET}]"
-KEEP = re.compile(
-    rf"\b(SU-{_A}{{4}}-{_A}{{2}}|{_A}{{{GROUP}}}(?:-{_A}{{{GROUP}}}){{{PASSPHRASE_GROUPS - 1}}})\b"
-)
-"""A case code or a passphrase in a notice: shown large and selected whole with one tap,
-because it must be copied exactly and is shown only once."""
+TITLE = "Speak up"
+"""The heading of a page whose replies bring none (a one-line answer, like a case that
+could not be opened): every page has an <h1>, the first thing a screen reader offers."""
 
+NO_FILES = "This page cannot give you the file {name}. You can get it in chat with peerbot."
 Attributes = Mapping[str, str | int | bool | None]
 
 
-def page(replies: Sequence[Reply], *, token: str, home: bool = False) -> str:
-    """One answer as a whole page; `token` goes into every form (see csrf)."""
-    writer = _Writer(token)
+def page(replies: Sequence[Reply], *, token: str, home: bool = False, zone: tzinfo = UTC) -> str:
+    """One answer as a whole page; `token` goes into every form (see csrf). Times are
+    shown in the organisation's `zone`, named: a visitor's own is not known."""
+    writer = _Writer(token, zone)
     body = "\n".join(writer.reply(reply) for reply in replies)
-    title = replies[0].summary if replies else "Speak up"
+    if not writer.headed:
+        body = f"<h1>{TITLE}</h1>\n{body}"
+    title = replies[0].summary if replies else TITLE
     return _document(title, body, home=home)
 
 
@@ -71,18 +76,20 @@ def _document(title: str, body: str, *, home: bool) -> str:
 class _Writer:
     """Writes one page: the first heading is its <h1>, the rest are <h2>."""
 
-    def __init__(self, token: str) -> None:
+    def __init__(self, token: str, zone: tzinfo) -> None:
         self._token = token
-        self._headed = False
+        self._zone = zone
+        self.headed = False
 
     def reply(self, reply: Reply) -> str:
-        if not reply.blocks:
-            return _paragraphs(reply.summary)
-        return "\n".join(self._block(block) for block in reply.blocks)
+        body = [self._block(block) for block in reply.blocks] or [_paragraphs(reply.summary)]
+        # a download would need a page of its own; this one form keeps nothing to serve
+        body += [_paragraphs(NO_FILES.format(name=f.name)) for f in reply.files]
+        return "\n".join(body)
 
     def heading(self, text: str) -> str:
-        level = 2 if self._headed else 1
-        self._headed = True
+        level = 2 if self.headed else 1
+        self.headed = True
         return f"<h{level}>{escape(text)}</h{level}>"
 
     def _block(self, block: Block) -> str:
@@ -93,10 +100,18 @@ class _Writer:
                 return _paragraphs(text)
             case Fields(items=items):
                 rows = "".join(
-                    f"<div><dt>{escape(i.label)}</dt><dd>{escape(i.value)}</dd></div>"
+                    f"<div><dt>{escape(i.label)}</dt><dd>{_field_value(i)}</dd></div>"
                     for i in items
                 )
                 return f'<dl class="fields">{rows}</dl>'
+            case Link():
+                return f"<p>{_link(block)}</p>"
+            case When(label=label, at=at):
+                shown = f"{moment(at, self._zone)} ({getattr(self._zone, 'key', 'UTC')} time)"
+                stamp = _attributes({"datetime": at.isoformat()})
+                return (
+                    f"<p><strong>{escape(label)}</strong>: <time{stamp}>{escape(shown)}</time></p>"
+                )
             case Buttons(buttons=buttons):
                 return self._buttons(buttons)
             case Choices(label=label, action=action, options=options):
@@ -107,10 +122,14 @@ class _Writer:
             case Form():
                 return self._form(block)
             case Notice(title=title, text=text):
-                kept = "".join(
-                    f"<p>{_marked(line)}</p>" for line in text.splitlines() if line.strip()
+                return f'<section class="notice">{self.heading(title)}{_paragraphs(text)}</section>'
+            case Secret(label=label, value=value):
+                # shown large, kept whole and selected with one tap (see .keep in style.css):
+                # it must be copied exactly and is shown only once
+                return (
+                    f'<dl class="secret"><dt>{escape(label)}</dt>'
+                    f'<dd><code class="keep">{escape(value)}</code></dd></dl>'
                 )
-                return f'<section class="notice">{self.heading(title)}{kept}</section>'
         raise TypeError(f"unknown block {block!r}")
 
     def _buttons(self, buttons: Sequence[Button]) -> str:
@@ -139,6 +158,7 @@ class _Writer:
         parts.append(self._open(autocomplete="off"))
         parts.append(_hidden(FORM, str(form.form)))
         parts.append(_hidden(SUBMISSION, secrets.token_urlsafe(16)))
+        parts += [_hidden(name, value) for name, value in form.carried.items()]
         for spec in form.inputs:
             if isinstance(spec, ChoiceInput) and spec.multiple:
                 parts.append(_hidden(MULTI, spec.field))
@@ -158,13 +178,15 @@ def _hidden(name: str, value: str) -> str:
 
 
 def _summary(errors: Mapping[str, str]) -> str:
+    """Every problem at the top, each a link to its field (the GOV.UK error summary): the
+    messages name their fields, so the list makes sense read alone by a screen reader."""
     items = "".join(
         f'<li><a href="#f-{escape(field)}">{escape(text)}</a></li>'
         for field, text in errors.items()
     )
     return (
-        '<div class="error-summary" role="alert">'
-        f"<h2>Please check the form</h2><ul>{items}</ul></div>"
+        '<div class="error-summary" role="alert" tabindex="-1" aria-labelledby="error-summary">'
+        f'<h2 id="error-summary">Please check the form</h2><ul>{items}</ul></div>'
     )
 
 
@@ -257,14 +279,14 @@ def _attributes(attributes: Attributes) -> str:
     return "".join(written)
 
 
+def _field_value(item: FieldItem) -> str:
+    parts = [escape(item.value)] if item.value else []
+    return " · ".join([*parts, *(_link(link) for link in item.links)])
+
+
+def _link(link: Link) -> str:
+    return f"<a{_attributes({'href': link.url})}>{escape(link.label)}</a>"
+
+
 def _paragraphs(text: str) -> str:
     return "".join(f"<p>{escape(line)}</p>" for line in text.splitlines() if line.strip())
-
-
-def _marked(line: str) -> str:
-    """A notice line with its case code or passphrase set apart; the rest escaped."""
-    pieces = KEEP.split(line)  # the capturing group puts every match at an odd index
-    return "".join(
-        f'<code class="keep">{escape(piece)}</code>' if n % 2 else escape(piece)
-        for n, piece in enumerate(pieces)
-    )

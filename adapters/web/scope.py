@@ -1,23 +1,27 @@
-"""What the web form may do: speak up, and nothing else.
+"""What the web form may do: speak up as a reporter, and nothing else.
 
 The page has no login, so anyone who can reach it can press any button it accepts. Only
-the speak-up feature's own actions and forms are open here; every other feature stays
-behind a chat platform that knows who is asking.
+the reporter's own buttons and forms are open here, named one by one: guardian casework
+lives in the same speak-up feature, and it, like every other feature, stays behind a chat
+platform that knows who is asking.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
-from bot.actions import ActionId
-from bot.events import Platform
-from bot.features import speakup
-from bot.features.help import OPEN
-from bot.replies import Form
+from bot.conversation.actions import OPEN, ActionId
+from bot.conversation.inbound import Platform
+from bot.conversation.payloads import named_feature
+from bot.conversation.replies import Form
+from bot.speakup import reporter as speakup
+from bot.speakup.feature import NAME
 
 PATH = "/speakup"
 COMMAND = "speakup"
-ACTIONS: frozenset[ActionId] = frozenset(speakup.FEATURE.actions)
+ACTIONS: frozenset[ActionId] = frozenset(
+    {speakup.START, speakup.CHECK, speakup.ADD, speakup.FEEDBACK}
+)
 SPECS: Mapping[ActionId, Form] = {
     speakup.RAISE: speakup.raise_form(Platform.WEB),
     speakup.LOOKUP: speakup.LOOKUP_FORM,
@@ -30,4 +34,4 @@ FORMS: frozenset[ActionId] = frozenset(SPECS)
 
 def opens_start(action: ActionId, value: str) -> bool:
     """A chat home button that opens speak-up is, on the web, a link to the first page."""
-    return action == OPEN and value == speakup.FEATURE.name
+    return action == OPEN and named_feature(value) == NAME

@@ -9,40 +9,42 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.events import Conversation, Platform
-from bot.orgfile import AlertPolicyEntry
-from bot.outbox import Outgoing, enqueue
-from bot.replies import Reply, Text
-from bot.sealing import Sealer
+from bot.conversation.inbound import Address, Conversation, PersonAddress, Platform
+from bot.conversation.outbox import Outgoing, enqueue
+from bot.conversation.replies import Reply, Text
+from bot.conversation.sealing import Sealer
+from bot.organisation.orgfile import AlertPolicyEntry
 from bot.speakup.cases import Raised
 from storage.directory import organisation, role_identities
 from storage.organisation import RoleName
-from storage.speakup import CaseStatus, open_cases
+from storage.speakup.cases import CaseStatus, open_cases
 
 ACK_WARNING = timedelta(days=2)
 FEEDBACK_WARNING = timedelta(days=14)
 
 
-async def guardian_targets(session: AsyncSession, *, everyone: bool = False) -> list[Conversation]:
-    """The guardian space on each platform that has one, else each guardian directly.
-    `everyone` adds every guardian directly as well: for escalations."""
+async def guardian_targets(session: AsyncSession, *, everyone: bool = False) -> list[Address]:
+    """The guardian space on each platform that has one, else each guardian directly (as a
+    person: the outbox finds their conversation). `everyone` adds every guardian directly
+    as well: for escalations."""
     org = await organisation(session)
     spaces = dict(org.guardian_channels) if org else {}
-    targets = [
+    targets: list[Address] = [
         Conversation(platform=Platform(platform), tenant="", channel_id=channel)
         for platform, channel in spaces.items()
     ]
     for identity in await role_identities(session, RoleName.GUARDIAN):
         if everyone or identity.platform not in spaces:
             targets.append(
-                Conversation(
-                    platform=Platform(identity.platform),
-                    tenant="",
-                    channel_id=identity.user_id,
-                    user_id=identity.user_id,
+                PersonAddress(
+                    platform=Platform(identity.platform), tenant="", user_id=identity.user_id
                 )
             )
     return targets
+
+
+def where(target: Address) -> str:
+    return target.user_id if isinstance(target, PersonAddress) else target.channel_id
 
 
 def day(value: date) -> str:
@@ -50,13 +52,13 @@ def day(value: date) -> str:
 
 
 def to_guardians(
-    targets: Sequence[Conversation], key: str, text: str, due_at: datetime
+    targets: Sequence[Address], key: str, text: str, due_at: datetime
 ) -> list[Outgoing]:
     """Sealed like every speak-up message: the outbox never shows a case code in clear."""
     reply = Reply(summary=text, blocks=(Text(text=text),))
     return [
         Outgoing(
-            dedupe_key=f"{key}:{t.platform}:{t.channel_id}",
+            dedupe_key=f"{key}:{t.platform}:{where(t)}",
             address=t,
             reply=reply,
             due_at=due_at,
@@ -113,13 +115,15 @@ async def new_case(session: AsyncSession, raised: Raised, now: datetime) -> list
     return to_guardians(targets, f"speakup:new:{code}", text, alert_time(rule, zone, now))
 
 
-async def reporter_added(session: AsyncSession, code: str, now: datetime) -> list[Outgoing]:
-    """Timed like a new case: when the reporter came back is as telling as when they wrote."""
+async def reporter_added(
+    session: AsyncSession, code: str, about: str, now: datetime
+) -> list[Outgoing]:
+    """Timed like a new case: when the reporter came back is as telling as when they wrote.
+    So `about` (what was added) keys it, never the time, which would be the reporter's."""
     rule, zone = await policy(session)
     text = f"The reporter of case {code} has added to it. Type “case {code}” to read it."
     at = alert_time(rule, zone, now)
-    key = f"speakup:added:{code}:{secrets.token_hex(8)}"  # no time: it would be the reporter's
-    return to_guardians(await guardian_targets(session), key, text, at)
+    return to_guardians(await guardian_targets(session), f"speakup:added:{code}:{about}", text, at)
 
 
 async def queue(session: AsyncSession, alerts: list[Outgoing], sealer: Sealer | None) -> None:

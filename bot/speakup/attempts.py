@@ -7,10 +7,19 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from bot.events import Actor
-from bot.sealing import keyed_hash
+from bot.conversation.inbound import Actor
+from bot.conversation.sealing import keyed_hash
 from storage.engine import Database
-from storage.guards import count_attempt, purge_attempts, tries_in, uncount_attempt
+from storage.speakup.guards import count_attempt, purge_attempts, tries_in, uncount_attempt
+
+
+class Paused(Exception):
+    """Too many look-ups from one source: none is checked for `wait`. Said plainly, since
+    it is the same whether or not the code exists."""
+
+    def __init__(self, wait: timedelta) -> None:
+        super().__init__(f"paused for {wait}")
+        self.wait = wait
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -33,8 +42,9 @@ class Attempts:
 
     Windows are fixed, and a look-up counts against its own window and the one before:
     any `window`-long stretch lies within two, so no stretch ever sees more than `limit`
-    checked. Sources are HMACs keyed with the server secret (see bot.sealing.keyed_hash):
-    the table cannot be read back into who tried, without that key.
+    checked. Sources are HMACs keyed with the server secret (see
+    bot.conversation.sealing.keyed_hash): the table cannot be read back into who tried,
+    without that key.
     """
 
     key: bytes = field(default_factory=lambda: secrets.token_bytes(32))
@@ -48,6 +58,13 @@ class Attempts:
             tries = await count_attempt(session, ticket.source, ticket.window)
             tries += await tries_in(session, ticket.source, ticket.window - 1)
         return ticket if tries <= self.limit else None
+
+    def paused_for(self, now: datetime) -> timedelta:
+        """How long a refused source waits: until the window after next, when neither window
+        that counts holds a try, if it tries nothing meanwhile."""
+        window = self.window.total_seconds()
+        resumes = (self._window(now) + 2) * window
+        return timedelta(seconds=resumes - now.timestamp())
 
     async def give_back(self, db: Database, ticket: Ticket) -> None:
         async with db.session() as session:

@@ -11,10 +11,10 @@ from cryptography.fernet import MultiFernet
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.codec import address_to_json
-from bot.events import Actor, Conversation
-from bot.sealing import open_sealed, seal
-from bot.speakup.attempts import Attempts
+from bot.conversation.codec import address_to_json
+from bot.conversation.inbound import Actor, Address
+from bot.conversation.sealing import open_sealed, seal
+from bot.speakup.attempts import Attempts, Paused
 from bot.speakup.codes import (
     DECOY,
     Secret,
@@ -25,8 +25,9 @@ from bot.speakup.codes import (
 )
 from bot.speakup.redact import guarded
 from storage.engine import Database
-from storage.speakup import (
+from storage.speakup.cases import (
     REPORTER_READS,
+    AuditEntry,
     Author,
     Case,
     CaseMessage,
@@ -51,6 +52,9 @@ class Concern:
     outcome: str = ""
     categories: tuple[str, ...] = ()
     detriment: bool | None = None
+    unsure: bool = False
+    """They answered "not sure" about detriment, which the national figures count as not
+    said, but the guardian should hear as they put it."""
     way: Way
 
 
@@ -71,7 +75,7 @@ class Reporter:
     them; from the web form, only the contact details they chose to give."""
 
     actor: Actor
-    address: Conversation | None = None
+    address: Address | None = None
     contact: str = ""
 
 
@@ -177,12 +181,13 @@ async def reporters_case(
     exactly one slow hash). The look-up is counted before anything is checked, and the
     slow hash runs outside any transaction, so no lock is held while it works.
 
-    Raises Busy when too many slow hashes are waiting; that look-up still counts.
+    Raises Busy when too many slow hashes are waiting; that look-up still counts. Raises
+    Paused when the source has used up its tries, before anything is looked up.
     """
     ticket = await guards.attempts.take(db, key.actor, now)
     if ticket is None:
         logger.info("speak-up: look-up refused, too many misses from one source")
-        return None
+        raise Paused(guards.attempts.paused_for(now))
     async with db.session() as session:
         case = await case_by_code(session, normalise_code(key.code))
     if not await _may_open(case, key.passphrase, key.actor, sealer, guards.hashes):
@@ -219,14 +224,25 @@ def add_message(
     *,
     sealer: MultiFernet,
     today: date,
-) -> None:
+) -> CaseMessage:
     assert case.id is not None
-    session.add(
-        CaseMessage(
-            case_id=case.id, author=author, sealed=seal(sealer, {"text": text}), sent_on=today
-        )
+    message = CaseMessage(
+        case_id=case.id, author=author, sealed=seal(sealer, {"text": text}), sent_on=today
     )
+    session.add(message)
     logger.info("speak-up case %s: a message from the %s", case.code, author)
+    return message
+
+
+async def occurrence(session: AsyncSession, submission: str, row: AuditEntry | CaseMessage) -> str:
+    """What a message queued by someone's form is keyed by, never a time or a random
+    number: the platform's id for the filled-in form, so the same form arriving twice
+    queues one message; where a platform has none (the console cannot send a form
+    twice), the row the form made (an audit entry, a message in the case)."""
+    if submission:
+        return f"form:{submission}"
+    await session.flush()  # gives the row its id
+    return f"{row.__tablename__}:{row.id}"
 
 
 def record_feedback(
@@ -283,7 +299,12 @@ async def _may_open(
 
 
 def _concern_json(concern: Concern) -> dict[str, object]:
-    return {"what": concern.what, "where_when": concern.where_when, "outcome": concern.outcome}
+    return {
+        "what": concern.what,
+        "where_when": concern.where_when,
+        "outcome": concern.outcome,
+        "unsure": concern.unsure,
+    }
 
 
 def concern_from(case: Case, opened: dict[str, object]) -> Concern:
@@ -293,5 +314,6 @@ def concern_from(case: Case, opened: dict[str, object]) -> Concern:
         outcome=str(opened["outcome"]),
         categories=tuple(case.categories),
         detriment=case.detriment,
+        unsure=case.detriment is None and opened.get("unsure") is True,
         way=Way(case.way),
     )

@@ -8,15 +8,15 @@ from datetime import datetime
 from cryptography.fernet import MultiFernet
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.codec import address_from_json
-from bot.events import Actor, Conversation
-from bot.sealing import open_sealed
+from bot.conversation.codec import address_from_json
+from bot.conversation.inbound import Actor, Address
+from bot.conversation.sealing import open_sealed
 from bot.speakup.cases import Concern, add_message, concern_from, thread
 from bot.speakup.codes import normalise_code
 from bot.speakup.redact import guarded
 from storage.directory import holds_role, people_with_role, person_on
 from storage.organisation import Person, RoleName
-from storage.speakup import AuditEntry, Author, Case, CaseStatus, case_by_code
+from storage.speakup.cases import AuditEntry, Author, Case, CaseStatus, case_by_code
 
 logger = guarded(__name__)
 
@@ -125,7 +125,7 @@ def raised_by(case: Case, sealer: MultiFernet) -> str:
 async def acknowledge(session: AsyncSession, actor: Actor, code: str, now: datetime) -> Case:
     """Tracked on its own: peerbot's instant receipt does not count as the guardian's."""
     person, case = await working_on(session, actor, code)
-    _acknowledged(session, case)
+    _acknowledged(session, case, person)
     audit(session, case, person, "acknowledged", now)
     return case
 
@@ -139,14 +139,14 @@ async def write(
     *,
     sealer: MultiFernet,
     now: datetime,
-) -> tuple[Case, Conversation | None]:
+) -> tuple[Case, Address | None, AuditEntry]:
     """A reply to the reporter or a private note. Returns where to tell the reporter, which
     is nowhere for a note, an anonymous case or a case from the web form."""
     person, case = await working_on(session, actor, code)
     add_message(session, case, author, text, sealer=sealer, today=now.date())
-    _acknowledged(session, case)
-    audit(session, case, person, "replied" if author == Author.GUARDIAN else "noted", now)
-    return case, reporter_address(case, sealer) if author == Author.GUARDIAN else None
+    _acknowledged(session, case, person)
+    entry = audit(session, case, person, "replied" if author == Author.GUARDIAN else "noted", now)
+    return case, reporter_address(case, sealer) if author == Author.GUARDIAN else None, entry
 
 
 async def categorise(
@@ -174,25 +174,26 @@ async def guardians_for(session: AsyncSession, actor: Actor, code: str) -> list[
 
 async def assign(
     session: AsyncSession, actor: Actor, code: str, to: int, now: datetime
-) -> tuple[Case, str]:
+) -> tuple[Case, str, AuditEntry]:
     person, case = await working_on(session, actor, code)
     if to not in dict(await _free_of_conflict(session, case)):
         raise Refused("That person cannot take this case. Please choose another guardian.")
     case.assigned_to = to
     session.add(case)
-    audit(session, case, person, "assigned", now)
-    return case, await _name(session, to)
+    entry = audit(session, case, person, "assigned", now)
+    return case, await _name(session, to), entry
 
 
-async def step_back(session: AsyncSession, actor: Actor, code: str, now: datetime) -> Case:
+async def step_back(
+    session: AsyncSession, actor: Actor, code: str, now: datetime
+) -> tuple[Case, AuditEntry]:
     """A conflict of interest: the case closes to this guardian, and leaves their hands."""
     person, case = await working_on(session, actor, code)
     case.stepped_back = [*case.stepped_back, person]  # a new list, so the change is saved
     if case.assigned_to == person:
         case.assigned_to = None
     session.add(case)
-    audit(session, case, person, "stepped back", now)
-    return case
+    return case, audit(session, case, person, "stepped back", now)
 
 
 async def close(
@@ -204,7 +205,7 @@ async def close(
     *,
     sealer: MultiFernet,
     now: datetime,
-) -> tuple[Case, Conversation | None]:
+) -> tuple[Case, Address | None, AuditEntry]:
     """The outcome goes to the reporter; the lessons learned stay with the guardians."""
     person, case = await working_on(session, actor, code)
     add_message(session, case, Author.OUTCOME, outcome, sealer=sealer, today=now.date())
@@ -213,11 +214,11 @@ async def close(
     case.status = CaseStatus.CLOSED
     case.closed_at = now
     session.add(case)
-    audit(session, case, person, "closed", now)
-    return case, reporter_address(case, sealer)
+    entry = audit(session, case, person, "closed", now)
+    return case, reporter_address(case, sealer), entry
 
 
-def reporter_address(case: Case, sealer: MultiFernet) -> Conversation | None:
+def reporter_address(case: Case, sealer: MultiFernet) -> Address | None:
     """Where to tell the reporter something happened: never for an anonymous case, nor
     for one from the web form (nobody to message; they come back with their code)."""
     if case.reporter_sealed is None:
@@ -226,9 +227,14 @@ def reporter_address(case: Case, sealer: MultiFernet) -> Conversation | None:
     return address_from_json(stored) if isinstance(stored, dict) else None
 
 
-def audit(session: AsyncSession, case: Case, person_id: int, action: str, now: datetime) -> None:
-    session.add(AuditEntry(case_code=case.code, person_id=person_id, action=action, at=now))
+def audit(
+    session: AsyncSession, case: Case, person_id: int, action: str, now: datetime
+) -> AuditEntry:
+    """The entry is returned so what the action queues can be keyed by it."""
+    entry = AuditEntry(case_code=case.code, person_id=person_id, action=action, at=now)
+    session.add(entry)
     logger.info("speak-up case %s %s by a guardian", case.code, action)
+    return entry
 
 
 async def _free_of_conflict(session: AsyncSession, case: Case) -> list[tuple[int, str]]:
@@ -240,9 +246,14 @@ async def _free_of_conflict(session: AsyncSession, case: Case) -> list[tuple[int
     ]
 
 
-def _acknowledged(session: AsyncSession, case: Case) -> None:
+def _acknowledged(session: AsyncSession, case: Case, person: int) -> None:
+    """The first guardian to take up a case nobody has is the one who has it, so the
+    others can see it is in hand."""
     if case.status == CaseStatus.NEW:
         case.status = CaseStatus.ACKNOWLEDGED
+        session.add(case)
+    if case.assigned_to is None:
+        case.assigned_to = person
         session.add(case)
 
 

@@ -7,6 +7,7 @@ import base64
 import hashlib
 import hmac
 import os
+import re
 import secrets
 from dataclasses import dataclass
 
@@ -22,6 +23,10 @@ DECOY = (
 )
 """A stored hash no passphrase matches (its digest is no scrypt output): checked for a code
 that does not exist or a case without a passphrase, so every look-up costs the same."""
+
+
+TYPED_CODE = re.compile(r"SU[-\s]?[A-Z0-9]{4}[-\s]?[A-Z0-9]{2}", re.IGNORECASE)
+"""A case code as people paste or type it back (see normalise_code)."""
 
 
 def case_code() -> str:

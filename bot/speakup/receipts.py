@@ -10,11 +10,11 @@ from datetime import date, datetime, timedelta
 from cryptography.fernet import MultiFernet
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.sealing import keyed_hash, open_sealed, seal
+from bot.conversation.sealing import keyed_hash, open_sealed, seal
 from bot.speakup.cases import Raised
 from storage.engine import Database
-from storage.guards import claim_form, keep_receipt, kept_receipt, purge_sent_forms
-from storage.speakup import Way
+from storage.speakup.cases import Way
+from storage.speakup.guards import claim_form, keep_receipt, kept_receipt, purge_sent_forms
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

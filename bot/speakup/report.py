@@ -13,7 +13,7 @@ from sqlmodel import col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.speakup.redact import guarded
-from storage.speakup import AuditEntry, Case, CaseStat, CaseStatus, Way
+from storage.speakup.cases import AuditEntry, Case, CaseStat, CaseStatus, Way
 
 logger = guarded(__name__)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import sqlite3
 import subprocess
@@ -13,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.sealing import sealer
+from bot.conversation.sealing import sealer
 
 ROOT = Path(__file__).resolve().parents[2]
 PEERBOT = Path(sys.executable).parent / "peerbot"
@@ -53,14 +54,14 @@ def test_a_scripted_console_session_lists_every_feature(env: dict[str, str]) -> 
     assert peerbot("db", "upgrade", env=env).returncode == 0
     done = peerbot("run", env=env, stdin="help\nsupport\nquit\n")
     assert done.returncode == 0, done.stderr
-    for feature in ("Speak up", "Network events", "Mentoring", "Support"):
+    for feature in ("Speak up", "Staff networks", "Mentoring", "Support"):
         assert feature in done.stdout
     assert "Samaritans" in done.stdout
     assert "you> support" in done.stdout
 
 
-def test_the_server_answers_health_checks_while_the_console_is_open(env: dict[str, str]) -> None:
-    assert peerbot("db", "upgrade", env=env).returncode == 0
+def serving(env: dict[str, str]) -> subprocess.Popen[str]:
+    """`peerbot run` with the console open on a pipe, once its server answers /healthz."""
     process = subprocess.Popen(
         [str(PEERBOT), "run"],
         env=env,
@@ -70,23 +71,53 @@ def test_the_server_answers_health_checks_while_the_console_is_open(env: dict[st
         stderr=subprocess.PIPE,
         text=True,
     )
+    url = f"http://127.0.0.1:{env['PORT']}/healthz"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                assert response.status == 200
+                assert b'"ok"' in response.read()
+                return process
+        except OSError:
+            if time.monotonic() > deadline:
+                process.kill()
+                raise AssertionError("the server never answered /healthz") from None
+            time.sleep(0.2)
+
+
+def test_the_server_answers_health_checks_while_the_console_is_open(env: dict[str, str]) -> None:
+    assert peerbot("db", "upgrade", env=env).returncode == 0
+    process = serving(env)
     try:
-        url = f"http://127.0.0.1:{env['PORT']}/healthz"
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with urllib.request.urlopen(url, timeout=2) as response:
-                    assert response.status == 200
-                    assert b'"ok"' in response.read()
-                    break
-            except OSError:
-                assert time.monotonic() < deadline, "the server never answered /healthz"
-                time.sleep(0.2)
         out, err = process.communicate("quit\n", timeout=30)
     finally:
         process.kill()
     assert process.returncode == 0, err
     assert "Bye" in out or "bye" in out
+
+
+@pytest.mark.parametrize("ending", ["SIGINT", "SIGTERM", "end of input"])
+def test_a_normal_exit_is_quiet_and_orderly(env: dict[str, str], ending: str) -> None:
+    """Ctrl-C, a service manager's SIGTERM and Ctrl-D all stop peerbot the same way: the
+    outbox drained, the database closed, exit status 0, and nothing alarming on stderr."""
+    assert peerbot("db", "upgrade", env=env).returncode == 0
+    for _ in range(3):
+        process = serving(env)
+        try:
+            assert process.stdin is not None
+            process.stdin.write("help\n")
+            process.stdin.flush()
+            time.sleep(0.5)
+            if ending != "end of input":
+                process.send_signal(getattr(signal, ending))
+            out, err = process.communicate(timeout=30)  # closes standard input
+        finally:
+            process.kill()
+        assert process.returncode == 0, err
+        assert "Bye" in out
+        assert not [line for line in err.splitlines() if "ERROR" in line or "Traceback" in line]
+        assert "stopped" not in err
 
 
 def test_an_unmigrated_database_is_refused_with_the_fix(env: dict[str, str]) -> None:

@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-from adapters.runtime import Runtime
-from bot.config import load_settings
-from bot.features import build_router
-from bot.sealing import generate_key, sealer
+from adapters.runtime import Runtime, wire
+from bot.conversation.sealing import generate_key
+from bot.organisation.config import load_settings
+from bot.speakup.deps import SpeakUp
 from storage.engine import Database
 from tests.fakes import FakeClock
 
 
 def replica(keys: str, db: Database) -> Runtime:
     settings = load_settings(database_url="sqlite:///unused.db", PEERBOT_SEALING_KEY=keys)
-    return Runtime(
-        settings=settings, db=db, clock=FakeClock(), router=build_router(), sealer=sealer(keys)
-    )
+    return wire(settings, db, FakeClock())
 
 
 async def test_replicas_with_the_same_sealing_key_share_the_guard_key(sqlite_db: Database) -> None:
@@ -23,5 +21,8 @@ async def test_replicas_with_the_same_sealing_key_share_the_guard_key(sqlite_db:
     old, new = generate_key(), generate_key()
     one, two = replica(f"{new},{old}", sqlite_db), replica(f"{new},{old}", sqlite_db)
     assert one.guard_key == two.guard_key
-    assert one.receipts.key == two.receipts.key and one.attempts.key == two.attempts.key
+    assert one.sealer is not None and two.sealer is not None
+    mine, theirs = SpeakUp.keyed(one.sealer), SpeakUp.keyed(two.sealer)
+    assert mine.receipts.key == theirs.receipts.key == one.guard_key
+    assert mine.guards.attempts.key == theirs.guards.attempts.key == one.guard_key
     assert replica(old, sqlite_db).guard_key != one.guard_key  # a rotation starts afresh

@@ -11,19 +11,18 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from sqlmodel import SQLModel, col, select, update
 
-from adapters.runtime import Runtime, open_runtime
+from adapters.runtime import Runtime, open_runtime, wire
 from adapters.server import create_app
-from bot.config import Settings, load_settings
-from bot.events import Conversation, Platform
-from bot.features import build_router
-from bot.outbox import Outgoing, enqueue
-from bot.replies import Reply, say
-from bot.sealing import generate_key
+from bot.conversation.inbound import Conversation, PersonAddress, Platform
+from bot.conversation.outbox import Outgoing, enqueue
+from bot.conversation.replies import Reply, say
+from bot.conversation.sealing import generate_key
+from bot.organisation.config import Settings, load_settings
 from bot.speakup.cases import Concern, raise_case
 from storage.engine import Database
 from storage.outbox import OutboxRow, OutboxStatus
 from storage.seen import SeenEvent, first_times
-from storage.speakup import Case, CaseStat, CaseStatus, Way, case_by_code
+from storage.speakup.cases import Case, CaseStat, CaseStatus, Way, case_by_code
 from tests.fakes import FakeClock
 
 CONSOLE = Conversation(platform=Platform.CONSOLE, tenant="local", channel_id="console")
@@ -43,6 +42,9 @@ class SlowSender:
 
     async def already_sent(self, address: Conversation, key: str) -> bool:
         return False
+
+    async def resolve(self, person: PersonAddress) -> Conversation | None:
+        return None
 
 
 @pytest.fixture
@@ -71,11 +73,10 @@ async def test_healthz_is_503_when_the_database_is_unreachable(settings: Setting
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         closed_port = s.getsockname()[1]
-    runtime = Runtime(
-        settings=settings,
-        db=Database(f"postgresql+asyncpg://postgres@127.0.0.1:{closed_port}/none"),
-        clock=FakeClock(),
-        router=build_router(),
+    runtime = wire(
+        settings,
+        Database(f"postgresql+asyncpg://postgres@127.0.0.1:{closed_port}/none"),
+        FakeClock(),
     )
     async with TestClient(TestServer(create_app(runtime))) as test_client:
         response = await test_client.get("/healthz")
@@ -97,8 +98,6 @@ async def test_shutdown_drains_a_message_being_sent(runtime: Runtime) -> None:
         )
     server = TestServer(create_app(runtime))
     await server.start_server()
-    assert runtime.worker is not None
-    runtime.worker.wake()
     await asyncio.wait_for(sender.started.wait(), timeout=5)
     await server.close()  # the send is still sleeping: shutdown must wait for it
 

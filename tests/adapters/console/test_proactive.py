@@ -11,13 +11,13 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from adapters.console import ConsoleSession, console_address
 from adapters.runtime import Runtime
-from bot.config import load_settings
-from bot.events import Command, Platform
-from bot.features import help
-from bot.outbox import Outgoing
-from bot.replies import Reply, say
-from bot.router import Feature, Router
-from bot.services import Services
+from bot.conversation.inbound import Command, Platform
+from bot.conversation.outbox import Outgoing
+from bot.conversation.replies import Reply, say
+from bot.conversation.router import Feature, Router
+from bot.conversation.services import Services
+from bot.help import feature as help
+from bot.organisation.config import load_settings
 from storage.engine import Database
 from tests.fakes import FakeClock
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from adapters.console.questions import parse_answer, question
-from bot.events import FieldValue
-from bot.forms import check_field
-from bot.replies import ChoiceInput, DateTimeInput, FormInput, Option, TextInput
+from bot.conversation.forms import check_field
+from bot.conversation.inbound import FieldValue
+from bot.conversation.replies import ChoiceInput, DateTimeInput, FormInput, Option, TextInput
 
 OPTIONS = (Option(value="am", label="Morning"), Option(value="pm", label="Afternoon"))
 ONE = ChoiceInput(field="slot", label="When?", options=OPTIONS, initial=("pm",))

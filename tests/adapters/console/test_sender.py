@@ -6,17 +6,17 @@ import io
 
 from adapters.console import ConsoleSender, console_address
 from adapters.console.render import Pick
-from bot.actions import ActionId
-from bot.events import Platform
-from bot.outbox import Sender
-from bot.replies import Button, Buttons, Reply, Text, say
+from bot.conversation.actions import ActionId
+from bot.conversation.inbound import Platform
+from bot.conversation.outbox import Sender
+from bot.conversation.replies import Button, Buttons, Reply, Text, say
 
 LATER = ActionId("demo", "later")
 
 
 async def test_a_delivered_message_is_printed_between_clear_markers() -> None:
     out = io.StringIO()
-    sender: Sender = ConsoleSender(out)
+    sender: Sender = ConsoleSender(out, user_id="nurse")
     await sender.send(console_address("nurse"), say("Your check-in is tomorrow at 10:00."))
     assert out.getvalue() == (
         "\n--- new message ---\nYour check-in is tomorrow at 10:00.\n-------------------\n"
@@ -26,7 +26,7 @@ async def test_a_delivered_message_is_printed_between_clear_markers() -> None:
 async def test_its_options_are_numbered_and_handed_to_the_session() -> None:
     out = io.StringIO()
     seen: list[list[Pick]] = []
-    sender = ConsoleSender(out, arrived=lambda picks: seen.append(list(picks)))
+    sender = ConsoleSender(out, user_id="nurse", arrived=lambda picks: seen.append(list(picks)))
     reply = Reply(
         summary="Reminder",
         blocks=(

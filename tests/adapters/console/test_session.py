@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterable
+from pathlib import Path
 
 import pytest
 
 from adapters.console import ConsoleSession, console_address
-from bot.actions import ActionId
-from bot.events import ButtonPressed, Command, FormSubmitted, Platform
-from bot.forms import MISSING, NOT_A_DATETIME, check_form, refill
-from bot.replies import (
+from bot.conversation.actions import ActionId
+from bot.conversation.forms import check_form, refill
+from bot.conversation.inbound import ButtonPressed, Command, FormSubmitted, Platform
+from bot.conversation.replies import (
+    Attachment,
     Button,
     Buttons,
     ChoiceInput,
@@ -27,8 +29,8 @@ from bot.replies import (
     TextInput,
     say,
 )
-from bot.router import Feature, Router
-from bot.services import Services
+from bot.conversation.router import Feature, Router
+from bot.conversation.services import Services
 from storage.engine import Database
 from tests.fakes import FakeClock
 
@@ -246,11 +248,11 @@ async def test_a_form_is_filled_field_by_field_with_each_answer_checked(services
     assert "  [1] Anonymously\n  [2] Openly\nType the number of your choice." in out
     assert "Type the numbers you choose, like 1, 3." in out
     assert "Type a date and time like 2026-12-01 14:30." in out
-    assert f"! {MISSING}" in out
+    assert "! Please fill in “What happened?”" in out
     assert out.count("! Please pick one of the options. Type a number from 1 to 2.") == 1
     assert "! Please pick just one: type a single number." in out
     assert "! Please pick one of the options. Type a number from 1 to 3." in out
-    assert f"! {NOT_A_DATETIME}" in out
+    assert "! Please give “When?” as a date and time like 2026-12-01 14:30" in out
     assert "** Thank you **\nCase SU-7K3M-Q9" in out
     (submitted,) = demo.submissions
     assert submitted.form == REPORT and submitted.actor.user_id == "nurse"
@@ -403,3 +405,44 @@ async def test_odd_input_is_taken_as_words_never_as_a_number(services: Services)
     assert demo.pressed == []
     assert out.count("I can help with") == 6
     assert out.rstrip().endswith("Bye. Take care of yourself.")
+
+
+async def test_an_over_long_answer_is_kept_cut_to_fit_unless_typed_again(
+    services: Services,
+) -> None:
+    demo = Demo()
+    long = "Night shift on ward 9 was short staffed again. " * 5  # 235 characters
+    out = await chat(demo, services, "report", long, "", "Ward 9", "1", "", "")
+    assert "Please keep “What happened?” under 200 characters (it has 234)" in out
+    assert "Press Enter to keep the first 200 characters, which end" in out
+    (sent,) = demo.submissions
+    assert sent.values["what"] == long.strip()[:200].rstrip()
+    assert sent.values["where"] == "Ward 9"
+
+    again = Demo()
+    await chat(again, services, "report", long, "Short now.", "", "1", "", "")
+    assert again.submissions[0].values["what"] == "Short now."
+
+
+async def test_a_file_is_saved_and_the_person_told_where(
+    services: Services, tmp_path: Path
+) -> None:
+    invite = Attachment(name="invite.ics", media_type="text/calendar", data=b"BEGIN:VCALENDAR")
+
+    async def answer(_c: Command, _s: Services) -> list[Reply]:
+        return [Reply(summary="Your invite", files=(invite,))]
+
+    out = io.StringIO()
+    session = ConsoleSession(
+        Router([], fallback=answer),
+        services,
+        lines=Script(["invite", "invite", "quit"]),
+        out=out,
+        user_id="nurse",
+        files=tmp_path,
+        greeting=False,
+    )
+    await session.run()
+    assert f"Saved invite.ics to {tmp_path / 'invite.ics'}" in out.getvalue()
+    assert f"Saved invite.ics to {tmp_path / 'invite-1.ics'}" in out.getvalue()
+    assert (tmp_path / "invite-1.ics").read_bytes() == invite.data

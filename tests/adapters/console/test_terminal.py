@@ -19,10 +19,10 @@ TERMINAL_SESSION = textwrap.dedent(
     """
     import asyncio, signal, sys
     from adapters.console import ConsoleSession, console_address, stdin_lines
-    from bot.clock import SystemClock
-    from bot.replies import say
-    from bot.router import Router
-    from bot.services import Services
+    from bot.conversation.clock import SystemClock
+    from bot.conversation.replies import say
+    from bot.conversation.router import Router
+    from bot.conversation.services import Services
     from storage.engine import Database
 
     async def echo(command, services):

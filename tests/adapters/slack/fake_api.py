@@ -29,6 +29,8 @@ class FakeSlackApi:
     scripted: dict[str, list[web.Response]] = field(default_factory=dict)
     outage: Outage | None = None
     posted: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    uploaded: dict[str, bytes] = field(default_factory=dict)
+    """Bytes sent to each upload URL files.getUploadURLExternal handed out, by file id."""
     """Messages chat.postMessage accepted, by channel, newest last: what history returns."""
     changed: asyncio.Condition = field(default_factory=asyncio.Condition)
     base_url: str = ""
@@ -54,7 +56,7 @@ class FakeSlackApi:
             params |= await request.json()
         else:
             params |= dict(await request.post())
-        for key in ("blocks", "view"):
+        for key in ("blocks", "view", "files"):
             if isinstance(params.get(key), str):
                 params[key] = json.loads(params[key])
         async with self.changed:
@@ -68,9 +70,22 @@ class FakeSlackApi:
             return web.json_response({"ok": True, "url": self.socket_url})
         if method == "chat.postMessage":
             self._post(params)
+        if method == "files.getUploadURLExternal":
+            file_id = f"F{len(self.uploaded) + 1}"
+            self.uploaded[file_id] = b""
+            url = self.base_url.removesuffix("/api/") + f"/upload/{file_id}"
+            return web.json_response({"ok": True, "upload_url": url, "file_id": file_id})
+        if method == "files.completeUploadExternal":
+            files = params.get("files") or []
+            return web.json_response({"ok": True, "files": [{"id": f["id"]} for f in files]})
         if method == "conversations.history":
             return web.json_response({"ok": True, "messages": self._history(params)})
         return web.json_response({"ok": True, **ANSWERS.get(method, {})})
+
+    async def _upload(self, request: web.Request) -> web.Response:
+        """Slack's upload URL: takes the file's bytes as they are."""
+        self.uploaded[request.match_info["file_id"]] = await request.read()
+        return web.Response(text="OK - 1")
 
     def _post(self, params: dict[str, Any]) -> None:
         message = {"type": "message", "text": params.get("text", "")}
@@ -101,6 +116,7 @@ async def fake_slack_api() -> AsyncIterator[FakeSlackApi]:
     app = web.Application()
     app.router.add_post("/api/{method}", fake._handle)
     app.router.add_get("/api/{method}", fake._handle)  # slack_sdk reads history with GET
+    app.router.add_post("/upload/{file_id}", fake._upload)
     server = TestServer(app, host="127.0.0.1")
     await server.start_server()
     fake.base_url = str(server.make_url("/api/"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from collections.abc import AsyncIterator
@@ -11,24 +12,34 @@ from typing import Any
 from urllib.parse import urlencode
 
 import pytest
+from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from slack_sdk.signature import SignatureVerifier
 from sqlmodel import select
 
 from adapters.runtime import Runtime, open_runtime
 from adapters.server import create_app
-from bot.actions import ActionId
-from bot.config import load_settings
-from bot.events import Command, FormSubmitted
-from bot.features import build_router
-from bot.forms import check_form, refill
-from bot.orgsync import apply_org_file
-from bot.replies import ChoiceInput, Form, Notice, Option, Reply, TextInput
-from bot.router import Feature, Router
-from bot.services import Services
+from bot.conversation.actions import ActionId
+from bot.conversation.forms import check_form, refill
+from bot.conversation.inbound import ButtonPressed, Command, FormSubmitted
+from bot.conversation.outbox import DeliveryWorker
+from bot.conversation.replies import (
+    Attachment,
+    ChoiceInput,
+    Form,
+    Notice,
+    Option,
+    Reply,
+    Text,
+    TextInput,
+)
+from bot.conversation.router import Feature, Router
+from bot.conversation.services import Services
+from bot.organisation.config import load_settings
+from bot.organisation.sync import apply_org_file
 from storage.outbox import OutboxRow
 from tests.adapters.slack.fake_api import FakeSlackApi, fake_slack_api
-from tests.bot.features.test_directory_features import EXAMPLE
+from tests.bot.organisation.test_directory_features import EXAMPLE
 from tests.fakes import FakeClock
 
 SECRET = "test-signing-secret"
@@ -61,10 +72,9 @@ async def submitted(form: FormSubmitted, _s: Services) -> list[Reply]:
     return [Reply(summary="Thanks", blocks=(Notice(title="Thank you", text="We have it."),))]
 
 
-def with_unlisted(name: str, *, commands: dict[str, Any], forms: dict[ActionId, Any]) -> Router:
-    """The real features plus one of a test's own, reached by its command or form only."""
-    base = build_router()
-    extra = Feature(
+def unlisted(name: str, *, commands: dict[str, Any], forms: dict[ActionId, Any]) -> Feature:
+    """A feature of a test's own, reached by its command or form only."""
+    return Feature(
         name=name,
         title=name.title(),
         summary="",
@@ -72,12 +82,10 @@ def with_unlisted(name: str, *, commands: dict[str, Any], forms: dict[ActionId, 
         forms=forms,
         listed=False,
     )
-    return Router([*base.features, extra], fallback=base._fallback)
 
 
-def router_with_form() -> Router:
-    """The real features plus a form, as the speak-up issue will add."""
-    return with_unlisted("ask", commands={"ask": open_form}, forms={ASK: submitted})
+ASKING = unlisted("ask", commands={"ask": open_form}, forms={ASK: submitted})
+"""A form of the test's own beside the real features, as the speak-up issue added one."""
 
 
 def signed(
@@ -120,7 +128,7 @@ class Slack:
 
 
 @asynccontextmanager
-async def serve(database_url: str, router: Router | None = None) -> AsyncIterator[Slack]:
+async def serve(database_url: str, extra: Feature = ASKING) -> AsyncIterator[Slack]:
     """The whole app on loopback: the real endpoint, a real database, a fake Slack Web API."""
     async with fake_slack_api() as api:
         settings = load_settings(
@@ -130,7 +138,8 @@ async def serve(database_url: str, router: Router | None = None) -> AsyncIterato
             SLACK_API_URL=api.base_url,
         )
         runtime = await open_runtime(settings, clock=FakeClock())
-        runtime.router = router or router_with_form()
+        real = runtime.router  # every real feature, built as `peerbot run` builds them
+        runtime.router = Router([*real.features, extra], fallback=real._fallback)
         await apply_org_file(runtime.db, EXAMPLE)
         async with TestClient(TestServer(create_app(runtime))) as client:
             yield Slack(client=client, api=api, runtime=runtime)
@@ -140,6 +149,16 @@ async def serve(database_url: str, router: Router | None = None) -> AsyncIterato
 async def slack(sqlite_url: str) -> AsyncIterator[Slack]:
     async with serve(sqlite_url) as slack:
         yield slack
+
+
+async def delivered(runtime: Runtime) -> None:
+    """Everything queued so far, sent: the background worker (woken by each queued row)
+    finishes what it holds, then one pass by hand sends whatever it had not yet taken."""
+    assert runtime.worker is not None
+    await runtime.worker.stop()
+    await DeliveryWorker(
+        runtime.db, runtime.senders, runtime.clock, sealer=runtime.sealer
+    ).run_once()
 
 
 def command(name: str, text: str = "", **extra: str) -> dict[str, str]:
@@ -277,6 +296,16 @@ async def test_each_slash_command_answers_privately(
     assert answer["response_type"] == "ephemeral"
 
 
+async def test_guardians_contacts_are_links_in_slack(slack: Slack) -> None:
+    fields = command("speakup", response_url=f"{slack.api.base_url}response.reply")
+    assert (await slack.form(fields)).status == 200
+    (answer,) = await slack.api.wait_for("response.reply")
+    text = json.dumps(answer["blocks"])
+    address = "amara.okafor@riverside.example.nhs.uk"
+    assert f"<mailto:{address}|{address}>" in text
+    assert "<tel:01615550142|0161 555 0142 (ext. 4142)>" in text
+
+
 async def test_a_button_press_reaches_its_feature(slack: Slack) -> None:
     payload = {
         "type": "block_actions",
@@ -324,7 +353,7 @@ async def test_a_form_opens_as_a_modal_refuses_gaps_and_confirms_in_place(slack:
     assert refused.status == 200
     assert await refused.json() == {
         "response_action": "errors",
-        "errors": {"how": "Please fill this in."},
+        "errors": {"how": "Please choose an answer to “How?”"},
     }
 
     complete = submission("A fall on ward 7")
@@ -356,12 +385,15 @@ async def test_app_home_is_published_when_opened(slack: Slack) -> None:
 async def test_the_outbox_delivers_to_slack_through_a_429(slack: Slack) -> None:
     from aiohttp import web
 
-    from adapters.slack.parse import conversation
-    from bot.outbox import Outgoing, enqueue
-    from bot.replies import say
+    from bot.conversation.inbound import PersonAddress, Platform
+    from bot.conversation.outbox import Outgoing, enqueue
+    from bot.conversation.replies import say
 
     runtime = slack.runtime
     clock = runtime.clock
+    assert runtime.worker is not None
+    await runtime.worker.stop()  # it would take the row the moment it is queued
+    worker = DeliveryWorker(runtime.db, runtime.senders, clock)  # driven by hand instead
     slack.api.fail_next(
         "chat.postMessage",
         web.json_response(
@@ -373,14 +405,13 @@ async def test_the_outbox_delivers_to_slack_through_a_429(slack: Slack) -> None:
             session,
             Outgoing(
                 dedupe_key="remind:1",
-                address=conversation("T1", "U123", "U123"),
+                address=PersonAddress(platform=Platform.SLACK, tenant="T1", user_id="U123"),
                 reply=say("Your event starts soon."),
                 due_at=clock.now(),
             ),
             now=clock.now(),
         )
-    assert runtime.worker is not None
-    assert await runtime.worker.run_once() == 1
+    assert await worker.run_once() == 1
     async with runtime.db.session() as session:
         row = (await session.exec(select(OutboxRow))).one()
     assert (row.status, row.last_error, row.attempts, row.retries) == (
@@ -392,9 +423,108 @@ async def test_the_outbox_delivers_to_slack_through_a_429(slack: Slack) -> None:
     assert (row.due_at - clock.now()).total_seconds() == 7
 
     clock.advance(seconds=8)  # type: ignore[attr-defined]
-    assert await runtime.worker.run_once() == 1
+    assert await worker.run_once() == 1
     posts = slack.api.of("chat.postMessage")
     assert [p["channel"] for p in posts] == ["D0NEWDM", "D0NEWDM"]
     async with runtime.db.session() as session:
         row = (await session.exec(select(OutboxRow))).one()
     assert row.status == "sent"
+
+
+@pytest.mark.parametrize(
+    ("action_id", "value"),
+    [
+        ("guardian.ack#0", "' OR 1=1 --"),
+        ("guardian.assign#4", "SU-2222-22:extra"),
+        ("speakup.add#0", "su-2222-22"),
+        ("help.open#0", "Support\u202e"),
+    ],
+)
+async def test_a_garbled_button_value_gets_help_not_an_error(
+    slack: Slack, action_id: str, value: str
+) -> None:
+    payload = {
+        "type": "block_actions",
+        "team": {"id": "T1"},
+        "user": {"id": "U123"},
+        "channel": {"id": "D1"},
+        "trigger_id": "trig-3",
+        "actions": [{"type": "button", "action_id": action_id, "value": value, "block_id": "b"}],
+    }
+    assert (await slack.interaction(payload)).status == 200
+    (posted,) = await slack.api.wait_for("chat.postMessage")
+    assert posted["text"].startswith("Sorry, I didn't understand that.")
+
+
+INVITE = Attachment(
+    name="invite.ics", media_type="text/calendar", data=b"BEGIN:VCALENDAR\r\n\x00\xff"
+)
+
+
+async def invite(_c: Command, _s: Services) -> list[Reply]:
+    return [Reply(summary="Your invite", blocks=(Text(text="Your invite"),), files=(INVITE,))]
+
+
+INVITING = Feature(
+    name="invite", title="Invite", summary="", commands={"invite": invite}, listed=False
+)
+
+
+async def test_a_file_is_uploaded_into_the_conversation_after_its_message(
+    sqlite_url: str,
+) -> None:
+    async with serve(sqlite_url, INVITING) as slack:
+        assert (await slack.event(dm("invite"))).status == 200
+        (done,) = await slack.api.wait_for("files.completeUploadExternal")
+    (asked,) = slack.api.of("files.getUploadURLExternal")
+    assert asked["filename"] == "invite.ics" and int(asked["length"]) == len(INVITE.data)
+    assert done["channel_id"] == "D1" and done["files"][0]["title"] == "invite.ics"
+    assert slack.api.uploaded == {"F1": INVITE.data}
+    assert [c.method for c in slack.api.calls][-3:] == [
+        "chat.postMessage",
+        "files.getUploadURLExternal",
+        "files.completeUploadExternal",
+    ]
+
+
+async def test_a_failed_upload_leaves_its_message_alone(
+    sqlite_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    async with serve(sqlite_url, INVITING) as slack:
+        slack.api.fail_next(
+            "files.getUploadURLExternal", web.json_response({"ok": False}, status=503)
+        )
+        assert (await slack.event(dm("invite"))).status == 200
+        async with asyncio.timeout(5):  # the listener's last word is a log line
+            while "a file could not be shared (SlackApiError" not in caplog.text:  # noqa: ASYNC110
+                await asyncio.sleep(0.01)
+        async with slack.runtime.db.session() as session:
+            queued = (await session.exec(select(OutboxRow))).all()
+    assert len(slack.api.of("chat.postMessage")) == 1
+    assert queued == []
+
+
+CHOSE = ActionId("ask", "chose")
+
+
+async def chose(_press: ButtonPressed, _s: Services) -> list[Reply]:
+    return [Reply(summary="You chose tea", blocks=(Text(text="You chose tea"),), in_place=True)]
+
+
+async def test_a_reply_in_place_replaces_the_pressed_message(sqlite_url: str) -> None:
+    extra = Feature(name="ask", title="Ask", summary="", commands={}, actions={CHOSE: chose})
+    async with serve(sqlite_url, extra) as slack:
+        payload = {
+            "type": "block_actions",
+            "team": {"id": "T1"},
+            "user": {"id": "U123"},
+            "channel": {"id": "D1"},
+            "trigger_id": "trig-4",
+            "response_url": f"{slack.api.base_url}response.reply",
+            "actions": [{"type": "button", "action_id": "ask.chose#0", "value": "tea"}],
+        }
+        assert (await slack.interaction(payload)).status == 200
+        (answer,) = await slack.api.wait_for("response.reply")
+    assert answer["text"] == "You chose tea"
+    assert answer["replace_original"] is True
+    assert not slack.api.of("chat.postMessage")

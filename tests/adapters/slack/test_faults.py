@@ -9,9 +9,9 @@ import logging
 from aiohttp import web
 from sqlmodel import func, select
 
-from bot.forms import SAVE_LATER
+from bot.conversation.forms import SAVE_LATER
 from storage.outbox import OutboxRow
-from storage.speakup import Case
+from storage.speakup.cases import Case
 from tests.adapters.database_lock import locked
 from tests.adapters.slack.test_endpoint import Slack, command, dm
 from tests.adapters.slack.test_endpoint import slack as slack  # the fixture
@@ -70,6 +70,29 @@ async def test_a_slash_command_reply_the_response_url_refused_reaches_the_person
     assert slack.api.of("conversations.open") == [{"users": "U123"}]
     assert (posted["channel"], posted["text"]) == ("D0NEWDM", "Support and crisis contacts")
     assert len(slack.api.of("response.reply")) == 1
+
+
+async def test_a_slash_command_delivered_twice_whose_reply_failed_is_queued_once(
+    slack: Slack,
+) -> None:
+    """Keyed by Slack's trigger id, not a random number: the same command twice (a
+    replayed request, a proxy's retry) leaves one message to send later."""
+    queued = Heard()
+    logging.getLogger("adapters.slack.app").addHandler(queued)
+    fields = command("support", response_url=f"{slack.api.base_url}response.reply")
+    try:
+        for _ in range(2):
+            queued.event.clear()
+            slack.api.fail_next("response.reply", broken())
+            assert (await slack.form(fields)).status == 200
+            await asyncio.wait_for(queued.event.wait(), 5)  # "queued for the outbox"
+    finally:
+        logging.getLogger("adapters.slack.app").removeHandler(queued)
+    # Stopping the worker claims nothing new, so wait for the delivery it owes first.
+    await slack.api.wait_for("chat.postMessage")
+    (row,) = await settled(slack)
+    assert row.status == "sent"
+    assert len(slack.api.of("chat.postMessage")) == 1
 
 
 async def test_a_speak_up_reply_that_failed_is_queued_only_sealed_and_sent_once(

@@ -11,11 +11,11 @@ from urllib.parse import quote_plus
 
 import pytest
 
-from bot.actions import ActionId
-from bot.events import Command, FormSubmitted
-from bot.replies import Reply
-from bot.services import Services
-from tests.adapters.slack.test_endpoint import Slack, command, dm, serve, with_unlisted
+from bot.conversation.actions import ActionId
+from bot.conversation.inbound import Command, FormSubmitted
+from bot.conversation.replies import Reply
+from bot.conversation.services import Services
+from tests.adapters.slack.test_endpoint import Slack, command, dm, serve, unlisted
 from tests.adapters.slack.test_endpoint import slack as slack  # the fixture
 from tests.adapters.slack.test_speakup_anonymity import REPORTER, speak_up_form, submission
 from tests.scenarios.test_speak_up import CONCERN
@@ -255,7 +255,7 @@ async def test_the_speak_up_form_with_the_way_sent_as_checkboxes_gets_a_kind_ans
     assert response.status == 200
     assert await response.json() == {
         "response_action": "errors",
-        "errors": {"way": "Please pick one of the options."},
+        "errors": {"way": "Please pick one of the options for “How do you want to speak up?”"},
     }
     no_trouble_logged(caplog)
 
@@ -271,7 +271,7 @@ async def fails(_event: Command | FormSubmitted, _services: Services) -> list[Re
 
 @pytest.fixture
 async def failing_slack(sqlite_url: str) -> AsyncIterator[Slack]:
-    failing = with_unlisted("boom", commands={"boom": fails}, forms={BOOM: fails})
+    failing = unlisted("boom", commands={"boom": fails}, forms={BOOM: fails})
     async with serve(sqlite_url, failing) as slack:
         yield slack
 

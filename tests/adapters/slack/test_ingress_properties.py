@@ -15,12 +15,12 @@ from hypothesis import strategies as st
 from sqlmodel import select
 
 from adapters.slack.render import metadata, modal
-from bot.codec import reply_to_json
-from bot.events import Platform
-from bot.features.speakup import raise_form
-from bot.outbox import contents
+from bot.conversation.codec import reply_to_json
+from bot.conversation.inbound import Platform
+from bot.conversation.outbox import contents
+from bot.speakup.reporter import raise_form
 from storage.outbox import OutboxRow
-from storage.speakup import Case
+from storage.speakup.cases import Case
 from tests.adapters.slack.test_endpoint import Slack, command, dm
 from tests.adapters.slack.test_endpoint import slack as slack  # the fixture
 from tests.adapters.slack.test_speakup_anonymity import REPORTER_DM, START, submission

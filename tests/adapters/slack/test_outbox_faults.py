@@ -12,9 +12,9 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlmodel import select
 
 from adapters.slack.sender import SlackSender
-from bot.events import Conversation, Platform
-from bot.outbox import DeliveryWorker, Outgoing, enqueue
-from bot.replies import say
+from bot.conversation.inbound import Conversation, PersonAddress, Platform
+from bot.conversation.outbox import DeliveryWorker, Outgoing, enqueue
+from bot.conversation.replies import say
 from storage import outbox as outbox_rows
 from storage.engine import Database
 from storage.outbox import OutboxRow, OutboxStatus
@@ -116,7 +116,7 @@ async def test_a_message_posted_by_a_worker_that_died_is_not_posted_again(
     api: FakeSlackApi, sqlite_db: Database
 ) -> None:
     clock = FakeClock()
-    reporter = Conversation(platform=Platform.SLACK, tenant="T1", channel_id="U123", user_id="U123")
+    reporter = PersonAddress(platform=Platform.SLACK, tenant="T1", user_id="U123")
     async with sqlite_db.session() as session:
         item = Outgoing(
             dedupe_key="notice:1", address=reporter, reply=say("A reply"), due_at=clock.now()
@@ -131,7 +131,8 @@ async def test_a_message_posted_by_a_worker_that_died_is_not_posted_again(
             lease=timedelta(seconds=30),
         )
     sender = SlackSender(AsyncWebClient(token="xoxb-test", base_url=api.base_url))
-    await sender.send(reporter, say("A reply"), key=row.dedupe_key)  # ...Slack takes the post...
+    dm = await sender.resolve(reporter)
+    await sender.send(dm, say("A reply"), key=row.dedupe_key)  # ...Slack takes the post...
     clock.advance(seconds=31)  # ...and the worker is killed before it records the outcome.
 
     await deliver_for(sqlite_db, slack_worker(api, sqlite_db, clock), clock, timedelta(minutes=5))

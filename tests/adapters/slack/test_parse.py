@@ -13,8 +13,8 @@ from adapters.slack.payloads import (
     ViewSubmission,
     of,
 )
-from bot.actions import ActionId
-from bot.events import Platform
+from bot.conversation.actions import ActionId
+from bot.conversation.inbound import Platform
 
 AT = datetime(2026, 11, 2, 3, tzinfo=UTC)
 

@@ -6,9 +6,9 @@ import pytest
 from slack_sdk.models.views import View
 
 from adapters.slack.render import answer_view, field_errors, message, modal, split
-from bot.actions import ActionId
-from bot.forms import refill
-from bot.replies import (
+from bot.conversation.actions import ActionId
+from bot.conversation.forms import refill
+from bot.conversation.replies import (
     Button,
     Buttons,
     ChoiceInput,
@@ -20,6 +20,7 @@ from bot.replies import (
     Notice,
     Option,
     Reply,
+    Secret,
     Text,
     TextInput,
 )
@@ -142,3 +143,19 @@ def test_a_message_checked_once_is_not_checked_again_but_a_broken_one_still_is()
         message(Reply(summary="x", blocks=(broken,)))
     with pytest.raises(Exception, match=r"(?i)cannot exceed"):  # a refusal is never remembered
         message(Reply(summary="x", blocks=(broken,)))
+
+
+def test_a_secret_is_shown_in_code_style_exactly_as_it_is() -> None:
+    """Rich text, not mrkdwn: nothing in the value is escaped or read as formatting."""
+    value = "ABCDE-FGHJK-MNPQR-STUVW"
+    (block,) = message(Reply(summary="x", blocks=(Secret(label="Your passphrase", value=value),)))[
+        "blocks"
+    ]
+    (section,) = block["elements"]
+    assert block["type"] == "rich_text" and section["elements"][-1] == {
+        "type": "text",
+        "text": value,
+        "style": {"code": True},
+    }
+    view = answer_view(Reply(summary="x", blocks=(Secret(label="Code", value="SU-7K3M-Q9"),)))
+    assert view["blocks"][0]["elements"][0]["elements"][-1]["text"] == "SU-7K3M-Q9"

@@ -16,7 +16,7 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from adapters.runtime import open_runtime
 from adapters.server import create_app
-from bot.config import load_settings
+from bot.organisation.config import load_settings
 from tests.adapters.slack.fake_api import FakeSlackApi, fake_slack_api
 from tests.adapters.slack.test_endpoint import dm
 from tests.fakes import FakeClock

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.adapters.slack.test_endpoint import Slack, command
+from tests.adapters.slack.test_endpoint import Slack, command, delivered
 from tests.adapters.slack.test_endpoint import slack as slack  # the fixture
 from tests.scenarios.test_speak_up import CONCERN, raw_file, table_dump
 
@@ -34,7 +34,11 @@ async def speak_up_form(slack: Slack) -> dict[str, Any]:
     return view
 
 
-def submission(view: dict[str, Any], way: str) -> dict[str, Any]:
+def submission(view: dict[str, Any], way: str, *, reviewed: bool = True) -> dict[str, Any]:
+    """The speak-up modal sent; `reviewed`: as sent from the check-your-answers step, whose
+    private_metadata says so (see test_speakup_casework for that step itself)."""
+    meta = json.loads(view["private_metadata"] or "{}") | ({"=reviewed": "yes"} if reviewed else {})
+
     def text(value: str | None) -> dict[str, Any]:
         return {"type": "plain_text_input", "value": value}
 
@@ -49,7 +53,7 @@ def submission(view: dict[str, Any], way: str) -> dict[str, Any]:
             "id": "V9",
             "type": "modal",
             "callback_id": view["callback_id"],
-            "private_metadata": view["private_metadata"],
+            "private_metadata": json.dumps(meta),
             "state": {
                 "values": {
                     "what": {"what": text(CONCERN)},
@@ -84,8 +88,7 @@ async def test_anonymous_submission_through_slack_keeps_no_trace_of_the_reporter
     assert code and "passphrase" in receipt
 
     runtime = slack.runtime
-    assert runtime.worker is not None
-    await runtime.worker.run_once()  # deliver the guardian alerts to the fake Web API
+    await delivered(runtime)  # the guardian alerts, to the fake Web API
 
     stored = await table_dump(runtime)
     assert code.group(0) in stored
@@ -113,5 +116,8 @@ async def test_a_form_sent_with_the_concern_missing_is_refused_with_the_field(sl
     body = await (await slack.interaction(empty)).json()
     assert body == {
         "response_action": "errors",
-        "errors": {"what": "Please fill this in.", "way": "Please fill this in."},
+        "errors": {
+            "what": "Please fill in “What happened?”",
+            "way": "Please choose an answer to “How do you want to speak up?”",
+        },
     }

@@ -14,10 +14,10 @@ from sqlmodel import func, select
 
 from adapters.runtime import Runtime, open_runtime
 from adapters.server import app_runner, create_app
-from bot.config import load_settings
-from bot.orgsync import apply_org_file
-from bot.sealing import generate_key
-from storage.speakup import Case
+from bot.conversation.sealing import generate_key
+from bot.organisation.config import load_settings
+from bot.organisation.sync import apply_org_file
+from storage.speakup.cases import Case
 from tests.fakes import FakeClock
 from tests.scenarios.test_speak_up import EXAMPLE
 

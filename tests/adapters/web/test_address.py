@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from adapters.web import url
-from bot.config import load_settings
+from bot.organisation.config import load_settings
 
 
 @pytest.mark.parametrize(

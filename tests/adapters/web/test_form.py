@@ -9,13 +9,15 @@ import re
 import pytest
 
 from adapters.runtime import Runtime
-from bot.events import Actor, Platform
-from bot.features.speakup import NO_MATCH
-from bot.forms import SAVE_LATER
-from bot.speakup import casework
-from storage.speakup import Author
+from adapters.web import scope
+from bot.conversation.forms import SAVE_LATER
+from bot.conversation.inbound import Actor, Platform
+from bot.speakup import casework, feature
+from bot.speakup.reporter import NO_MATCH
+from storage.speakup.cases import Author
 from tests.adapters.database_lock import locked
 from tests.adapters.web.conftest import USER_AGENT, Posted, Visitor, cases, forms
+from tests.fakes import FakeClock
 from tests.scenarios.test_speak_up import table_dump
 
 CONCERN = "Agency nurses are left alone on nights with no induction on ward 9 <b>&"
@@ -38,10 +40,16 @@ ANONYMOUS: Posted = [
 ]
 
 
+def checked(fields: Posted) -> Posted:
+    """A speak-up form's fields as sent from the check-your-answers page."""
+    return [(k, "yes" if k == "reviewed" else v) for k, v in fields]
+
+
 async def raise_anonymously(visitor: Visitor) -> tuple[str, str]:
     await visitor.open()
     await visitor.press("Start")
-    receipt = await visitor.fill(ANONYMOUS)
+    await visitor.fill(ANONYMOUS)
+    receipt = await visitor.fill([])  # Send, once the answers are checked
     code, phrase = CODE.search(receipt), PASSPHRASE.search(receipt)
     assert code and phrase, receipt
     return code[1], phrase[1]
@@ -57,6 +65,15 @@ def main(page: str) -> str:
     return page.split("<main>", 1)[1].split("</main>", 1)[0]
 
 
+async def test_a_guardian_can_be_written_to_or_called_in_one_tap(visitor: Visitor) -> None:
+    page = await (await visitor.http.get("/speakup")).text()
+    assert (
+        '<a href="mailto:amara.okafor@riverside.example.nhs.uk">'
+        "amara.okafor@riverside.example.nhs.uk</a>"
+    ) in page
+    assert '<a href="tel:01615550142">0161 555 0142 (ext. 4142)</a>' in page
+
+
 async def test_the_first_page_says_who_sees_what_and_who_to_call(visitor: Visitor) -> None:
     response = await visitor.http.get("/speakup")
     page = await response.text()
@@ -70,7 +87,8 @@ async def test_the_first_page_says_who_sees_what_and_who_to_call(visitor: Visito
     assert [f.button for f in forms(page)] == ["Start", "Check a case"]
     assert '<meta name="viewport"' in page
     assert "<script" not in page and "style=" not in page
-    assert not re.search(r'(?:src|href|action)="(?![/#])', page)  # nothing from elsewhere
+    # nothing from elsewhere; links to write to or call a guardian load nothing
+    assert not re.search(r'(?:src|href|action)="(?![/#]|mailto:|tel:)', page)
     assert response.headers["Content-Security-Policy"] == CSP
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert response.headers["Referrer-Policy"] == "no-referrer"
@@ -126,10 +144,10 @@ async def test_a_half_filled_form_shows_each_problem_and_keeps_what_was_typed(
         ]
     )
     assert visitor.status == 200
-    assert '<div class="error-summary" role="alert">' in page
-    assert '<a href="#f-what">Please fill this in.</a>' in page
-    assert '<a href="#f-way">Please fill this in.</a>' in page
-    assert '<p class="error" id="f-what-error">Please fill this in.</p>' in page
+    assert '<div class="error-summary" role="alert"' in page
+    assert '<a href="#f-what">Please fill in “What happened?”</a>' in page
+    assert '<a href="#f-way">Please choose an answer to “How do you want to speak up?”</a>' in page
+    assert '<p class="error" id="f-what-error">Please fill in “What happened?”</p>' in page
     assert 'aria-describedby="f-what-error"' in page
     assert 'value="Ward 9 &lt;nights&gt; &amp; weekends"' in page
     assert "Proper induction for agency staff" in page
@@ -142,13 +160,14 @@ async def test_a_form_sent_while_the_database_is_locked_keeps_what_was_typed(
 ) -> None:
     await visitor.open()
     await visitor.press("Start")
+    await visitor.fill(ANONYMOUS)  # the answers, to check
     async with locked(runtime):
-        page = await visitor.fill(ANONYMOUS)
+        page = await visitor.fill([])
     assert visitor.status == 200
     assert html.escape(SAVE_LATER) in page
     assert html.escape(CONCERN, quote=True) in page or html.escape(CONCERN) in page
     assert await cases(runtime) == 0
-    await visitor.fill(ANONYMOUS)  # the same page, sent again once the lock is gone
+    await visitor.fill([])  # the same page, sent again once the lock is gone
     assert visitor.status == 200 and await cases(runtime) == 1
 
 
@@ -173,8 +192,25 @@ async def test_an_anonymous_reporter_comes_back_with_code_and_passphrase(
     assert f"Case {code}" in page
     assert "A guardian is working on it" in page
     assert "Thank you. I will raise induction with the matron &lt;today&gt;." in page
+    form = await visitor.press("Add something")
+    assert 'name="passphrase"' not in form and 'name="code"' not in main(form).split("<form")[0]
+    assert f"Case {code}." in form  # just opened on this page: nothing is asked again
+    added = await visitor.fill([("text", "It happened again last night.")])
+    assert "Added to your case" in added
+
+
+async def test_a_wrong_passphrase_when_adding_keeps_what_was_written(
+    visitor: Visitor, runtime: Runtime
+) -> None:
+    code, phrase = await raise_anonymously(visitor)
+    await look_up(visitor, code, phrase)
+    assert isinstance(runtime.clock, FakeClock)
+    runtime.clock.advance(minutes=90)  # the page was left open: adding asks again
     await visitor.press("Add something")
-    added = await visitor.fill([("passphrase", phrase), ("text", "It happened again last night.")])
+    page = await visitor.fill([("passphrase", "AAAAA-BBBBB-CCCCC-DDDDD"), ("text", "Again.")])
+    assert '<p class="error" id="f-passphrase-error">' in page
+    assert ">Again.</textarea>" in page  # what was written is all there
+    added = await visitor.fill([("passphrase", phrase)])
     assert "Added to your case" in added
 
 
@@ -184,13 +220,13 @@ async def test_a_wrong_passphrase_gets_the_same_answer_as_a_wrong_code(
     code, _phrase = await raise_anonymously(visitor)
     wrong_phrase = main(await look_up(visitor, code, "AAAAA-BBBBB-CCCCC-DDDDD"))
     wrong_code = main(await look_up(visitor, "SU-2222-22", "AAAAA-BBBBB-CCCCC-DDDDD"))
-    assert wrong_phrase == wrong_code == f"\n<p>{html.escape(NO_MATCH)}</p>\n"
+    assert wrong_phrase == wrong_code == f"\n<h1>Speak up</h1>\n<p>{html.escape(NO_MATCH)}</p>\n"
 
 
 async def test_the_same_page_sent_twice_makes_one_case(visitor: Visitor, runtime: Runtime) -> None:
     await visitor.open()
     await visitor.press("Start")
-    sent = [*visitor.form_fields(), *ANONYMOUS]
+    sent = checked([*visitor.form_fields(), *ANONYMOUS])
     first = CODE.search(await visitor.post(sent))
     second = CODE.search(await visitor.post(sent))
     assert first and second and first[1] == second[1]
@@ -209,13 +245,19 @@ async def test_a_confidential_web_case_needs_a_way_to_reach_the_reporter(
     assert html.escape(CONCERN) in page
     assert await cases(runtime) == 0
     contact = [(k, "Sam, 07700 900123" if k == "contact" else v) for k, v in confidential]
-    receipt = await visitor.fill(contact)
+    await visitor.fill(contact)
+    receipt = await visitor.fill([])  # Send, once the answers are checked
     assert CODE.search(receipt) and PASSPHRASE.search(receipt)
     assert "The guardian may also use the contact details you gave." in receipt
     assert await cases(runtime) == 1
 
 
 FORM_BODY = "application/x-www-form-urlencoded"
+CASEWORK = [("_action", a) for a in feature.ACTIONS if a not in scope.ACTIONS] + [
+    ("_form", f) for f in feature.FORMS if f not in scope.FORMS
+]
+"""Every guardian button and form: speak-up's too, but never the web form's."""
+CASEWORK_FIELDS = "_value=SU-2222-22&_submission=s&code=SU-2222-22&text=Closing+this"
 MULTI_WAY = "_multi=way&way=anonymous"
 """The way to speak up sent as a list of boxes, which no page of ours shows."""
 
@@ -224,7 +266,7 @@ MULTI_WAY = "_multi=way&way=anonymous"
     ("body", "content_type"),
     [
         ("_form=speakup.nope&_submission=s", "application/x-www-form-urlencoded"),
-        ("_form=guardian.reply&_submission=s", "application/x-www-form-urlencoded"),
+        *((f"{field}={action}&{CASEWORK_FIELDS}", FORM_BODY) for field, action in CASEWORK),
         ("_action=help.open&_value=events", "application/x-www-form-urlencoded"),
         ("_action=not-an-action-id", "application/x-www-form-urlencoded"),
         ("_form=speakup.raise", "application/x-www-form-urlencoded"),
@@ -276,3 +318,25 @@ async def test_nothing_about_the_visitor_is_logged_or_stored(
     for trace in ("127.0.0.1", USER_AGENT, "NightShiftPhone"):
         assert trace not in caplog.text
         assert trace not in dump
+
+
+async def test_a_page_left_open_too_long_keeps_the_concern_and_takes_it_again(
+    visitor: Visitor, runtime: Runtime
+) -> None:
+    await visitor.open()
+    await visitor.press("Start")
+    old_token = dict(visitor.form_fields())["_csrf"]
+    assert isinstance(runtime.clock, FakeClock)
+    runtime.clock.advance(hours=3)  # the night shift got busy
+    page = await visitor.fill(ANONYMOUS)
+    assert visitor.status == 200
+    assert "This page was open a long time, so nothing was sent yet." in page
+    assert html.escape(CONCERN, quote=False) in page  # what was typed is all there
+    assert 'value="Ward 9, most nights this month"' in page
+    assert await cases(runtime) == 0
+    assert dict(visitor.form_fields())["_csrf"] != old_token  # a fresh token
+
+    await visitor.fill([])  # sent again as it stands, to check
+    receipt = await visitor.fill([])
+    assert CODE.search(receipt), receipt
+    assert await cases(runtime) == 1

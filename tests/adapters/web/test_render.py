@@ -5,12 +5,11 @@ from __future__ import annotations
 import re
 from html.parser import HTMLParser
 
+from adapters.web.app import STYLESHEET
 from adapters.web.render import message, page
-from bot.actions import ActionId
-from bot.features.help import OPEN
-from bot.features.speakup import ADD, LOOKUP, RAISE_FORM
-from bot.forms import refill
-from bot.replies import (
+from bot.conversation.actions import OPEN, ActionId
+from bot.conversation.forms import refill
+from bot.conversation.replies import (
     Button,
     Buttons,
     Choices,
@@ -21,8 +20,11 @@ from bot.replies import (
     Notice,
     Option,
     Reply,
+    Secret,
     Text,
+    say,
 )
+from bot.speakup.reporter import ADD, LOOKUP, RAISE_FORM
 
 HOSTILE = '<script>alert("x")</script><img src=x onerror=alert(1)>'
 TOKEN = "t" * 43
@@ -55,6 +57,7 @@ def test_every_word_is_escaped_wherever_it_appears() -> None:
             Choices(label=HOSTILE, action=ADD, options=(Option(value=HOSTILE, label=HOSTILE),)),
             refill(hostile_form, {"what": HOSTILE, "way": HOSTILE}, {"what": HOSTILE}),
             Notice(title=HOSTILE, text=HOSTILE),
+            Secret(label=HOSTILE, value=HOSTILE),
         ),
     )
     html = page([reply], token=TOKEN) + message(HOSTILE, HOSTILE)
@@ -62,7 +65,7 @@ def test_every_word_is_escaped_wherever_it_appears() -> None:
     assert {tag for tag, _ in tags(html)} <= {
         *("html", "head", "meta", "title", "link", "body", "main", "footer", "a", "p"),
         *("h1", "h2", "dl", "div", "dt", "dd", "form", "input", "button", "label", "span"),
-        *("textarea", "fieldset", "legend", "ul", "li", "section"),
+        *("textarea", "fieldset", "legend", "ul", "li", "section", "code"),
     }
 
 
@@ -111,11 +114,30 @@ def test_a_date_and_time_comes_back_in_the_browsers_own_format() -> None:
     assert 'type="datetime-local" value="2026-12-01T14:30"' in html
 
 
-def test_the_code_and_passphrase_of_a_receipt_stand_out() -> None:
-    notice = Notice(
-        title="Thank you for speaking up",
-        text="Your case code is SU-7K3M-Q9.\nYour passphrase is ABCDE-FGHJK-MNPQR-STUVW",
+def test_a_secret_is_one_whole_token_set_apart_and_notices_are_left_as_written() -> None:
+    """The code and passphrase come as Secret blocks; nothing hunts for them in text, so a
+    code someone typed into a notice stays plain words."""
+    reply = Reply(
+        summary="Thanks",
+        blocks=(
+            Notice(title="Thank you for speaking up", text="You wrote about SU-7K3M-Q9."),
+            Secret(label="Your passphrase", value="ABCDE-FGHJK-MNPQR-STUVW"),
+        ),
     )
-    html = page([Reply(summary="Thanks", blocks=(notice,))], token=TOKEN)
-    assert '<p>Your case code is <code class="keep">SU-7K3M-Q9</code>.</p>' in html
-    assert '<code class="keep">ABCDE-FGHJK-MNPQR-STUVW</code>' in html
+    html = page([reply], token=TOKEN)
+    assert "<p>You wrote about SU-7K3M-Q9.</p>" in html
+    assert (
+        '<dl class="secret"><dt>Your passphrase</dt>'
+        '<dd><code class="keep">ABCDE-FGHJK-MNPQR-STUVW</code></dd></dl>'
+    ) in html
+    keep = STYLESHEET.decode().split(".keep {", 1)[1].split("}", 1)[0]
+    for rule in ("white-space: nowrap;", "word-break: keep-all;", "user-select: all;"):
+        assert rule in keep
+    assert "anywhere" not in keep
+
+
+def test_every_page_has_one_h1_even_when_its_reply_brings_no_heading() -> None:
+    """A one-line answer, like "We could not open a case", is a whole page on the web."""
+    headed = page([Reply(summary="Case", blocks=(Text(text="Case", heading=True),))], token=TOKEN)
+    for html in (page([say("We could not open a case.")], token=TOKEN), headed):
+        assert [t for t, _ in tags(html) if t == "h1"] == ["h1"]

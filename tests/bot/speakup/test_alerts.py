@@ -8,17 +8,18 @@ from pathlib import Path
 import yaml
 from sqlmodel import col, select, update
 
-from bot.events import Conversation
-from bot.orgsync import apply_org_file
-from bot.outbox import contents
-from bot.replies import Reply
-from bot.scheduling import Ticker
-from bot.sealing import generate_key, sealer
-from bot.speakup.alerts import deadlines, due, new_case, reporter_added
+from bot.conversation.inbound import Address
+from bot.conversation.outbox import contents
+from bot.conversation.replies import Reply
+from bot.conversation.sealing import generate_key, sealer
+from bot.conversation.tick import Ticker
+from bot.organisation.sync import apply_org_file
+from bot.speakup.alerts import deadlines, due, new_case, reporter_added, where
 from bot.speakup.cases import Concern, Raised, raise_case
+from storage.due import DueWindow
 from storage.engine import Database
 from storage.outbox import OutboxRow, OutboxStatus, purge_sent
-from storage.speakup import Case, CaseStatus, Way, case_by_code
+from storage.speakup.cases import Case, CaseStatus, Way, case_by_code
 from tests.fakes import FakeClock
 
 EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "org.yml"
@@ -28,15 +29,16 @@ START = datetime(2026, 11, 2, 9, tzinfo=UTC)
 SEALER = sealer(generate_key())
 
 
-async def opened(db: Database) -> list[tuple[Conversation, Reply]]:
+async def opened(db: Database) -> list[tuple[Address, Reply]]:
     async with db.session() as session:
         return [contents(r, SEALER) for r in (await session.exec(select(OutboxRow))).all()]
 
 
 async def sent_to(db: Database, kind: str) -> list[str]:
-    """Where each queued message of this kind (its first words) goes, as platform:channel."""
+    """Where each queued message of this kind (its first words) goes, as platform:channel
+    (or platform:user for a guardian reached directly)."""
     return sorted(
-        f"{a.platform}:{a.channel_id}" for a, r in await opened(db) if r.summary.startswith(kind)
+        f"{a.platform}:{where(a)}" for a, r in await opened(db) if r.summary.startswith(kind)
     )
 
 
@@ -66,6 +68,9 @@ async def test_deadline_reminders_and_escalations_come_once_each(db: Database) -
         "slack:U07GUARD03",
     ]
     assert await ticker.tick() == 0  # nothing twice
+    async with db.session() as session:
+        windows = (await session.exec(select(DueWindow))).all()
+    assert windows and not any(code in w.key for w in windows)  # done, and kept sealed
 
     async with db.session() as session:
         case = (await session.exec(select(Case))).one()
@@ -122,7 +127,7 @@ async def test_a_digest_comes_at_its_times_even_when_empty_and_never_twice(
     case = await raise_one(sqlite_db, clock.now().date())
     async with sqlite_db.session() as session:
         assert await new_case(session, case, clock.now()) == []  # the digest carries it
-        later = await reporter_added(session, case.code, clock.now())
+        later = await reporter_added(session, case.code, "case_message:1", clock.now())
     assert {a.due_at for a in later} == {datetime(2026, 11, 2, 17, tzinfo=UTC)}
     assert not any("09:30" in a.dedupe_key for a in later)  # the key keeps no time either
 

@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 from sqlmodel import SQLModel, select, text
 
-from bot.events import Actor, Conversation, Platform
-from bot.sealing import generate_key, sealer
-from bot.speakup.attempts import Attempts
+from bot.conversation.inbound import Actor, Conversation, Platform
+from bot.conversation.sealing import generate_key, sealer
+from bot.speakup.attempts import Attempts, Paused
 from bot.speakup.cases import (
     Concern,
     Guards,
@@ -26,7 +26,7 @@ from bot.speakup.cases import (
 from bot.speakup.codes import SlowHashes
 from bot.speakup.redact import REDACTED, guarded
 from storage.engine import Database
-from storage.speakup import Author, Case, CaseStatus, Way, case_by_code
+from storage.speakup.cases import Author, Case, CaseStatus, Way, case_by_code
 from storage.tables import metadata
 
 SEALER = sealer(generate_key())
@@ -178,7 +178,9 @@ async def test_guessing_is_refused_after_five_misses_and_allowed_again_later(
 
     for n in range(5):
         assert await attempt(f"WRONG-{n}", NOW) is None
-    assert await attempt(raised.passphrase, NOW) is None  # right, but this source is blocked
+    with pytest.raises(Paused) as paused:  # right, but this source is paused, and told so
+        await attempt(raised.passphrase, NOW)
+    assert timedelta(minutes=15) < paused.value.wait <= timedelta(minutes=30)
     # misses count in their 15-minute window and the next: blocked for 15 to 30 minutes
     assert await attempt(raised.passphrase, NOW + timedelta(minutes=31)) is not None
 

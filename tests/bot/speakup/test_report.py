@@ -9,11 +9,11 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlmodel import select
 
-from bot.sealing import generate_key, sealer
+from bot.conversation.sealing import generate_key, sealer
 from bot.speakup.cases import Concern, raise_case
 from bot.speakup.report import figures, purge, quarter_bounds
 from storage.engine import Database
-from storage.speakup import AuditEntry, Case, CaseMessage, CaseStat, CaseStatus, Way
+from storage.speakup.cases import AuditEntry, Case, CaseMessage, CaseStat, CaseStatus, Way
 
 SEALER = sealer(generate_key())
 

@@ -1,0 +1,476 @@
+"""Proactive messages: queueing them, the port that sends them, and the worker that delivers."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+from collections.abc import AsyncIterator, Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from cryptography.fernet import InvalidToken
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.conversation.clock import Clock
+from bot.conversation.codec import (
+    address_from_json,
+    address_to_json,
+    reply_from_json,
+    reply_to_json,
+)
+from bot.conversation.errors import described
+from bot.conversation.inbound import Address, Conversation, PersonAddress
+from bot.conversation.references import conversation_with, keep
+from bot.conversation.replies import Reply
+from bot.conversation.sealing import Sealer, open_sealed, seal
+from storage import outbox as outbox_rows
+from storage.engine import Database
+from storage.outbox import OutboxRow
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Outgoing:
+    """A message to queue. The same `dedupe_key` is queued at most once, ever.
+
+    `sealed`: the message concerns a speak-up case, so its address and words are
+    sealed at rest and its dedupe key is stored only as a keyed hash.
+    """
+
+    dedupe_key: str
+    address: Address
+    reply: Reply
+    due_at: datetime
+    sealed: bool = False
+
+
+class Sender(Protocol):
+    """One per platform, registered with the delivery worker by the composition root."""
+
+    async def resolve(self, person: PersonAddress) -> Conversation | None:
+        """Open (or find) the person's direct conversation with peerbot, for someone with
+        no stored reference; None when the platform cannot start one (Teams needs a
+        message from them first). Raises DeliveryFailed as `send` does."""
+        ...
+
+    async def send(self, address: Conversation, reply: Reply, *, key: str) -> None:
+        """Deliver, marked with `key` where the platform keeps such marks, or raise
+        DeliveryFailed. Any other exception counts as the platform's (a dropped
+        connection, a timeout) and leaves the send in doubt."""
+        ...
+
+    async def already_sent(self, address: Conversation, key: str) -> bool:
+        """Whether a message marked with `key` is already there. Asked before sending a
+        row whose earlier send may have happened; a platform that cannot tell says False."""
+        ...
+
+
+class DeliveryFailed(Exception):
+    """A send that did not go through.
+
+    `permanent` (a deleted channel, a deactivated account) stops retries;
+    `retry_after` is the platform's own wait in seconds (HTTP 429 `Retry-After`);
+    `transient` says the platform, not the message, is at fault (a 5xx, an outage).
+    Neither a 429 nor a transient failure counts as an attempt of the message.
+    """
+
+    def __init__(
+        self,
+        reason: str,
+        *,
+        permanent: bool = False,
+        retry_after: float | None = None,
+        transient: bool = False,
+    ):
+        super().__init__(reason)
+        self.reason = reason
+        self.permanent = permanent
+        self.retry_after = retry_after
+        self.transient = transient or retry_after is not None
+
+
+class Unsealable(Exception):
+    """A speak-up message cannot be queued without a sealing key: it is never stored plain."""
+
+
+async def enqueue(
+    session: AsyncSession, item: Outgoing, *, now: datetime, sealer: Sealer | None = None
+) -> bool:
+    """Queue a message; False when its dedupe key was queued before (by anyone, ever)."""
+    address, reply = address_to_json(item.address), reply_to_json(item.reply)
+    if not item.sealed:
+        row = OutboxRow(
+            dedupe_key=item.dedupe_key,
+            platform=item.address.platform,
+            address=address,
+            reply=reply,
+            due_at=item.due_at,
+            created_at=now,
+        )
+        return await outbox_rows.enqueue(session, row)
+    if sealer is None:
+        raise Unsealable("a speak-up message needs the sealing key to be queued")
+    newest, *older = (f"sealed:{tag}" for tag in sealer.tags("outbox", item.dedupe_key))
+    if older and await outbox_rows.any_queued(session, older):
+        return False  # queued before the newest key was added
+    row = OutboxRow(
+        dedupe_key=newest,
+        platform=item.address.platform,
+        sealed=seal(sealer, {"address": address, "reply": reply}),
+        due_at=item.due_at,
+        created_at=now,
+    )
+    return await outbox_rows.enqueue(session, row)
+
+
+def contents(row: OutboxRow, sealer: Sealer | None) -> tuple[Address, Reply]:
+    """A row's address and message, unsealed when it is a speak-up row."""
+    if row.sealed is None:
+        assert row.address is not None and row.reply is not None
+        return address_from_json(row.address), reply_from_json(row.reply)
+    if sealer is None:
+        raise DeliveryFailed("no sealing key to open it")
+    try:
+        opened = open_sealed(sealer, row.sealed)
+    except InvalidToken:
+        raise DeliveryFailed("sealed under a key no longer listed", permanent=True) from None
+    address, reply = opened["address"], opened["reply"]
+    assert isinstance(address, dict) and isinstance(reply, dict)
+    return address_from_json(address), reply_from_json(reply)
+
+
+def backoff(attempts: int, *, base: timedelta, cap: timedelta) -> timedelta:
+    """The wait after the `attempts`-th failure: doubling from `base` up to `cap`, with
+    jitter, so rows that failed together (a platform outage) do not retry together."""
+    ceiling = min(cap, base * (1 << min(attempts - 1, 20)))
+    return ceiling * (0.5 + random.random() / 2)
+
+
+@dataclass(slots=True)
+class _Batch:
+    """Rows claimed together and the lease they share, renewed together while worked.
+
+    `lock` orders renewals and settlements: an outcome is recorded under the lease
+    value in force, never one a renewal is replacing at that moment.
+    """
+
+    held: set[int]
+    until: datetime
+    lost: bool = False
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    in_flight: asyncio.Timeout | None = None
+
+
+class DeliveryWorker:
+    """Claims due rows, sends each through its platform's sender, records what happened.
+
+    Rows are claimed with a short lease in one short transaction, sent outside any
+    transaction (a slow platform never holds a database lock), and the outcome is
+    recorded in another, guarded by the lease. While a batch is worked its lease is
+    renewed in the background, so a slow send keeps its rows and a dead worker's
+    rows are free again within one short lease. If a renewal finds the lease run
+    out, the send in flight is cut off and nothing more of the batch is sent:
+    another worker may hold those rows by then.
+
+    A row whose earlier send may have happened (its worker died, or the connection
+    dropped mid-request) is not simply sent again: the platform is asked first
+    whether a message carrying the row's key is there.
+
+    The platform's troubles are not the message's: a 429 waits exactly its
+    `Retry-After`, a 5xx or a dropped connection backs off briefly (capped low,
+    so a recovery is used at once), and neither counts towards `max_attempts`.
+    A row gives up for good on a permanent error, after `max_attempts` faults of
+    its own, or when it is still unsent `give_up_after` its creation.
+    """
+
+    def __init__(
+        self,
+        db: Database,
+        senders: Mapping[str, Sender],
+        clock: Clock,
+        *,
+        sealer: Sealer | None = None,
+        batch_size: int = 20,
+        lease: timedelta = timedelta(seconds=30),
+        send_timeout: timedelta = timedelta(seconds=60),
+        max_attempts: int = 8,
+        give_up_after: timedelta = timedelta(hours=24),
+        poll_seconds: float = 5.0,
+        backoff_base: timedelta = timedelta(seconds=2),
+        backoff_cap: timedelta = timedelta(seconds=30),
+    ) -> None:
+        self._db = db
+        self._senders = dict(senders)
+        self._platforms = sorted(self._senders)
+        self._clock = clock
+        self._sealer = sealer
+        self._batch_size = batch_size
+        self._lease = lease
+        self._send_timeout = send_timeout.total_seconds()
+        self._max_attempts = max_attempts
+        self._give_up_after = give_up_after
+        self._poll_seconds = poll_seconds
+        self._backoff_base = backoff_base
+        self._backoff_cap = backoff_cap
+        self._wake = asyncio.Event()
+        self._stopping = False
+        self._task: asyncio.Task[None] | None = None
+        self._unlisten: Callable[[], None] | None = None
+
+    async def run_once(self) -> int:
+        """Deliver everything due now, batch by batch; returns how many rows were attempted.
+
+        Once stop() has begun, rows claimed but not yet tried are handed back at once.
+        """
+        attempted = 0
+        while not self._stopping and self._platforms:
+            async with self._db.session() as session:
+                rows = await outbox_rows.claim_due(
+                    session,
+                    now=self._clock.now(),
+                    platforms=self._platforms,
+                    limit=self._batch_size,
+                    lease=self._lease,
+                )
+            if not rows:
+                break
+            lease = rows[0].leased_until  # one claim, one lease for the whole batch
+            assert lease is not None
+            batch = _Batch(held={r.id for r in rows if r.id is not None}, until=lease)
+            async with self._renewing(batch):
+                for row in rows:
+                    if self._stopping:
+                        await self._release(row, batch)
+                    elif await self._deliver(row, batch):
+                        attempted += 1
+            if len(rows) < self._batch_size:
+                break
+        return attempted
+
+    @contextlib.asynccontextmanager
+    async def _renewing(self, batch: _Batch) -> AsyncIterator[None]:
+        """Renew the batch's lease every third of it until the batch is done."""
+        done = asyncio.Event()
+        keeper = asyncio.create_task(self._keep(batch, done), name="outbox-lease")
+        try:
+            yield
+        finally:
+            done.set()
+            await keeper  # lets a renewal in progress finish, so its lease value is known
+
+    async def _keep(self, batch: _Batch, done: asyncio.Event) -> None:
+        every = self._lease.total_seconds() / 3
+        while not batch.lost:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(done.wait(), every)
+                return
+            async with batch.lock:
+                if not batch.held:
+                    continue
+                now = self._clock.now()
+                until = now + self._lease
+                try:
+                    async with self._db.session() as session:
+                        renewed = await outbox_rows.renew(
+                            session, batch.held, lease=batch.until, until=until, now=now
+                        )
+                except Exception as exc:  # the database may be briefly away: try again
+                    logger.warning("outbox lease renewal failed: %s", type(exc).__name__)
+                    continue
+                if renewed == len(batch.held):
+                    batch.until = until
+                    continue
+                logger.warning("outbox lease ran out before it was renewed; batch dropped")
+                batch.lost = True
+                if batch.in_flight is not None:  # cut the send off: the row is not ours now
+                    batch.in_flight.reschedule(asyncio.get_running_loop().time())
+
+    async def _deliver(self, row: OutboxRow, batch: _Batch) -> bool:
+        """Send one claimed row and record the outcome; False when its lease ran out first."""
+        assert row.id is not None
+        if batch.lost or batch.until <= self._clock.now():
+            logger.warning("outbox row %s: lease ran out before its turn; not sent", row.id)
+            return False
+        sender = self._senders[row.platform]
+        in_doubt = row.in_doubt
+        key = row.dedupe_key
+        try:
+            address, reply = contents(row, self._sealer)
+            async with asyncio.timeout(self._send_timeout) as batch.in_flight:
+                try:
+                    where = await self._reach(sender, address, sealed=row.sealed is not None)
+                    if in_doubt and await sender.already_sent(where, key):
+                        logger.info("outbox row %s was delivered before; not sent again", row.id)
+                    else:
+                        in_doubt = False  # the platform said it is not there
+                        await sender.send(where, reply, key=key)
+                finally:
+                    batch.in_flight = None  # a finished bound can no longer be cut short
+        except DeliveryFailed as failure:
+            await self._failed(row, batch, failure, in_doubt=in_doubt)
+        except Exception as exc:  # a network error, a timeout or a sender bug: retry
+            # The exception's text may quote the address or the message: log its kind only.
+            logger.warning("outbox row %s: sender raised %s", row.id, type(exc).__name__)
+            dropped = DeliveryFailed(type(exc).__name__, transient=True)
+            await self._failed(row, batch, dropped, in_doubt=True)
+        else:
+            async with batch.lock:
+                async with self._db.session() as session:
+                    held = await outbox_rows.mark_sent(
+                        session, row.id, lease=batch.until, now=self._clock.now()
+                    )
+                batch.held.discard(row.id)
+            if held:
+                logger.info("outbox row %s sent to %s", row.id, row.platform)
+            else:
+                logger.warning("outbox row %s sent after its lease ran out", row.id)
+        return True
+
+    async def _reach(self, sender: Sender, address: Address, *, sealed: bool) -> Conversation:
+        """A person is reached through their stored reference, else through a conversation
+        their platform opens, which is then stored; never through a guess from their id.
+
+        Not stored for a sealed row: it may be a notice to someone who spoke up, and a
+        reference made for it would say that they had.
+        """
+        if isinstance(address, Conversation):
+            return address
+        async with self._db.session(write=False) as session:
+            known = await conversation_with(session, address)
+        if known is not None:
+            return known
+        opened = await sender.resolve(address)
+        if opened is None:
+            raise DeliveryFailed("no conversation with this person yet", permanent=True)
+        if not sealed:
+            async with self._db.session() as session:
+                await keep(session, address, opened)
+        return opened
+
+    async def _failed(
+        self, row: OutboxRow, batch: _Batch, failure: DeliveryFailed, *, in_doubt: bool
+    ) -> None:
+        assert row.id is not None
+        now = self._clock.now()
+        attempts, retries = row.attempts, row.retries
+        if failure.transient:
+            retries += 1
+        else:
+            attempts += 1
+        give_up = (
+            failure.permanent
+            or attempts >= self._max_attempts
+            or now >= row.created_at + self._give_up_after
+        )
+        if failure.retry_after is not None:
+            wait = timedelta(seconds=max(failure.retry_after, 0.0))
+        else:
+            wait = backoff(attempts + retries, base=self._backoff_base, cap=self._backoff_cap)
+        due = now + wait
+        async with batch.lock:
+            async with self._db.session() as session:
+                held = await outbox_rows.mark_unsent(
+                    session,
+                    row.id,
+                    lease=batch.until,
+                    attempts=attempts,
+                    retries=retries,
+                    error=failure.reason,
+                    in_doubt=in_doubt,
+                    retry_at=None if give_up else due,
+                )
+            batch.held.discard(row.id)
+        if not held:
+            logger.warning("outbox row %s failed after its lease ran out", row.id)
+        elif give_up:
+            logger.warning(
+                "outbox row %s to %s failed for good (%s; %s faults, %s platform retries); "
+                "`peerbot outbox retry %s` sends it again",
+                row.id,
+                row.platform,
+                failure.reason,
+                attempts,
+                retries,
+                row.id,
+            )
+        else:
+            logger.info(
+                "outbox row %s to %s failed (%s), next try at %s",
+                row.id,
+                row.platform,
+                failure.reason,
+                due.isoformat(),
+            )
+
+    async def _release(self, row: OutboxRow, batch: _Batch) -> None:
+        assert row.id is not None
+        async with batch.lock:
+            async with self._db.session() as session:
+                await outbox_rows.release(session, row.id, lease=batch.until)
+            batch.held.discard(row.id)
+
+    def start(self) -> None:
+        """Loop in the background: deliver, then sleep until the next row falls due (at
+        most `poll_seconds`, since another replica may queue rows we hear nothing of).
+
+        A row queued here wakes the loop as soon as its transaction commits (the
+        database's doorbell, see `_heard`), so a message due at once leaves at once;
+        nothing that queues has to remember to wake the worker.
+        """
+        self._stopping = False
+        self._unlisten = self._db.on_commit(self._heard)
+        self._task = asyncio.create_task(self._loop(), name="outbox-delivery")
+
+    def _heard(self, info: Mapping[str, object]) -> None:
+        if info.get(outbox_rows.QUEUED):
+            self._wake.set()
+
+    async def stop(self, timeout: float = 10.0) -> None:  # noqa: ASYNC109 (bounds a drain)
+        """Drain: claim nothing new, finish the send in flight, hand back the rest.
+
+        `timeout` bounds the drain, it does not raise: after it the send is abandoned
+        and its row is retried once its lease runs out.
+        """
+        self._stopping = True
+        self._wake.set()
+        if self._unlisten is not None:
+            self._unlisten()
+            self._unlisten = None
+        task, self._task = self._task, None
+        if task is None:
+            return
+        try:
+            await asyncio.wait_for(asyncio.shield(task), timeout)
+        except TimeoutError:
+            logger.warning("outbox worker did not drain in %ss; its leases will run out", timeout)
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    async def _loop(self) -> None:
+        while not self._stopping:
+            # Cleared before looking, so a row queued during the pass is not missed.
+            self._wake.clear()
+            try:
+                await self.run_once()
+                pause = await self._pause()
+            except Exception as exc:  # the database may be briefly away: keep the worker alive
+                logger.error("outbox worker pass failed (%s); trying again shortly", described(exc))
+                pause = self._poll_seconds
+            if self._stopping:
+                break
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), pause)
+
+    async def _pause(self) -> float:
+        """Seconds until the next row falls due or lease runs out, capped by the poll."""
+        async with self._db.session() as session:
+            when = await outbox_rows.next_due(session, platforms=self._platforms)
+        if when is None:
+            return self._poll_seconds
+        wait = (when - self._clock.now()).total_seconds()
+        return min(self._poll_seconds, max(wait, 0.05))

@@ -1,0 +1,102 @@
+"""Conversation references: taken from people's own direct messages, used to reach them later."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import OrderedDict
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.conversation.codec import address_from_json, address_to_json
+from bot.conversation.errors import described
+from bot.conversation.inbound import Conversation, InboundEvent, PersonAddress, person_of
+from storage import references as rows
+from storage.engine import Database
+
+logger = logging.getLogger(__name__)
+
+KEPT = 10_000
+"""People this process remembers having recorded, so their every message is not a write."""
+
+
+def direct(event: InboundEvent) -> bool:
+    """A private conversation that belongs to the person acting: their DM with peerbot,
+    where a message meant for them alone may go. Never a channel, never the web form
+    (which has no accounts and no conversation to come back to)."""
+    where = event.conversation
+    return where.is_private and where.user_id == event.actor.user_id
+
+
+class References:
+    """Records where each person is reached, from their own traffic.
+
+    Not from an event the router marks confidential: the person may be speaking up
+    anonymously, and a reference recorded then would say that they used speak-up.
+
+    References noticed while a write is under way wait for it and then go in the next
+    one (group commit): under a burst of first messages, one transaction records many
+    people instead of each taking its turn on SQLite's write lock.
+    """
+
+    def __init__(self) -> None:
+        self._recorded: OrderedDict[PersonAddress, Conversation] = OrderedDict()
+        self._pending: dict[PersonAddress, Conversation] = {}
+        self._waiting: list[asyncio.Future[None]] = []
+        self._writer: asyncio.Task[None] | None = None
+
+    async def noticed(self, event: InboundEvent, db: Database, *, confidential: bool) -> None:
+        """Best effort: a reference not recorded now is recorded next time, so a failure
+        is logged and the person is answered all the same."""
+        if confidential or not direct(event):
+            return
+        person, where = person_of(event.actor), event.conversation
+        if self._recorded.get(person) == where:
+            self._recorded.move_to_end(person)
+            return
+        self._pending[person] = where
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiting.append(done)
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._write(db), name="references")
+        try:
+            await done
+        except Exception as exc:
+            logger.warning("references: not recorded this time (%s)", described(exc))
+
+    async def _write(self, db: Database) -> None:
+        while self._pending:
+            batch, waiting = self._pending, self._waiting
+            self._pending, self._waiting = {}, []
+            try:
+                async with db.session() as session:
+                    for person, where in batch.items():
+                        await keep(session, person, where)
+            except Exception as exc:  # each waiter logs it; the next message tries again
+                for future in waiting:
+                    if not future.done():
+                        future.set_exception(exc)
+                continue
+            for person, where in batch.items():
+                self._recorded[person] = where
+                self._recorded.move_to_end(person)
+            while len(self._recorded) > KEPT:
+                self._recorded.popitem(last=False)
+            for future in waiting:
+                if not future.done():
+                    future.set_result(None)
+
+
+async def keep(session: AsyncSession, person: PersonAddress, where: Conversation) -> None:
+    await rows.remember(
+        session, person.platform, person.tenant, person.user_id, address_to_json(where)
+    )
+
+
+async def conversation_with(session: AsyncSession, person: PersonAddress) -> Conversation | None:
+    """The person's recorded conversation on their platform, if they have one."""
+    stored = await rows.reference_for(session, person.platform, person.tenant, person.user_id)
+    if stored is None:
+        return None
+    found = address_from_json(stored)
+    return found if isinstance(found, Conversation) else None

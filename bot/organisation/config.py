@@ -1,0 +1,166 @@
+"""Settings from the environment and `.env`, checked whole before anything starts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Self
+
+from pydantic import (
+    AliasChoices,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from bot.conversation.sealing import sealer
+
+DEFAULT_ORG_FILE = Path("org.yml")
+EXAMPLE_ORG_FILE = Path("examples/org.yml")
+
+_ASYNC_SCHEMES = {
+    "sqlite": "sqlite+aiosqlite",
+    "sqlite+aiosqlite": "sqlite+aiosqlite",
+    "postgres": "postgresql+asyncpg",
+    "postgresql": "postgresql+asyncpg",
+    "postgresql+asyncpg": "postgresql+asyncpg",
+}
+
+
+def async_url(url: str) -> str:
+    """Map `sqlite:///path` or `postgresql://...` to the async driver SQLAlchemy needs."""
+    scheme, sep, rest = url.partition("://")
+    if not sep or scheme not in _ASYNC_SCHEMES:
+        raise ValueError("use sqlite:///path/to/file.db or postgresql://user@host:5432/dbname")
+    return f"{_ASYNC_SCHEMES[scheme]}://{rest}"
+
+
+class Settings(BaseSettings):
+    """Every setting peerbot reads. Names are the environment variables'."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", populate_by_name=True
+    )
+
+    database_url: str = Field(default="sqlite:///peerbot.db", alias="DATABASE_URL")
+    host: str = Field(default="0.0.0.0", alias="PEERBOT_HOST")
+    port: int = Field(default=3978, ge=1, le=65535, alias="PORT")
+    org_file: Path = Field(default=DEFAULT_ORG_FILE, alias="PEERBOT_ORG_FILE")
+    sealing_keys: SecretStr | None = Field(
+        default=None,
+        validation_alias=AliasChoices("PEERBOT_SEALING_KEY", "sealing_keys"),
+        description="Comma-separated sealing keys, newest first (the speak-up issue uses them).",
+    )
+    tick_seconds: float = Field(default=30.0, gt=0, alias="PEERBOT_TICK_SECONDS")
+    speakup_retention_days: int = Field(default=365, ge=1, alias="PEERBOT_SPEAKUP_RETENTION_DAYS")
+    outbox_retention_days: int = Field(
+        default=7,
+        ge=7,
+        alias="PEERBOT_OUTBOX_RETENTION_DAYS",
+        description="Days a delivered message stays in the outbox (a week at least: a "
+        "reminder's dedupe key must outlast the week it may be due in).",
+    )
+    outbox_give_up_hours: float = Field(
+        default=24,
+        gt=0,
+        alias="PEERBOT_OUTBOX_GIVE_UP_HOURS",
+        description="Hours a message keeps being retried through a platform's outages and "
+        "rate limits before it is marked failed for `peerbot outbox retry`.",
+    )
+    public_url: str = Field(
+        default="",
+        alias="PEERBOT_PUBLIC_URL",
+        description="Where staff reach this server, like https://peerbot.example.nhs.uk; "
+        "chat then offers the speak-up web form at that address.",
+    )
+    log_level: str = Field(default="INFO", alias="PEERBOT_LOG_LEVEL")
+    behind_proxy: bool = Field(
+        default=False,
+        alias="PEERBOT_BEHIND_PROXY",
+        description="A reverse proxy you run sits in front: trust the address and scheme it "
+        "forwards. Never set it when peerbot faces the internet: anyone could claim any address.",
+    )
+
+    slack_bot_token: SecretStr | None = Field(default=None, alias="SLACK_BOT_TOKEN")
+    slack_signing_secret: SecretStr | None = Field(default=None, alias="SLACK_SIGNING_SECRET")
+    slack_app_token: SecretStr | None = Field(default=None, alias="SLACK_APP_TOKEN")
+    slack_api_url: str = Field(default="https://slack.com/api/", alias="SLACK_API_URL")
+
+    teams_app_id: str | None = Field(default=None, alias="MICROSOFT_APP_ID")
+    teams_app_password: SecretStr | None = Field(default=None, alias="MICROSOFT_APP_PASSWORD")
+    teams_app_type: str = Field(default="MultiTenant", alias="MICROSOFT_APP_TYPE")
+    teams_app_tenant_id: str | None = Field(default=None, alias="MICROSOFT_APP_TENANT_ID")
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_database(cls, value: str) -> str:
+        async_url(value)
+        return value
+
+    @field_validator("sealing_keys")
+    @classmethod
+    def _usable_keys(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            sealer(value.get_secret_value())
+        return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_level(cls, value: str) -> str:
+        level = value.upper()
+        if level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
+            raise ValueError("use DEBUG, INFO, WARNING or ERROR")
+        return level
+
+    @model_validator(mode="after")
+    def _no_half_platform(self) -> Self:
+        """A platform is either fully configured or not at all: never half-started."""
+        if (self.slack_signing_secret or self.slack_app_token) and not self.slack_bot_token:
+            raise ValueError("SLACK_BOT_TOKEN is missing (the other Slack settings are set)")
+        if self.slack_bot_token and not (self.slack_signing_secret or self.slack_app_token):
+            raise ValueError(
+                "SLACK_SIGNING_SECRET is missing (or set SLACK_APP_TOKEN for Socket Mode)"
+            )
+        if self.teams_app_password and not self.teams_app_id:
+            raise ValueError("MICROSOFT_APP_ID is missing (MICROSOFT_APP_PASSWORD is set)")
+        return self
+
+    @property
+    def async_database_url(self) -> str:
+        return async_url(self.database_url)
+
+    @property
+    def slack_enabled(self) -> bool:
+        return self.slack_bot_token is not None
+
+    @property
+    def teams_enabled(self) -> bool:
+        return self.teams_app_id is not None
+
+    def resolved_org_file(self) -> Path:
+        """The configured org file, or the bundled example when the default is absent."""
+        if self.org_file == DEFAULT_ORG_FILE and not self.org_file.exists():
+            return EXAMPLE_ORG_FILE
+        return self.org_file
+
+
+class ConfigError(Exception):
+    """Settings that cannot work, with one line per problem naming the variable."""
+
+
+def load_settings(**overrides: object) -> Settings:
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        raise ConfigError(describe(exc)) from None
+
+
+def describe(exc: ValidationError) -> str:
+    lines = []
+    for error in exc.errors():
+        name = ".".join(str(part) for part in error["loc"]) or "settings"
+        message = error["msg"].removeprefix("Value error, ")
+        lines.append(f"{name}: {message}" if error["loc"] else message)
+    return "\n".join(lines)

@@ -1,0 +1,103 @@
+"""Settings: the database URL is mapped to async drivers, and bad settings are named clearly."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.conversation.sealing import generate_key
+from bot.organisation.config import EXAMPLE_ORG_FILE, ConfigError, async_url, load_settings
+
+SETTINGS_ENV = [
+    "DATABASE_URL",
+    "PORT",
+    "PEERBOT_ORG_FILE",
+    "PEERBOT_SEALING_KEY",
+    "SLACK_BOT_TOKEN",
+    "SLACK_SIGNING_SECRET",
+    "SLACK_APP_TOKEN",
+    "MICROSOFT_APP_ID",
+    "MICROSOFT_APP_PASSWORD",
+]
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Each test sees only the variables it sets, and no stray .env."""
+    for name in SETTINGS_ENV:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ("sqlite:///peerbot.db", "sqlite+aiosqlite:///peerbot.db"),
+        ("sqlite:////var/lib/peerbot.db", "sqlite+aiosqlite:////var/lib/peerbot.db"),
+        ("postgresql://u:p@db:5432/peerbot", "postgresql+asyncpg://u:p@db:5432/peerbot"),
+        ("postgres://u@db/peerbot", "postgresql+asyncpg://u@db/peerbot"),
+    ],
+)
+def test_database_urls_map_to_async_drivers(given: str, expected: str) -> None:
+    assert async_url(given) == expected
+
+
+def test_defaults_need_nothing_set() -> None:
+    settings = load_settings()
+    assert settings.async_database_url == "sqlite+aiosqlite:///peerbot.db"
+    assert settings.port == 3978
+    assert not settings.slack_enabled and not settings.teams_enabled
+    assert settings.resolved_org_file() == EXAMPLE_ORG_FILE
+
+
+def test_an_org_yml_present_is_preferred_to_the_example(tmp_path: Path) -> None:
+    (tmp_path / "org.yml").write_text("organisation: {}\n")
+    assert load_settings().resolved_org_file() == Path("org.yml")
+
+
+def test_dotenv_is_honoured_and_the_environment_wins(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / ".env").write_text("PORT=4000\nDATABASE_URL=postgresql://db/peerbot\n")
+    monkeypatch.setenv("PORT", "5000")
+    settings = load_settings()
+    assert settings.port == 5000
+    assert settings.async_database_url == "postgresql+asyncpg://db/peerbot"
+
+
+def test_every_bad_setting_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DATABASE_URL", "mysql://db/peerbot")
+    monkeypatch.setenv("PORT", "not-a-port")
+    monkeypatch.setenv("PEERBOT_SEALING_KEY", "too-short")
+    with pytest.raises(ConfigError) as caught:
+        load_settings()
+    message = str(caught.value)
+    assert "DATABASE_URL: use sqlite:///" in message
+    assert "PORT:" in message
+    assert "PEERBOT_SEALING_KEY: a key is not valid" in message
+
+
+@pytest.mark.parametrize(
+    ("env", "missing"),
+    [
+        ({"SLACK_BOT_TOKEN": "xoxb-1"}, "SLACK_SIGNING_SECRET is missing"),
+        ({"SLACK_SIGNING_SECRET": "s"}, "SLACK_BOT_TOKEN is missing"),
+        ({"MICROSOFT_APP_PASSWORD": "p"}, "MICROSOFT_APP_ID is missing"),
+    ],
+)
+def test_a_half_configured_platform_is_refused(
+    monkeypatch: pytest.MonkeyPatch, env: dict[str, str], missing: str
+) -> None:
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigError, match=missing):
+        load_settings()
+
+
+def test_complete_platform_settings_enable_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-1")
+    monkeypatch.setenv("SLACK_APP_TOKEN", "xapp-1")
+    monkeypatch.setenv("PEERBOT_SEALING_KEY", f"{generate_key()},{generate_key()}")
+    settings = load_settings()
+    assert settings.slack_enabled and not settings.teams_enabled

@@ -1,0 +1,216 @@
+"""The organisation file: the example loads, and every problem is named with its line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.organisation.orgfile import DEFAULT_CRISIS, OrgFileError, load_org_file, parse_org
+
+ROOT = Path(__file__).resolve().parents[3]
+
+GOOD = """\
+organisation:
+  name: Test Trust
+  time_zone: Europe/London
+guardians:
+  - name: Amara Okafor
+    email: amara@trust.example
+    slack: U1
+networks:
+  - key: race-equality
+    name: Race Equality Network
+    description: For everyone.
+    leads:
+      - name: Kwame Mensah
+        email: kwame@trust.example
+support:
+  - name: EAP
+    for: Counselling.
+    contact: Call 0800 555 0190.
+"""
+
+
+def problems(text: str) -> list[tuple[int | None, str, str]]:
+    with pytest.raises(OrgFileError) as caught:
+        parse_org(text, "org.yml")
+    return [(p.line, p.where, p.message) for p in caught.value.problems]
+
+
+def test_the_example_file_loads_with_every_section() -> None:
+    org = load_org_file(ROOT / "examples" / "org.yml")
+    assert org.organisation.time_zone == "Europe/London"
+    assert len(org.guardians) == 3 and org.guardians[0].console == "guardian"
+    assert [n.key for n in org.networks] == [
+        "race-equality",
+        "disabled-staff",
+        "lgbtq",
+        "womens",
+        "multi-faith",
+    ]
+    assert {p.kind for p in org.programmes} == {
+        "mentoring",
+        "reverse_mentoring",
+        "executive_pairing",
+    }
+    assert org.support[0].name == "Employee Assistance Programme"
+    assert org.crisis == DEFAULT_CRISIS
+
+
+def test_crisis_defaults_are_the_uk_lines() -> None:
+    contacts = " ".join(c.contact for c in DEFAULT_CRISIS)
+    for number in ("999", "111", "116 123", "85258"):
+        assert number in contacts
+
+
+def test_a_yaml_syntax_error_names_its_line() -> None:
+    ((line, _, message),) = problems("organisation:\n  name: [unclosed\nguardians: []\n")
+    assert line == 3
+    assert message.startswith("not valid YAML")
+
+
+def test_an_unknown_key_is_caught_at_its_line() -> None:
+    text = GOOD.replace("    slack: U1\n", "    slak: U1\n")
+    assert problems(text) == [(7, "guardians[0].slak", "unknown setting (check the spelling)")]
+
+
+def test_a_missing_field_points_at_its_parent() -> None:
+    text = GOOD.replace("    description: For everyone.\n", "")
+    assert problems(text) == [(9, "networks[0].description", "this is required and missing")]
+
+
+def test_a_bad_time_zone_is_caught_at_its_line() -> None:
+    ((line, where, message),) = problems(GOOD.replace("Europe/London", "Mars/Olympus"))
+    assert (line, where) == (3, "organisation.time_zone")
+    assert "Europe/London" in message
+
+
+def test_a_duplicate_key_is_reported_at_the_second() -> None:
+    text = GOOD.replace(
+        "support:", GOOD[GOOD.index("  - key:") : GOOD.index("support:")] + "support:"
+    )
+    assert problems(text) == [(15, "networks[1].key", "race-equality is used twice")]
+
+
+def test_every_problem_is_reported_at_once() -> None:
+    text = (
+        GOOD.replace("Europe/London", "Nowhere")
+        .replace("key: race-equality", "key: Race Equality")
+        .replace("email: kwame@trust.example", "email: not-an-email")
+    )
+    assert [(line, where) for line, where, _ in problems(text)] == [
+        (3, "organisation.time_zone"),
+        (9, "networks[0].key"),
+        (14, "networks[0].leads[0].email"),
+    ]
+
+
+def test_no_guardian_is_refused() -> None:
+    text = GOOD.replace(GOOD[GOOD.index("guardians:") : GOOD.index("networks:")], "guardians: []\n")
+    assert problems(text) == [(4, "guardians", "list at least one Freedom to Speak Up guardian")]
+
+
+def test_one_platform_id_cannot_belong_to_two_people() -> None:
+    text = GOOD.replace(
+        "        email: kwame@trust.example\n",
+        "        email: kwame@trust.example\n        slack: U1\n",
+    )
+    assert problems(text) == [
+        (15, "networks[0].leads[0].slack", "slack id U1 already belongs to amara@trust.example")
+    ]
+
+
+def test_one_email_cannot_have_two_names() -> None:
+    text = GOOD.replace("kwame@trust.example", "amara@trust.example")
+    assert problems(text) == [
+        (
+            13,
+            "networks[0].leads[0].name",
+            "amara@trust.example is listed elsewhere with name Amara Okafor; "
+            "use the same everywhere",
+        )
+    ]
+
+
+def test_one_email_cannot_have_two_ids_on_a_platform() -> None:
+    text = GOOD.replace("kwame@trust.example", "amara@trust.example\n        slack: U2").replace(
+        "Kwame Mensah", "Amara Okafor"
+    )
+    assert problems(text) == [
+        (
+            15,
+            "networks[0].leads[0].slack",
+            "amara@trust.example is listed elsewhere with slack U1; use the same everywhere",
+        )
+    ]
+
+
+def test_a_setting_given_twice_is_refused_not_silently_replaced() -> None:
+    text = GOOD + "guardians:\n  - name: Someone Else\n    email: else@trust.example\n"
+    assert problems(text) == [(19, "guardians", "this setting appears twice here; keep one")]
+
+
+def test_an_unknown_platform_is_named_at_its_key() -> None:
+    ((line, where, message),) = problems(GOOD + "guardian_space:\n  slak: C1\n")
+    assert (line, where) == (20, "guardian_space.slak")
+    assert message == "use 'slack', 'teams' or 'console'"
+
+
+def test_a_number_where_text_belongs_asks_for_quotes() -> None:
+    text = GOOD.replace("    slack: U1\n", "    slack: U1\n    phone: 01615550142\n")
+    assert problems(text) == [
+        (8, "guardians[0].phone", "write this as text; put it in quotes if it is a number")
+    ]
+
+
+def test_an_empty_list_heading_asks_for_a_list() -> None:
+    text = GOOD.replace(
+        "    leads:\n      - name: Kwame Mensah\n        email: kwame@trust.example\n",
+        "    leads:\n",
+    )
+    assert problems(text) == [
+        (12, "networks[0].leads", "expected a list, one item per line starting with -")
+    ]
+
+
+def test_a_resource_listed_twice_is_refused() -> None:
+    text = GOOD + "  - name: EAP\n    for: Again.\n    contact: Ext. 1.\n"
+    assert problems(text) == [(19, "support[1].name", "EAP is used twice")]
+
+
+def test_an_empty_crisis_list_would_hide_the_defaults_so_is_refused() -> None:
+    ((line, where, message),) = problems(GOOD + "crisis: []\n")
+    assert (line, where) == (19, "crisis")
+    assert "leave crisis out" in message
+
+
+def test_a_missing_file_says_so(tmp_path: Path) -> None:
+    path = tmp_path / "nope.yml"
+    with pytest.raises(OrgFileError) as caught:
+        load_org_file(path)
+    assert str(caught.value) == f"{path}: cannot read it: No such file or directory"
+
+
+def test_an_empty_file_says_what_is_expected() -> None:
+    assert problems("") == [(1, "", "expected sections like organisation: and guardians:")]
+
+
+def test_errors_print_one_line_each_with_file_and_line() -> None:
+    with pytest.raises(OrgFileError) as caught:
+        parse_org(GOOD.replace("Europe/London", "Nowhere"), "org.yml")
+    assert str(caught.value).startswith("org.yml:3: organisation.time_zone: not a time zone")
+
+
+def test_a_person_listed_twice_keeps_the_details_from_both_places() -> None:
+    text = GOOD.replace(
+        "        email: kwame@trust.example\n",
+        "        email: kwame@trust.example\n"
+        "      - name: Amara Okafor\n        email: Amara@Trust.example\n        phone: ext 42\n",
+    )
+    people = parse_org(text, "org.yml").unique_people()
+    assert list(people) == ["amara@trust.example", "kwame@trust.example"]
+    assert (people["amara@trust.example"].slack, people["amara@trust.example"].phone) == (
+        "U1",
+        "ext 42",
+    )

@@ -1,0 +1,34 @@
+"""`make run` as the README shows it: the console user is chosen on the command line."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+pytestmark = pytest.mark.skipif(shutil.which("make") is None, reason="needs make")
+
+
+def planned(*args: str) -> list[str]:
+    """The commands make would run, without running them. AS is dropped from the
+    environment, as a toolchain may set it; only the command line's AS chooses the user."""
+    env = {k: v for k, v in os.environ.items() if k not in {"AS", "MAKEFLAGS"}}
+    done = subprocess.run(
+        ["make", "-n", *args], cwd=ROOT, env=env, capture_output=True, text=True, check=True
+    )
+    return [line.strip() for line in done.stdout.splitlines() if "/peerbot " in line]
+
+
+def test_make_run_passes_the_console_user_given_as_AS() -> None:
+    assert planned("run", "AS=guardian")[-1].endswith("/peerbot run --user guardian")
+    assert planned("console", "AS=tom")[-1].endswith("/peerbot console --user tom")
+
+
+def test_without_AS_the_console_user_is_whoever_is_logged_in() -> None:
+    assert planned("run")[-1].endswith("/peerbot run")
+    assert planned("console")[-1].endswith("/peerbot console")
