@@ -3,6 +3,7 @@
 from sqlmodel import SQLModel
 
 from storage.due import DueWindow
+from storage.events import EventAudit, EventSeries, Membership, Occurrence, Signup
 from storage.organisation import (
     Network,
     Organisation,
@@ -27,8 +28,12 @@ __all__ = [
     "CaseStat",
     "ConversationReference",
     "DueWindow",
+    "EventAudit",
+    "EventSeries",
     "LookupAttempt",
+    "Membership",
     "Network",
+    "Occurrence",
     "Organisation",
     "OutboxRow",
     "Person",
@@ -37,6 +42,7 @@ __all__ = [
     "Role",
     "SeenEvent",
     "SentForm",
+    "Signup",
     "SupportResource",
     "metadata",
 ]
