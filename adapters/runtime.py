@@ -16,6 +16,8 @@ from bot.conversation.router import Feature, Router
 from bot.conversation.sealing import Sealer, generate_key, sealer
 from bot.conversation.services import Services
 from bot.conversation.tick import Jobs, Ticker
+from bot.events import feature as events
+from bot.events.deps import Events
 from bot.features import build_router
 from bot.organisation.config import Settings
 from bot.speakup import feature as speakup
@@ -132,7 +134,10 @@ def wire(
         settings=settings,
         db=db,
         clock=clock,
-        router=build_router(speakup_feature(settings, sealed, web_form=web_form)),
+        router=build_router(
+            speakup_feature(settings, sealed, web_form=web_form),
+            events.feature(Events(sealer=sealed)),
+        ),
         sealer=sealed,
         senders=dict(senders or {}),
     )

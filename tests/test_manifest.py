@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import json
-from datetime import timedelta
 from pathlib import Path
 
 import jsonschema
 import yaml
 
-from bot.features import build_router
-from bot.speakup.feature import feature
+from tests.bot.organisation.test_directory_features import unsealed
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMA = ROOT / "tests" / "schemas" / "slack-manifest" / "manifest.schema.1.0.0.json"
@@ -21,7 +19,7 @@ MANIFEST = yaml.safe_load((ROOT / "manifest.yml").read_text())
 
 
 def test_every_command_and_shortcut_the_manifest_promises_is_answered() -> None:
-    router = build_router(feature(None, keep_closed_for=timedelta(days=365)))
+    router = unsealed()
     commands = [c["command"] for c in MANIFEST["features"]["slash_commands"]]
     shortcuts = [s["callback_id"] for s in MANIFEST["features"]["shortcuts"]]
     assert commands == ["/speakup", "/events", "/mentoring", "/support", "/peerbot"]

@@ -1,14 +1,28 @@
-"""Network events: the staff networks and the leads who run their events."""
+"""Network events' one entry in the router table: the staff's events and networks, the
+leads' tools, and what the feature does on its own (offers that run out, reminders)."""
 
 from __future__ import annotations
 
-from bot.conversation.inbound import Command
+from collections.abc import Mapping
+from datetime import timedelta
+from typing import TypeVar
+
+from bot.conversation.actions import ActionId
+from bot.conversation.inbound import ButtonPressed, Command, FormSubmitted
+from bot.conversation.needs import Handler, Needs, given
 from bot.conversation.replies import Reply
 from bot.conversation.router import Feature
 from bot.conversation.services import Services
+from bot.conversation.tick import Chore
+from bot.events import places
+from bot.events.actions import NAME
+from bot.events.deps import Events
 from bot.organisation.people import group_directory
 from storage.directory import active_networks, people_with_role
 from storage.organisation import RoleName
+
+E = TypeVar("E", Command, ButtonPressed, FormSubmitted)
+Uses = Needs[E, Events]
 
 
 async def show(_command: Command, services: Services) -> list[Reply]:
@@ -27,9 +41,24 @@ async def show(_command: Command, services: Services) -> list[Reply]:
     ]
 
 
-FEATURE = Feature(
-    name="events",
-    title="Staff networks",
-    summary="Each staff network and the lead to contact about joining it or its events.",
-    commands={"events": show, "networks": show},
-)
+COMMANDS: Mapping[str, Handler[Command] | Uses[Command]] = {"events": show, "networks": show}
+ACTIONS: Mapping[ActionId, Handler[ButtonPressed] | Uses[ButtonPressed]] = {}
+FORMS: Mapping[ActionId, Handler[FormSubmitted] | Uses[FormSubmitted]] = {}
+
+
+async def expire_offers(services: Services) -> int:
+    """Offers past their claim window pass to the next person waiting."""
+    async with services.db.session() as session:
+        return await places.expire_offers(session, now=services.clock.now())
+
+
+def feature(deps: Events) -> Feature:
+    return Feature(
+        name=NAME,
+        title="Staff networks",
+        summary="Each staff network and the lead to contact about joining it or its events.",
+        commands=given(COMMANDS, deps),
+        actions=given(ACTIONS, deps),
+        forms=given(FORMS, deps),
+        chores=(Chore(name="events-offers", every=timedelta(minutes=1), run=expire_offers),),
+    )

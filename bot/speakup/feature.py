@@ -3,13 +3,13 @@ the dependencies only speak-up has and the housekeeping only it needs."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping
 from datetime import timedelta
-from typing import Generic, TypeVar
+from typing import TypeVar
 
 from bot.conversation.actions import ActionId
 from bot.conversation.inbound import Actor, ButtonPressed, Command, FormSubmitted
+from bot.conversation.needs import Handler, Needs, given
 from bot.conversation.replies import Block, Reply, say
 from bot.conversation.router import ActionHandler, CommandHandler, Feature, FormHandler
 from bot.conversation.services import Services
@@ -23,26 +23,9 @@ from bot.speakup.report import purge
 
 NAME = "speakup"
 E = TypeVar("E", Command, ButtonPressed, FormSubmitted)
-K = TypeVar("K")
-Handler = Callable[[E, Services], Awaitable[list[Reply]]]
+Uses = Needs[E, SpeakUp]
 
-
-@dataclass(frozen=True, slots=True)
-class Needs(Generic[E]):
-    """A handler that needs speak-up's own dependencies, given them when the feature is built."""
-
-    handler: Callable[[E, Services, SpeakUp], Awaitable[list[Reply]]]
-
-    def given(self, deps: SpeakUp) -> Handler[E]:
-        handler = self.handler
-
-        async def handle(event: E, services: Services) -> list[Reply]:
-            return await handler(event, services, deps)
-
-        return handle
-
-
-COMMANDS: Mapping[str, Handler[Command] | Needs[Command]] = {
+COMMANDS: Mapping[str, Handler[Command] | Uses[Command]] = {
     "speakup": Needs(reporter.show),
     "concern": Needs(reporter.show),
     "whistleblowing": Needs(reporter.show),
@@ -54,7 +37,7 @@ COMMANDS: Mapping[str, Handler[Command] | Needs[Command]] = {
 }
 SHOWN = tuple(k for k, h in COMMANDS.items() if isinstance(h, Needs) and h.handler is reporter.show)
 """The words that introduce speak-up: without a key they still explain it."""
-ACTIONS: Mapping[ActionId, Handler[ButtonPressed] | Needs[ButtonPressed]] = {
+ACTIONS: Mapping[ActionId, Handler[ButtonPressed] | Uses[ButtonPressed]] = {
     reporter.START: reporter.start,
     reporter.CHECK: reporter.check,
     reporter.ADD: Needs(reporter.add),
@@ -67,7 +50,7 @@ ACTIONS: Mapping[ActionId, Handler[ButtonPressed] | Needs[ButtonPressed]] = {
     guardian.STEP_BACK: Needs(guardian.step_back),
     guardian.CLOSE: guardian.open_close,
 }
-FORMS: Mapping[ActionId, Handler[FormSubmitted] | Needs[FormSubmitted]] = {
+FORMS: Mapping[ActionId, Handler[FormSubmitted] | Uses[FormSubmitted]] = {
     reporter.RAISE: Needs(reporter.submitted),
     reporter.LOOKUP: Needs(reporter.looked_up),
     reporter.ADDED: Needs(reporter.added),
@@ -101,9 +84,9 @@ def feature(deps: SpeakUp | None, *, keep_closed_for: timedelta) -> Feature:
             chores=_chores(keep_closed_for, Attempts(), Receipts()),
         )
     return _speakup(
-        commands=_given(COMMANDS, deps),
-        actions=_given(ACTIONS, deps),
-        forms=_given(FORMS, deps),
+        commands=given(COMMANDS, deps),
+        actions=given(ACTIONS, deps),
+        forms=given(FORMS, deps),
         due=alerts.due,
         chores=_chores(keep_closed_for, deps.guards.attempts, deps.receipts),
     )
@@ -130,10 +113,6 @@ def _speakup(
         chores=chores,
         confidential=True,
     )
-
-
-def _given(table: Mapping[K, Handler[E] | Needs[E]], deps: SpeakUp) -> dict[K, Handler[E]]:
-    return {k: h.given(deps) if isinstance(h, Needs) else h for k, h in table.items()}
 
 
 async def _refuse(_event: Command | ButtonPressed | FormSubmitted, _s: Services) -> list[Reply]:

@@ -19,6 +19,8 @@ from bot.conversation.inbound import (
 from bot.conversation.replies import Buttons, Reply, plain_text
 from bot.conversation.router import Router
 from bot.conversation.services import Services
+from bot.events import feature as events
+from bot.events.deps import Events
 from bot.features import build_router
 from bot.organisation.sync import apply_org_file
 from bot.speakup.feature import feature
@@ -33,7 +35,9 @@ AT = datetime(2026, 11, 2, 3, tzinfo=UTC)
 
 def unsealed() -> Router:
     """Every feature, speak-up as it is with no sealing key."""
-    return build_router(feature(None, keep_closed_for=timedelta(days=365)))
+    return build_router(
+        feature(None, keep_closed_for=timedelta(days=365)), events.feature(Events())
+    )
 
 
 @pytest.fixture

@@ -117,4 +117,4 @@ async def test_without_a_sealing_key_a_tick_queues_nothing_and_logs_no_error(
 async def test_its_housekeeping_runs_with_or_without_a_key(sqlite_db: Database) -> None:
     for keyed in (True, False):
         names = {c.name for c in runtime(sqlite_db, keyed=keyed).router.chores}
-        assert names == {"speakup-purge", "speakup-guards"}
+        assert {"speakup-purge", "speakup-guards"} <= names
