@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Mapping
 from datetime import datetime
 
 from sqlalchemy import delete
@@ -11,6 +10,7 @@ from sqlmodel import Field, SQLModel, col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.engine import Database
+from storage.group_commit import GroupCommit
 from storage.upsert import upsert
 
 
@@ -36,53 +36,23 @@ async def first_times(session: AsyncSession, keys: Collection[str], *, now: date
     return set((await session.exec(statement)).scalars())
 
 
-BATCH = 500
-"""Keys in one statement at most: well inside SQLite's limit on bound parameters."""
-
-
 class SeenKeys:
-    """Which inbound deliveries are new, on any replica, for many at once.
-
-    Under load every inbound event would otherwise be its own write transaction, and
-    on SQLite those queue one by one on the write lock. Keys offered while a write is
-    under way wait for it and then go in the next one, so a burst of events costs a
-    handful of commits (group commit). Each caller still learns only after the commit
-    whether its key was new, so a crash can never both lose and skip a delivery.
-    """
+    """Which inbound deliveries are new, on any replica, for many at once: every
+    event's key is recorded in a group commit (storage.group_commit), so a burst of
+    events costs a handful of commits, and each caller learns only after the commit
+    whether its key was new, so a crash can never both lose and skip a delivery."""
 
     def __init__(self, db: Database, now: Callable[[], datetime]) -> None:
-        self._db = db
-        self._now = now
-        self._waiting: dict[str, list[asyncio.Future[bool]]] = {}
-        self._writer: asyncio.Task[None] | None = None
+        async def record(session: AsyncSession, keys: Mapping[str, None]) -> dict[str, bool]:
+            new = await first_times(session, list(keys), now=now())
+            return {key: key in new for key in keys}
+
+        self._group = GroupCommit(db, record, name="seen-keys", again=lambda _: False)
 
     async def first_time(self, key: str) -> bool:
         """True for the first delivery of `key` ever; False for every repeat. Raises what
         the database raised (see storage.engine.BUSY) when the key could not be recorded."""
-        future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
-        self._waiting.setdefault(key, []).append(future)
-        if self._writer is None or self._writer.done():
-            self._writer = asyncio.create_task(self._write(), name="seen-keys")
-        return await future
-
-    async def _write(self) -> None:
-        while self._waiting:
-            batch = {key: self._waiting.pop(key) for key in list(self._waiting)[:BATCH]}
-            try:
-                async with self._db.session() as session:
-                    new = await first_times(session, list(batch), now=self._now())
-            except Exception as exc:  # every waiter hears of it and may try again
-                for futures in batch.values():
-                    for future in futures:
-                        if not future.done():
-                            future.set_exception(exc)
-                continue
-            for key, futures in batch.items():
-                first = key in new
-                for future in futures:  # the same key twice in one batch: one wins
-                    if not future.done():
-                        future.set_result(first)
-                        first = False
+        return await self._group.offer(key, None)
 
 
 async def forget_before(session: AsyncSession, before: datetime) -> int:

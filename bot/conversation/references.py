@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections import OrderedDict
+from collections.abc import Mapping
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -13,6 +13,7 @@ from bot.conversation.errors import described
 from bot.conversation.inbound import Conversation, InboundEvent, PersonAddress, person_of
 from storage import references as rows
 from storage.engine import Database
+from storage.group_commit import GroupCommit
 
 logger = logging.getLogger(__name__)
 
@@ -41,9 +42,7 @@ class References:
 
     def __init__(self) -> None:
         self._recorded: OrderedDict[PersonAddress, Conversation] = OrderedDict()
-        self._pending: dict[PersonAddress, Conversation] = {}
-        self._waiting: list[asyncio.Future[None]] = []
-        self._writer: asyncio.Task[None] | None = None
+        self._group: GroupCommit[PersonAddress, Conversation, None] | None = None
 
     async def noticed(self, event: InboundEvent, db: Database, *, confidential: bool) -> None:
         """Best effort: a reference not recorded now is recorded next time, so a failure
@@ -54,37 +53,25 @@ class References:
         if self._recorded.get(person) == where:
             self._recorded.move_to_end(person)
             return
-        self._pending[person] = where
-        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._waiting.append(done)
-        if self._writer is None or self._writer.done():
-            self._writer = asyncio.create_task(self._write(db), name="references")
+        if self._group is None:
+            self._group = GroupCommit(db, self._write, name="references")
         try:
-            await done
+            await self._group.offer(person, where)
         except Exception as exc:
             logger.warning("references: not recorded this time (%s)", described(exc))
+            return
+        self._recorded[person] = where  # only once committed
+        self._recorded.move_to_end(person)
+        while len(self._recorded) > KEPT:
+            self._recorded.popitem(last=False)
 
-    async def _write(self, db: Database) -> None:
-        while self._pending:
-            batch, waiting = self._pending, self._waiting
-            self._pending, self._waiting = {}, []
-            try:
-                async with db.session() as session:
-                    for person, where in batch.items():
-                        await keep(session, person, where)
-            except Exception as exc:  # each waiter logs it; the next message tries again
-                for future in waiting:
-                    if not future.done():
-                        future.set_exception(exc)
-                continue
-            for person, where in batch.items():
-                self._recorded[person] = where
-                self._recorded.move_to_end(person)
-            while len(self._recorded) > KEPT:
-                self._recorded.popitem(last=False)
-            for future in waiting:
-                if not future.done():
-                    future.set_result(None)
+    @staticmethod
+    async def _write(
+        session: AsyncSession, batch: Mapping[PersonAddress, Conversation]
+    ) -> dict[PersonAddress, None]:
+        for person, where in batch.items():
+            await keep(session, person, where)
+        return dict.fromkeys(batch)
 
 
 async def keep(session: AsyncSession, person: PersonAddress, where: Conversation) -> None:
