@@ -99,6 +99,9 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=5000")
+    # Deleted rows are overwritten, not left in free pages: a purged case, or who was
+    # waiting for an event, must not be readable from a copy of the file.
+    cursor.execute("PRAGMA secure_delete=ON")
     cursor.close()
 
 

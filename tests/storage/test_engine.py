@@ -6,6 +6,7 @@ import asyncio
 import sqlite3
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from sqlalchemy import text
@@ -68,3 +69,21 @@ async def test_each_key_is_new_once_across_concurrent_callers_and_replicas(db: D
     assert not any(await asyncio.gather(*(other.first_time(key) for key in keys)))
     async with db.session(write=False) as session:
         assert (await session.exec(select(func.count()).select_from(SeenEvent))).one() == 30
+
+
+async def test_what_is_deleted_leaves_no_trace_in_the_file(sqlite_db: Database) -> None:
+    """A purged case or an offer's record is gone from the file itself, not left in a free
+    page for anyone who copies the file to read."""
+    marker = "deleted-words-" + "x" * 40
+    kept = [f"kept-{n}" for n in range(3)]
+    async with sqlite_db.session() as session:
+        for key in (kept[0], marker, *kept[1:]):
+            session.add(SeenEvent(key=key, seen_at=datetime(2026, 1, 1, tzinfo=UTC)))
+    async with sqlite_db.session() as session:
+        gone = text("DELETE FROM seen_event WHERE key = :key").bindparams(key=marker)
+        await session.exec(gone)  # type: ignore[call-overload]
+    path = sqlite_db.engine.url.database
+    assert path is not None
+    with sqlite3.connect(path) as connection:  # moves what the log holds into the file
+        connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    assert marker.encode() not in Path(path).read_bytes()  # noqa: ASYNC240 (a test, after the fact)
