@@ -32,7 +32,7 @@ from bot.events.schedule import (
     rule_for,
     until_of,
 )
-from storage.events import EventSeries
+from storage.events import EventSeries, Occurrence
 
 FORM = ActionId("events", "lead_form")
 TITLE_MAX = 200
@@ -238,17 +238,7 @@ def read(
     elif len(title) > TITLE_MAX:
         errors["title"] = f"Please keep the title under {TITLE_MAX} characters."
     here = ZoneInfo(zone)
-    start = _moment(values.get("start"), here, "start", errors)
-    end = _moment(values.get("end"), here, "end", errors)
-    if start is not None and start < now and start != kept_start:
-        errors["start"] = "That start time has passed. Please pick a time to come."
-    minutes = 0
-    if start is not None and end is not None:
-        minutes = int((end - start).total_seconds() // 60)
-        if minutes <= 0:
-            errors["end"] = "The end must be after the start."
-        elif minutes > MAX_MINUTES:
-            errors["end"] = "An event can last two weeks at most. Please check the end."
+    start, minutes = times(values, here, now=now, kept_start=kept_start, errors=errors)
     place = text_of(values.get("place"))
     link = _link(text_of(values.get("link")), errors)
     if not place and not link and "link" not in errors:
@@ -306,6 +296,83 @@ def checked(
     for message in (v for k, v in draft.items() if k not in shown):
         errors[first] = f"{message} {errors[first]}" if first in errors else message
     return returned(form, given, errors)
+
+
+def times(
+    values: Mapping[str, FieldValue],
+    zone: ZoneInfo,
+    *,
+    now: datetime,
+    kept_start: datetime | None,
+    errors: dict[str, str],
+) -> tuple[datetime | None, int]:
+    """The `start` (UTC) and how many minutes until `end`, with an error for each wrong one:
+    a start passed (unless it is the one kept), an end not after it."""
+    start = _moment(values.get("start"), zone, "start", errors)
+    end = _moment(values.get("end"), zone, "end", errors)
+    if start is not None and start < now and start != kept_start:
+        errors["start"] = "That start time has passed. Please pick a time to come."
+    minutes = 0
+    if start is not None and end is not None:
+        minutes = int((end - start).total_seconds() // 60)
+        if minutes <= 0:
+            errors["end"] = "The end must be after the start."
+        elif minutes > MAX_MINUTES:
+            errors["end"] = "An event can last two weeks at most. Please check the end."
+    return start, minutes
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Move:
+    """One date moved alone: its new times (UTC) and place ("" for the event's own)."""
+
+    starts_at: datetime
+    ends_at: datetime
+    place: str
+
+
+def move_form(form: ActionId, occurrence: Occurrence, series: EventSeries, zone: str) -> Form:
+    """Move one date alone: the rest of the event stays as it is."""
+    here = ZoneInfo(zone)
+    start, end = (_aware(t).astimezone(here) for t in (occurrence.starts_at, occurrence.ends_at))
+    return Form(
+        form=form,
+        title="Move this date",
+        intro=f"{series.title}. Only this date moves; everyone coming is told.",
+        inputs=(
+            DateTimeInput(
+                field="start",
+                label="Starts",
+                hint=f"Time in {zone}",
+                initial=f"{start:%Y-%m-%dT%H:%M}",
+            ),
+            DateTimeInput(field="end", label="Ends", initial=f"{end:%Y-%m-%dT%H:%M}"),
+            TextInput(
+                field="place",
+                label="Place",
+                required=False,
+                max_length=500,
+                hint="Blank: the event's usual place.",
+                initial=occurrence.place,
+            ),
+        ),
+        submit_label="Move",
+        carried={"occurrence": str(occurrence.id)},
+    )
+
+
+def checked_move(
+    form: Form, values: Mapping[str, FieldValue], *, zone: str, now: datetime, kept_start: datetime
+) -> Move | Reply:
+    given = {**form.carried, **values}
+    if (again := rejected(form, given)) is not None:
+        return again
+    errors: dict[str, str] = {}
+    start, minutes = times(given, ZoneInfo(zone), now=now, kept_start=kept_start, errors=errors)
+    if errors or start is None:
+        return returned(form, given, errors)
+    place = text_of(given.get("place"))
+    return Move(starts_at=start, ends_at=start + timedelta(minutes=minutes), place=place)
 
 
 def _moment(
