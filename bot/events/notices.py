@@ -75,3 +75,22 @@ async def offer_lapsed(
     )
     reply = Reply(summary=text, blocks=(Text(text=text),))
     await tell(session, signup, f"events:lapsed:{signup.id}:{signup.offers}", reply, now=now)
+
+
+async def changed(
+    session: AsyncSession, occurrence: Occurrence, series: EventSeries, *, now: datetime
+) -> None:
+    """A lead moved a date or its place: everyone signed up or waiting is told, once per
+    change (Occurrence.sequence). Written by the notices' owner; this keeps the call."""
+
+
+async def cancelled(
+    session: AsyncSession, occurrence: Occurrence, series: EventSeries, *, now: datetime
+) -> None:
+    """A date was cancelled: everyone signed up or waiting is told, with a cancelling
+    invite. Written by the notices' owner; this keeps the call."""
+
+
+async def published(session: AsyncSession, series: EventSeries, *, now: datetime) -> None:
+    """A new event: the network's members hear of it. Written by the notices' owner; this
+    keeps the call."""
