@@ -1,4 +1,5 @@
-"""The `peerbot` command line: run, console, db upgrade, org apply, keys, speakup, outbox."""
+"""The `peerbot` command line: run, console, db upgrade, org apply, keys, speakup, events,
+outbox."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from adapters.server import app_runner, create_app
 from adapters.web import url as web_form_url
 from bot.conversation.inbound import Platform
 from bot.conversation.sealing import generate_key
+from bot.events import attendance
 from bot.organisation.config import ConfigError, Settings, load_settings
 from bot.organisation.orgfile import OrgFileError
 from bot.organisation.sync import apply_org_file
@@ -42,6 +44,7 @@ db_app = typer.Typer(no_args_is_help=True, help="Manage the database.")
 org_app = typer.Typer(no_args_is_help=True, help="Manage the organisation file.")
 keys_app = typer.Typer(no_args_is_help=True, help="Manage sealing keys.")
 speakup_app = typer.Typer(no_args_is_help=True, help="Speak-up statistics and retention.")
+events_app = typer.Typer(no_args_is_help=True, help="Network events: attendance.")
 outbox_app = typer.Typer(
     no_args_is_help=True, help="Messages that could not be delivered: list them, send them again."
 )
@@ -49,6 +52,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(org_app, name="org")
 app.add_typer(keys_app, name="keys")
 app.add_typer(speakup_app, name="speakup")
+app.add_typer(events_app, name="events")
 app.add_typer(outbox_app, name="outbox")
 
 logger = logging.getLogger("peerbot")
@@ -191,6 +195,33 @@ def speakup_purge() -> None:
             await runtime.db.dispose()
 
     typer.echo(f"{_startup(run())} closed cases purged.")
+
+
+@events_app.command("export")
+def events_export(
+    event: Annotated[
+        int,
+        typer.Argument(
+            help="The id of one date of an event (an occurrence id), as its lead's list shows."
+        ),
+    ],
+    csv: Annotated[Path, typer.Option(help="Write the attendance to this CSV file.")],
+) -> None:
+    """Attendance for one date of an event as CSV: platform, user id, email (for people in
+    the organisation file), status, attended. Access needs are never exported."""
+    settings = settings_or_exit()
+
+    async def export() -> list[attendance.Row] | None:
+        async with _database(settings) as db, db.session(write=False) as session:
+            if await attendance.exists(session, event):
+                return await attendance.rows(session, event)
+            return None
+
+    rows = _startup(export())
+    if rows is None:
+        raise fail(f"there is no event date with id {event}", 2)
+    csv.write_text(attendance.as_csv(rows))
+    typer.echo(f"{len(rows)} sign-up{'' if len(rows) == 1 else 's'} written to {csv}.")
 
 
 @outbox_app.command("failed")

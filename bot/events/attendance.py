@@ -10,11 +10,15 @@ from dataclasses import dataclass
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.events import Signup, SignupStatus
+from storage.events import Occurrence, Signup, SignupStatus
 from storage.organisation import Person, PlatformIdentity
 
 SHOWN = (SignupStatus.GOING, SignupStatus.OFFERED, SignupStatus.WAITING)
 HEADER = ("platform", "user_id", "email", "status", "attended")
+
+
+async def exists(session: AsyncSession, occurrence_id: int) -> bool:
+    return await session.get(Occurrence, occurrence_id) is not None
 
 
 async def signups(

@@ -14,7 +14,7 @@ from bot.conversation.replies import Reply
 from bot.conversation.router import Feature
 from bot.conversation.services import Services
 from bot.conversation.tick import Chore
-from bot.events import places
+from bot.events import leads, places
 from bot.events.actions import NAME
 from bot.events.deps import Events
 from bot.organisation.people import group_directory
@@ -41,9 +41,31 @@ async def show(_command: Command, services: Services) -> list[Reply]:
     ]
 
 
-COMMANDS: Mapping[str, Handler[Command] | Uses[Command]] = {"events": show, "networks": show}
-ACTIONS: Mapping[ActionId, Handler[ButtonPressed] | Uses[ButtonPressed]] = {}
-FORMS: Mapping[ActionId, Handler[FormSubmitted] | Uses[FormSubmitted]] = {}
+COMMANDS: Mapping[str, Handler[Command] | Uses[Command]] = {
+    "events": leads.routed(show),
+    "networks": show,
+    "newevent": leads.new_event,
+    "manageevents": leads.manage,
+}
+ACTIONS: Mapping[ActionId, Handler[ButtonPressed] | Uses[ButtonPressed]] = {
+    leads.NEW: leads.pressed_new,
+    leads.MANAGE: leads.pressed_manage,
+    leads.EDIT: leads.pressed_edit,
+    leads.MOVE: leads.pressed_move,
+    leads.CANCEL_DATE: leads.pressed_cancel_date,
+    leads.CANCEL_EVENT: leads.pressed_cancel_event,
+    leads.ANNOUNCE: leads.pressed_announce,
+    leads.ATTENDEES: Needs(leads.pressed_attendees),
+    leads.MARK: leads.pressed_mark,
+    leads.EXPORT: leads.pressed_export,
+}
+FORMS: Mapping[ActionId, Handler[FormSubmitted] | Uses[FormSubmitted]] = {
+    leads.EVENT_FORM: leads.event_saved,
+    leads.MOVE_FORM: leads.moved,
+    leads.CANCEL_DATE_FORM: leads.date_cancelled,
+    leads.CANCEL_EVENT_FORM: leads.event_cancelled,
+    leads.MARK_FORM: leads.marked,
+}
 
 
 async def expire_offers(services: Services) -> int:
@@ -60,5 +82,6 @@ def feature(deps: Events) -> Feature:
         commands=given(COMMANDS, deps),
         actions=given(ACTIONS, deps),
         forms=given(FORMS, deps),
+        home=leads.home,
         chores=(Chore(name="events-offers", every=timedelta(minutes=1), run=expire_offers),),
     )

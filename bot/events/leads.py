@@ -47,7 +47,7 @@ from bot.conversation.services import Services
 from bot.events import attendance, notices, places
 from bot.events.actions import NAME, SIGN_UP
 from bot.events.deps import Events
-from bot.events.leadform import Draft, Move, checked, checked_move, lead_form, move_form
+from bot.events.leadform import FORM, Draft, Move, checked, checked_move, lead_form, move_form
 from bot.events.payloads import OccurrenceRef, SeriesRef
 from bot.events.schedule import HORIZON, LIMIT, Slot, expand, words
 from storage.directory import organisation, person_on
@@ -65,7 +65,7 @@ ANNOUNCE = ActionId(NAME, "lead_announce")
 ATTENDEES = ActionId(NAME, "lead_attendees")
 MARK = ActionId(NAME, "lead_mark")
 EXPORT = ActionId(NAME, "lead_export")
-EVENT_FORM = ActionId(NAME, "lead_form")
+EVENT_FORM = FORM
 MOVE_FORM = ActionId(NAME, "lead_move_form")
 CANCEL_DATE_FORM = ActionId(NAME, "lead_cancel_date_form")
 CANCEL_EVENT_FORM = ActionId(NAME, "lead_cancel_event_form")
