@@ -244,9 +244,9 @@ async def event_saved(form: FormSubmitted, services: Services) -> list[Reply]:
         draft = checked(spec, form.values, networks=lead.networks, zone=lead.zone, now=lead.now)
         if not isinstance(draft, Draft):
             return [draft]
-        lead.own(draft.network)
         if not await _first(lead, form):
             return _done("Already saved.")
+        lead.own(draft.network)
         series, dates = await create(lead.session, draft, lead.actor, now=lead.now)
         await notices.published(lead.session, series, now=lead.now)
         return _done(_saved(series, dates))
