@@ -73,6 +73,7 @@ MARK_FORM = ActionId(NAME, "lead_mark_form")
 
 REFUSAL = "Only the network's leads can do that."
 GONE = "That event is no longer there. Type “manage events” to see yours."
+CANCELLED = "That event is cancelled, so it can't be changed. Press New event to make another."
 LISTED = 10
 """Dates shown at once in a lead's list: each is a few blocks, and a message holds 50."""
 DEFAULT_ZONE = "Europe/London"
@@ -227,6 +228,8 @@ async def _open_new(actor: Actor, services: Services) -> list[Reply]:
 async def pressed_edit(press: ButtonPressed, services: Services) -> list[Reply]:
     async def work(lead: Lead) -> list[Reply]:
         series = await _series(lead, press.value)
+        if series.cancelled_at is not None:
+            return [say(CANCELLED, ephemeral=True)]
         return _form(lead_form(lead.networks, series.time_zone, series), "Change event")
 
     return await as_lead(services, press.actor, "edit", work)
@@ -273,21 +276,11 @@ async def create(
     """Store a series and its dates for the next six months (each date its own sign-ups)."""
     series = EventSeries(
         network=draft.network,
-        title=draft.title,
-        description=draft.description,
-        place=draft.place,
-        online_url=draft.online_url,
-        accessibility=draft.accessibility,
-        first_start=draft.first_start,
-        minutes=draft.minutes,
         time_zone=draft.time_zone,
-        rule=draft.rule,
-        capacity=draft.capacity,
-        waitlist=draft.waitlist,
-        closes_before=draft.closes_before,
         reminders=list(draft.reminders),
         created_by=f"{actor.platform}:{actor.user_id}",
         created_at=now,
+        **{name: getattr(draft, name) for name in SERIES_FIELDS},
     )
     session.add(series)
     await session.flush()
@@ -335,6 +328,8 @@ async def _edit(lead: Lead, form: FormSubmitted, carried: str) -> list[Reply]:
     if not carried.isdecimal():
         raise Gone
     series = await _series(lead, encode(SeriesRef(series=int(carried))))
+    if series.cancelled_at is not None:
+        return [say(CANCELLED, ephemeral=True)]
     future = [o for o in await _future(lead.session, series, lead.now) if o.cancelled_at is None]
     spec = lead_form(lead.networks, series.time_zone, series)
     draft = checked(

@@ -49,13 +49,14 @@ DM = Conversation(platform=Platform.SLACK, tenant="T1", channel_id="D1")
 
 
 @pytest.fixture
-async def runtime(sqlite_db: Database) -> Runtime:
-    await apply_org_file(sqlite_db, EXAMPLE)
+async def runtime(db: Database) -> Runtime:
+    """As `peerbot run` wires it, on a real SQLite file (and on PostgreSQL when set)."""
+    await apply_org_file(db, EXAMPLE)
     settings = load_settings(
         database_url="postgresql://peerbot@db.invalid/peerbot",
         PEERBOT_SEALING_KEY=generate_key(),
     )
-    return wire(settings, sqlite_db, FakeClock(NOW))
+    return wire(settings, db, FakeClock(NOW))
 
 
 async def said(runtime: Runtime, text: str, who: Actor = LEAD) -> list[Reply]:
@@ -318,6 +319,8 @@ async def test_cancelling_one_date_then_the_whole_event(runtime: Runtime) -> Non
     assert [o.sequence for o in after] == [1, 1, 1, 1]  # the first cancelled once, not twice
     (gone,) = await press(runtime, leads.ANNOUNCE, ref(second))
     assert "cancelled" in plain_text(gone)
+    (no_edit,) = await press(runtime, leads.EDIT, encode(SeriesRef(series=series.id or 0)))
+    assert plain_text(no_edit) == leads.CANCELLED
 
 
 async def test_announcing_queues_the_event_for_the_channel_without_who_is_coming(
