@@ -83,5 +83,8 @@ def feature(deps: Events) -> Feature:
         actions=given(ACTIONS, deps),
         forms=given(FORMS, deps),
         home=leads.home,
-        chores=(Chore(name="events-offers", every=timedelta(minutes=1), run=expire_offers),),
+        chores=(
+            Chore(name="events-offers", every=timedelta(minutes=1), run=expire_offers),
+            *leads.CHORES,
+        ),
     )

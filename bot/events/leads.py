@@ -44,6 +44,7 @@ from bot.conversation.replies import (
 )
 from bot.conversation.sealing import open_sealed
 from bot.conversation.services import Services
+from bot.conversation.tick import Chore
 from bot.events import attendance, notices, places
 from bot.events.actions import NAME, SIGN_UP
 from bot.events.deps import Events
@@ -54,6 +55,7 @@ from storage.directory import organisation, person_on
 from storage.events import EventAudit, EventSeries, Occurrence, Signup, SignupStatus
 from storage.organisation import Network, Role, RoleName
 from storage.seen import first_times
+from storage.upsert import insert_new
 
 NEW = ActionId(NAME, "lead_new")
 MANAGE = ActionId(NAME, "lead_manage")
@@ -471,6 +473,35 @@ async def _cancel(
     await session.flush()
     await notices.cancelled(session, occurrence, series, now=now)
     return 1
+
+
+async def extend(session: AsyncSession, *, now: datetime) -> int:
+    """Dates are made six months ahead; as time passes, each repeating event gets its next
+    ones. Only dates after its last are added (a date the lead cancelled or a change
+    dropped never comes back), each at most once even with every replica at it (its slot
+    is unique). Returns how many were added."""
+    query = (
+        select(EventSeries, func.max(Occurrence.slot))
+        .join(Occurrence, col(Occurrence.series_id) == col(EventSeries.id))
+        .where(col(EventSeries.cancelled_at).is_(None), col(EventSeries.rule) != "")
+        .group_by(col(EventSeries.id))
+    )
+    added = 0
+    for series, last in (await session.exec(query)).all():
+        assert series.id is not None
+        for slot in _slots(series, now):
+            if slot.starts_at > last:
+                row = {"series_id": series.id, "slot": slot.starts_at, "starts_at": slot.starts_at}
+                added += await insert_new(session, Occurrence, {**row, "ends_at": slot.ends_at})
+    return added
+
+
+async def extend_dates(services: Services) -> int:
+    async with services.db.session() as session:
+        return await extend(session, now=services.clock.now())
+
+
+CHORES = (Chore(name="events-dates", every=timedelta(hours=6), run=extend_dates),)
 
 
 # --- one date: move or cancel; the whole event: cancel ---------------------------------

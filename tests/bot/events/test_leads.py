@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -410,3 +411,21 @@ async def test_a_stale_button_is_answered_kindly(runtime: Runtime) -> None:
     await create(runtime)
     (reply,) = await press(runtime, leads.ATTENDEES, encode(OccurrenceRef(occurrence=999)))
     assert plain_text(reply) == leads.GONE
+
+
+async def test_repeating_events_get_their_next_dates_as_time_passes(runtime: Runtime) -> None:
+    series = await create(runtime, count="", capacity="")
+    made = await dates(runtime, series)
+    assert len(made) == 27  # six months of Thursdays, the first included
+    assert isinstance(runtime.clock, FakeClock)
+    runtime.clock.advance(weeks=10)
+    (events,) = [f for f in runtime.router.features if f.name == "events"]
+    (chore,) = [c for c in events.chores if c.name == "events-dates"]
+    assert await chore.run(runtime.services) == 8  # to six months from now, not from the start
+    assert await chore.run(runtime.services) == 0  # every replica may run it: once each
+    later = await dates(runtime, series)
+    horizon = runtime.clock.now() + timedelta(weeks=26)
+    assert later[-1].starts_at <= horizon < later[-1].starts_at + timedelta(weeks=1)
+    local = [o.starts_at.astimezone(LONDON) for o in later]
+    assert {f"{t:%A %H:%M}" for t in local} == {"Thursday 12:30"}  # the clocks went forward too
+    assert {(b.date() - a.date()).days for a, b in itertools.pairwise(local)} == {7}
