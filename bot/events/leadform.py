@@ -140,7 +140,7 @@ def lead_form(networks: Mapping[str, str], zone: str, series: EventSeries | None
             options=REMINDERS,
             multiple=True,
             required=False,
-            hint="Untick both for no reminders.",
+            hint="Choose neither for no reminders.",
             initial=tuple(was["reminders"].split(",")) if "reminders" in was else _BOTH,
         ),
         TextInput(

@@ -4,7 +4,7 @@ see who is coming. Every action is checked against the lead's roles and audited.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from datetime import time as dt_time
 from zoneinfo import ZoneInfo
@@ -99,13 +99,14 @@ class Lead:
     action: str
     now: datetime
     zone: str
+    audits: list[EventAudit] = field(default_factory=list)
 
     def own(self, network: str, occurrence_id: int | None = None) -> None:
         """Refused unless they lead `network`; else the action is audited, in the same
-        transaction as what it does."""
+        transaction as what it does (see as_lead)."""
         if network not in self.networks:
             raise Refused
-        self.session.add(
+        self.audits.append(
             EventAudit(
                 at=self.now,
                 platform=self.actor.platform,
@@ -154,7 +155,10 @@ async def as_lead(
             lead = Lead(
                 session=session, actor=actor, networks=networks, action=action, now=now, zone=zone
             )
-            return await work(lead)
+            replies = await work(lead)
+            if not any(r.form is not None and r.form.errors for r in replies):
+                session.add_all(lead.audits)  # a form sent back did nothing: nothing to audit
+            return replies
     except Refused:
         async with services.db.session() as session:
             session.add(

@@ -429,3 +429,26 @@ async def test_repeating_events_get_their_next_dates_as_time_passes(runtime: Run
     local = [o.starts_at.astimezone(LONDON) for o in later]
     assert {f"{t:%A %H:%M}" for t in local} == {"Thursday 12:30"}  # the clocks went forward too
     assert {(b.date() - a.date()).days for a, b in itertools.pairwise(local)} == {7}
+
+
+async def test_a_bad_move_is_sent_back_and_writes_nothing(runtime: Runtime) -> None:
+    series = await create(runtime)
+    first = (await dates(runtime, series))[0]
+    (opened,) = await press(runtime, leads.MOVE, ref(first))
+    assert opened.form is not None
+    before = len(await audits(runtime))
+    for wrong, field in (
+        ({"start": "2026-12-04 12:00", "end": "2026-12-04 11:00"}, "end"),
+        ({"start": "2026-11-01 12:00", "end": "2026-11-01 13:00"}, "start"),
+    ):
+        (back,) = await send(runtime, leads.MOVE_FORM, answers(opened.form, **wrong))
+        assert back.form is not None and field in back.form.errors
+        assert {i.field: i.initial for i in back.form.inputs}["start"] == wrong["start"]
+    assert len(await audits(runtime)) == before
+    after = (await dates(runtime, series))[0]
+    assert (after.starts_at, after.ends_at, after.place, after.sequence) == (
+        first.starts_at,
+        first.ends_at,
+        first.place,
+        0,
+    )
