@@ -7,10 +7,15 @@ from typing import Any
 
 from sqlmodel import col, select
 
+from bot.conversation.inbound import PersonAddress, Platform
+from bot.conversation.payloads import encode
+from bot.events import places
+from bot.events.payloads import OccurrenceRef
 from storage.events import EventAudit, EventSeries, Occurrence
-from tests.adapters.slack.test_endpoint import Slack
+from tests.adapters.slack.test_endpoint import Slack, delivered
 from tests.adapters.slack.test_endpoint import slack as slack  # the fixture
 from tests.adapters.slack.test_speakup_casework import open_modal, press
+from tests.scenarios.test_speak_up import table_dump
 
 LEAD = "U07LEAD003"  # Sam Doyle, who leads the LGBTQ+ network in examples/org.yml
 NURSE = "U0NURSE01"
@@ -97,3 +102,34 @@ async def test_a_non_lead_pressing_new_event_is_refused_and_audited(slack: Slack
     async with slack.runtime.db.session(write=False) as session:
         (audit,) = (await session.exec(select(EventAudit))).all()
     assert (audit.user_id, audit.action, audit.refused, audit.network) == (NURSE, "new", True, "")
+
+
+async def test_an_announcement_in_the_channel_never_names_who_signed_up(slack: Slack) -> None:
+    view = await open_modal(slack, press(LEAD, "events.lead_new"))
+    await slack.interaction(submitted(LEAD, view, **ANSWERS))
+    first = (await stored(slack))[1][0]
+    assert first.id is not None
+    coming = [
+        PersonAddress(platform=Platform.SLACK, tenant="T1", user_id=f"U0COMING{n}")
+        for n in range(3)
+    ]
+    async with slack.runtime.db.session() as session:
+        for who in coming:
+            await places.sign_up(session, first.id, who, now=slack.runtime.clock.now())
+    ref = encode(OccurrenceRef(occurrence=first.id))
+
+    snooping = press(NURSE, "events.lead_attendees", ref)
+    assert (await slack.interaction(snooping)).status == 200
+    (refused,) = await slack.api.wait_for("chat.postEphemeral")
+    assert "U0COMING" not in json.dumps(refused)
+    audit = await table_dump(slack.runtime, only="event_audit")
+    assert f"'{NURSE}', 'attendees', '', None, 1" in audit  # no network, no date: nothing seen
+
+    assert (await slack.interaction(press(LEAD, "events.lead_announce", ref))).status == 200
+    await slack.api.wait_for("chat.postEphemeral", 2)
+    await delivered(slack.runtime)
+    (posted,) = [p for p in slack.api.of("chat.postMessage") if p["channel"] == "C07LGBTQ"]
+    shown = json.dumps(posted)
+    assert "Pride month planning" in shown and '"action_id": "events.signup#0"' in shown
+    assert f'"value": "{ref}"' in shown
+    assert "U0COMING" not in shown and "3" not in posted["text"]
