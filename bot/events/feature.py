@@ -14,7 +14,7 @@ from bot.conversation.replies import Reply
 from bot.conversation.router import Feature
 from bot.conversation.services import Services
 from bot.conversation.tick import Chore
-from bot.events import places
+from bot.events import networks, places
 from bot.events.actions import NAME
 from bot.events.deps import Events
 from bot.organisation.people import group_directory
@@ -41,8 +41,8 @@ async def show(_command: Command, services: Services) -> list[Reply]:
     ]
 
 
-COMMANDS: Mapping[str, Handler[Command] | Uses[Command]] = {"events": show, "networks": show}
-ACTIONS: Mapping[ActionId, Handler[ButtonPressed] | Uses[ButtonPressed]] = {}
+COMMANDS: Mapping[str, Handler[Command] | Uses[Command]] = {"events": show, **networks.COMMANDS}
+ACTIONS: Mapping[ActionId, Handler[ButtonPressed] | Uses[ButtonPressed]] = {**networks.ACTIONS}
 FORMS: Mapping[ActionId, Handler[FormSubmitted] | Uses[FormSubmitted]] = {}
 
 
