@@ -88,9 +88,8 @@ async def memberships_of(session: AsyncSession, who: PersonAddress) -> dict[str,
 
 async def show(command: Command, services: Services) -> list[Reply]:
     """Every listed network with its leads, and for the asker alone whether they are in it."""
-    who = person_of(command.actor)
     async with services.db.session(write=False) as session:
-        return [await _listing(session, who)]
+        return [await _listing(session, command)]
 
 
 async def join(press: ButtonPressed, services: Services) -> list[Reply]:
@@ -100,7 +99,7 @@ async def join(press: ButtonPressed, services: Services) -> list[Reply]:
     async with services.db.session() as session:
         network = await _listed(session, ref.network)
         if network is None:
-            return [say(GONE, ephemeral=True)]
+            return [_gone(press)]
         await insert_new(
             session,
             Membership,
@@ -118,7 +117,7 @@ async def join(press: ButtonPressed, services: Services) -> list[Reply]:
             done = f"You're in {the(network.name)}, with its news muted. {PRIVATE}"
         else:
             done = f"You'll get a message when {the(network.name)} posts a new event. {PRIVATE}"
-        return [await _listing(session, who, done=done)]
+        return [await _listing(session, press, done=done)]
 
 
 async def leave(press: ButtonPressed, services: Services) -> list[Reply]:
@@ -132,12 +131,12 @@ async def leave(press: ButtonPressed, services: Services) -> list[Reply]:
         )
         network = await _listed(session, ref.network)
         if network is None:
-            return [say(GONE, ephemeral=True)]
+            return [_gone(press)]
         done = (
             f"You've left {the(network.name)}. You won't get messages about its new events. "
             "You can join again at any time."
         )
-        return [await _listing(session, who, done=done)]
+        return [await _listing(session, press, done=done)]
 
 
 async def mute(press: ButtonPressed, services: Services) -> list[Reply]:
@@ -154,7 +153,7 @@ async def _set_muted(press: ButtonPressed, services: Services, *, muted: bool) -
     async with services.db.session() as session:
         network = await _listed(session, ref.network)
         if network is None:
-            return [say(GONE, ephemeral=True)]
+            return [_gone(press)]
         changed = await session.exec(
             update(Membership)
             .where(col(Membership.network) == network.key, _is(who))
@@ -170,16 +169,27 @@ async def _set_muted(press: ButtonPressed, services: Services, *, muted: bool) -
             )
         else:
             done = f"You'll get a message again when {name} posts a new event."
-        return [await _listing(session, who, done=done)]
+        return [await _listing(session, press, done=done)]
 
 
 async def _listed(session: AsyncSession, key: str) -> Network | None:
     return next((n for n in await active_networks(session) if n.key == key), None)
 
 
-async def _listing(session: AsyncSession, who: PersonAddress, *, done: str = "") -> Reply:
-    """The list of networks as `who` sees it. After a button, `done` says what just
-    happened and the list takes the place of the one pressed, its buttons up to date."""
+def _gone(press: ButtonPressed) -> Reply:
+    return say(GONE, ephemeral=not press.conversation.is_private)
+
+
+async def _listing(
+    session: AsyncSession, event: Command | ButtonPressed, *, done: str = ""
+) -> Reply:
+    """The list of networks as the asker sees it: to them alone outside their DM with
+    peerbot. After a button, `done` says what just happened; in the DM the list takes the
+    place of the one pressed, its buttons up to date. Never in place elsewhere: a button
+    on a message others see (an event's announcement) must not turn it into one person's
+    membership for all to read."""
+    who = person_of(event.actor)
+    private = event.conversation.is_private
     networks = await active_networks(session)
     leads = await people_with_role(session, RoleName.NETWORK_LEAD)
     mine = await memberships_of(session, who)
@@ -191,7 +201,12 @@ async def _listing(session: AsyncSession, who: PersonAddress, *, done: str = "")
         blocks += _network(network, leads.get(network.key, []), mine.get(network.key))
     if networks:
         blocks.append(Text(text=NEXT_STEP))
-    return Reply(summary=done or TITLE, blocks=tuple(blocks), ephemeral=True, in_place=bool(done))
+    return Reply(
+        summary=done or TITLE,
+        blocks=tuple(blocks),
+        ephemeral=not private,
+        in_place=bool(done) and private,
+    )
 
 
 def _network(

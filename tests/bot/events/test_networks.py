@@ -4,7 +4,9 @@ told about a new event are those who have not muted it."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlmodel import select
@@ -17,8 +19,10 @@ from bot.conversation.inbound import (
     Conversation,
     PersonAddress,
     Platform,
+    Surface,
     person_of,
 )
+from bot.conversation.plan import Post, UpdatePressed, plan
 from bot.conversation.replies import Button, Buttons, Reply, Text, plain_text
 from bot.conversation.router import Router
 from bot.conversation.services import Services
@@ -34,6 +38,7 @@ from tests.fakes import FakeClock
 NURSE = Actor(platform=Platform.SLACK, tenant="T1", user_id="U0NURSE1")
 PORTER = Actor(platform=Platform.SLACK, tenant="T1", user_id="U0PORTER")
 DM = Conversation(platform=Platform.SLACK, tenant="T1", channel_id="D1")
+CHANNEL = Conversation(platform=Platform.SLACK, tenant="T1", channel_id="C1", is_private=False)
 LGBTQ = "lgbtq"
 JOINED = (
     "You'll get a message when the LGBTQ+ Network posts a new event. "
@@ -52,11 +57,19 @@ def router() -> Router:
     return unsealed()
 
 
-async def networks_of(router: Router, services: Services, actor: Actor = NURSE) -> Reply:
+async def networks_of(
+    router: Router, services: Services, actor: Actor = NURSE, where: Conversation = DM
+) -> Reply:
     (reply,) = await router.handle(
-        Command(actor=actor, conversation=DM, at=AT, name="networks"), services
+        Command(actor=actor, conversation=where, at=AT, name="networks"), services
     )
     return reply
+
+
+def pressed(
+    action: ActionId, value: str = LGBTQ, actor: Actor = NURSE, **more: Any
+) -> ButtonPressed:
+    return ButtonPressed(actor=actor, conversation=DM, at=AT, action=action, value=value, **more)
 
 
 async def press(
@@ -66,9 +79,7 @@ async def press(
     value: str = LGBTQ,
     actor: Actor = NURSE,
 ) -> Reply:
-    (reply,) = await router.handle(
-        ButtonPressed(actor=actor, conversation=DM, at=AT, action=action, value=value), services
-    )
+    (reply,) = await router.handle(pressed(action, value, actor), services)
     return reply
 
 
@@ -93,7 +104,7 @@ async def test_the_list_names_each_network_and_its_leads_with_a_join_button(
 ) -> None:
     reply = await networks_of(router, services)
     text = plain_text(reply)
-    assert reply.ephemeral and not reply.in_place
+    assert not reply.in_place
     assert "LGBTQ+ Network: For lesbian" in text
     assert "Lead: Sam Doyle: sam.doyle@riverside.example.nhs.uk" in text
     assert "Lead: Kwame Mensah" in text
@@ -109,12 +120,32 @@ async def test_joining_says_what_happens_now_and_updates_the_list_in_place(
     reply = await press(router, services, JOIN)
     assert reply.summary == JOINED
     assert reply.blocks[0] == Text(text=JOINED)
-    assert reply.in_place and reply.ephemeral
+    assert reply.in_place
     assert "You're a member." in plain_text(reply)
     assert [b.action for b in buttons_for(reply, "LGBTQ+ Network")] == [MUTE, LEAVE]
     assert [b.action for b in buttons_for(reply, "Women's Network")] == [JOIN]
     again = await networks_of(router, services)
     assert [b.action for b in buttons_for(again, "LGBTQ+ Network")] == [MUTE, LEAVE]
+
+
+async def test_in_a_channel_every_answer_goes_to_the_asker_alone(
+    router: Router, services: Services
+) -> None:
+    """A Join button on a message others see (an event's announcement, say) must never turn
+    that message into one person's membership for everyone to read."""
+    listed = await networks_of(router, services, where=CHANNEL)
+    asked = Command(actor=NURSE, conversation=CHANNEL, at=AT, name="networks")
+    assert plan(asked, [listed]) == [Post(reply=listed, only_asker=True)]
+
+    on_message = Surface(on_message=True)
+    in_channel = replace(pressed(JOIN, surface=on_message), conversation=CHANNEL)
+    (joined,) = await router.handle(in_channel, services)
+    assert joined.summary == JOINED
+    assert plan(in_channel, [joined]) == [Post(reply=joined, only_asker=True)]
+
+    in_dm = pressed(MUTE, surface=on_message)
+    (muted,) = await router.handle(in_dm, services)
+    assert plan(in_dm, [muted]) == [UpdatePressed(reply=muted)]
 
 
 async def test_a_double_press_joins_once(router: Router, services: Services) -> None:
