@@ -11,7 +11,7 @@ import pytest
 from icalendar import Calendar, Component
 
 from bot.conversation.replies import Attachment
-from bot.events.invite import invite
+from bot.events.invite import Method, invite
 from storage.events import EventSeries, Occurrence
 
 LONDON = ZoneInfo("Europe/London")
@@ -58,12 +58,12 @@ def read(attachment: Attachment) -> tuple[Component, Component]:
 
 
 def made(
-    method: str = "REQUEST", the_series: EventSeries | None = None, **change: object
+    method: Method = "REQUEST", the_series: EventSeries | None = None, **change: object
 ) -> Attachment:
     return invite(
         the_series or series(),
         occurrence(**change),
-        method=method,  # type: ignore[arg-type]
+        method=method,
         organiser_name="LGBTQ+ Network",
         domain="riverside.example",
         now=NOW,
