@@ -16,6 +16,7 @@ from bot.conversation.replies import (
     Form,
     Link,
     Notice,
+    People,
     Reply,
     Secret,
     Text,
@@ -80,6 +81,10 @@ def _lines(block: Block, picks: list[Pick], zone: tzinfo) -> list[str]:
             return ["", f"** {title} **", wrap(text)]
         case Secret(label=label, value=value):
             return [f"{label}: {value}"]  # never wrapped: it must be copied exactly
+        case People(label=label, people=people, empty=empty):
+            if not people:
+                return [wrap(f"{label}: {empty}" if empty else label)]
+            return [f"{label}:", *(f"  - {p.user_id}" for p in people)]
         case Form():
             return []  # a form is asked question by question, not printed
     raise TypeError(f"unknown block {block!r}")

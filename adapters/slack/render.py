@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -12,6 +13,7 @@ from slack_sdk.models.blocks import Block as SlackBlock
 from slack_sdk.models.views import View
 
 from adapters.slack import parse
+from bot.conversation.inbound import PersonAddress, Platform
 from bot.conversation.replies import (
     Block,
     Buttons,
@@ -25,6 +27,7 @@ from bot.conversation.replies import (
     Link,
     Notice,
     Option,
+    People,
     Reply,
     Secret,
     Text,
@@ -39,6 +42,8 @@ TITLE_LIMIT = 24
 BUTTON_LIMIT = 75
 MESSAGE_BLOCKS = 50
 MODAL_BLOCKS = 100
+USER_ID = re.compile(r"[A-Z0-9]{1,64}")
+"""What a Slack user id is made of: nothing in it can end a `<@...>` mention early."""
 
 
 def message(reply: Reply) -> dict[str, Any]:
@@ -153,6 +158,13 @@ def _blocks(block: Block) -> list[dict[str, Any]]:
             return [{"type": "header", "text": _plain(title, 150)}, *_section_texts(text)]
         case Secret(label=label, value=value):
             return [_secret(label, value)]
+        case People(label=label, people=people, empty=empty):
+            names = "\n".join(_mention(p) for p in people) or _escape(empty)
+            text = f"*{_escape(label)}*\n{names}" if names else f"*{_escape(label)}*"
+            return [
+                {"type": "section", "text": {"type": "mrkdwn", "text": part}}
+                for part in split(text, SECTION_LIMIT)
+            ]
         case Form():
             return []  # a form opens as a modal, never inside a message
     raise TypeError(f"unknown block {block!r}")
@@ -254,6 +266,15 @@ def _field_value(item: FieldItem) -> str:
 def _link(link: Link) -> str:
     """Slack's `<url|label>`; the url was checked when the link was made (no `|` or `>`)."""
     return f"<{link.url}|{_escape(link.label)}>"
+
+
+def _mention(person: PersonAddress) -> str:
+    """A Slack user as a mention, which Slack shows as their name to each viewer; any other
+    id (another platform's, or one that is not a Slack user id at all) as plain text, so it
+    can never become a mention of someone else, a link or `<!channel>`."""
+    if person.platform == Platform.SLACK and USER_ID.fullmatch(person.user_id):
+        return f"<@{person.user_id}>"
+    return _escape(person.user_id)
 
 
 def date_token(at: datetime) -> str:

@@ -28,6 +28,7 @@ from bot.conversation.replies import (
     FormInput,
     Link,
     Notice,
+    People,
     Reply,
     Secret,
     Text,
@@ -130,6 +131,11 @@ class _Writer:
                     f'<dl class="secret"><dt>{escape(label)}</dt>'
                     f'<dd><code class="keep">{escape(value)}</code></dd></dl>'
                 )
+            case People(label=label, people=people, empty=empty):
+                if not people:
+                    return _paragraphs(f"{label}: {empty}" if empty else label)
+                listed = "".join(f"<li>{escape(p.user_id)}</li>" for p in people)
+                return f"<p><strong>{escape(label)}</strong></p><ul>{listed}</ul>"
         raise TypeError(f"unknown block {block!r}")
 
     def _buttons(self, buttons: Sequence[Button]) -> str:

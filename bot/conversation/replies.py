@@ -15,6 +15,7 @@ from pydantic import BeforeValidator, PlainSerializer
 from pydantic import Field as Discriminated
 
 from bot.conversation.actions import ActionId
+from bot.conversation.inbound import PersonAddress
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -232,8 +233,21 @@ class Secret:
     value: str
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class People:
+    """People named by their platform identity (who is coming to an event, a network's
+    members), shown the way their platform names people: a Slack mention shows each
+    viewer the person's current name without peerbot ever storing it. Only for those
+    allowed to see who they are (a network's leads). `empty` is said when there is nobody."""
+
+    kind: Literal["people"] = "people"
+    label: str
+    people: tuple[PersonAddress, ...]
+    empty: str = ""
+
+
 Block = Annotated[
-    Text | Fields | Link | When | Buttons | Choices | Form | Notice | Secret,
+    Text | Fields | Link | When | Buttons | Choices | Form | Notice | Secret | People,
     Discriminated(discriminator="kind"),
 ]
 
@@ -333,4 +347,7 @@ def _block_lines(block: Block) -> list[str]:
             return [title.upper(), text]
         case Secret(label=label, value=value):
             return [f"{label}: {value}"]
+        case People(label=label, people=people, empty=empty):
+            named = ", ".join(p.user_id for p in people) or empty
+            return [f"{label}: {named}" if named else label]
     raise TypeError(f"unknown block {block!r}")

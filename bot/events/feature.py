@@ -14,7 +14,7 @@ from bot.conversation.replies import Reply
 from bot.conversation.router import Feature
 from bot.conversation.services import Services
 from bot.conversation.tick import Chore
-from bot.events import leads, places
+from bot.events import leads, networks, places
 from bot.events.actions import NAME
 from bot.events.deps import Events
 from bot.organisation.people import group_directory
@@ -43,11 +43,12 @@ async def show(_command: Command, services: Services) -> list[Reply]:
 
 COMMANDS: Mapping[str, Handler[Command] | Uses[Command]] = {
     "events": leads.routed(show),
-    "networks": show,
+    **networks.COMMANDS,
     "newevent": leads.new_event,
     "manageevents": leads.manage,
 }
 ACTIONS: Mapping[ActionId, Handler[ButtonPressed] | Uses[ButtonPressed]] = {
+    **networks.ACTIONS,
     leads.NEW: leads.pressed_new,
     leads.MANAGE: leads.pressed_manage,
     leads.EDIT: leads.pressed_edit,

@@ -27,6 +27,7 @@ from bot.conversation.replies import (
     Link,
     Notice,
     Option,
+    People,
     Reply,
     Secret,
     Text,
@@ -64,6 +65,14 @@ EVERY_BLOCK = Reply(
         ),
         Notice(title="Thanks", text="Done"),
         Secret(label="Your case code", value="SU-7K3M-Q9"),
+        People(
+            label="Who is coming",
+            people=(
+                PersonAddress(platform=Platform.SLACK, tenant="T1", user_id="U123"),
+                PersonAddress(platform=Platform.CONSOLE, tenant="", user_id="nurse"),
+            ),
+            empty="Nobody yet.",
+        ),
     ),
 )
 
