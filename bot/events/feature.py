@@ -8,46 +8,33 @@ from datetime import timedelta
 from typing import TypeVar
 
 from bot.conversation.actions import ActionId
-from bot.conversation.inbound import ButtonPressed, Command, FormSubmitted
+from bot.conversation.inbound import Actor, ButtonPressed, Command, FormSubmitted
 from bot.conversation.needs import Handler, Needs, given
-from bot.conversation.replies import Reply
+from bot.conversation.replies import Block
 from bot.conversation.router import Feature
 from bot.conversation.services import Services
 from bot.conversation.tick import Chore
-from bot.events import leads, networks, places
+from bot.events import actions, leads, listing, networks, places, signup
 from bot.events.actions import NAME
 from bot.events.deps import Events
-from bot.organisation.people import group_directory
-from storage.directory import active_networks, people_with_role
-from storage.organisation import RoleName
 
 E = TypeVar("E", Command, ButtonPressed, FormSubmitted)
 Uses = Needs[E, Events]
 
 
-async def show(_command: Command, services: Services) -> list[Reply]:
-    async with services.db.session(write=False) as session:
-        networks = await active_networks(session)
-        leads = await people_with_role(session, RoleName.NETWORK_LEAD)
-    groups = [(f"{n.name}: {n.description}", leads.get(n.key, [])) for n in networks]
-    return [
-        group_directory(
-            title="Staff networks",
-            groups=groups,
-            role="Lead",
-            empty="No staff networks are listed yet.",
-            next_step="To hear about events or join a network, contact its lead.",
-        )
-    ]
-
-
 COMMANDS: Mapping[str, Handler[Command] | Uses[Command]] = {
-    "events": leads.routed(show),
+    "events": leads.routed(listing.show),  # first: help's button and home pages open it
     **networks.COMMANDS,
     "newevent": leads.new_event,
     "manageevents": leads.manage,
 }
 ACTIONS: Mapping[ActionId, Handler[ButtonPressed] | Uses[ButtonPressed]] = {
+    actions.OPEN: Needs(listing.open_event),
+    actions.SIGN_UP: Needs(signup.sign_up),
+    actions.CANCEL: Needs(signup.cancel),
+    actions.CLAIM: Needs(signup.claim),
+    actions.DECLINE: Needs(signup.decline),
+    actions.NEEDS: Needs(signup.ask_needs),
     **networks.ACTIONS,
     leads.NEW: leads.pressed_new,
     leads.MANAGE: leads.pressed_manage,
@@ -61,6 +48,7 @@ ACTIONS: Mapping[ActionId, Handler[ButtonPressed] | Uses[ButtonPressed]] = {
     leads.EXPORT: leads.pressed_export,
 }
 FORMS: Mapping[ActionId, Handler[FormSubmitted] | Uses[FormSubmitted]] = {
+    actions.NEEDS: Needs(signup.needs_given),
     leads.EVENT_FORM: leads.event_saved,
     leads.MOVE_FORM: leads.moved,
     leads.CANCEL_DATE_FORM: leads.date_cancelled,
@@ -75,15 +63,21 @@ async def expire_offers(services: Services) -> int:
         return await places.expire_offers(session, now=services.clock.now())
 
 
+async def home(actor: Actor, services: Services) -> list[Block]:
+    """Everyone's next events, then, for leads only, their tools."""
+    return [*await listing.home(actor, services), *await leads.home(actor, services)]
+
+
 def feature(deps: Events) -> Feature:
     return Feature(
         name=NAME,
         title="Staff networks",
-        summary="Each staff network and the lead to contact about joining it or its events.",
+        summary="What's on across the staff networks: sign up in one tap and get a calendar "
+        "invite.",
         commands=given(COMMANDS, deps),
         actions=given(ACTIONS, deps),
         forms=given(FORMS, deps),
-        home=leads.home,
+        home=home,
         chores=(
             Chore(name="events-offers", every=timedelta(minutes=1), run=expire_offers),
             *leads.CHORES,

@@ -1,0 +1,252 @@
+"""Staff's buttons on an event: sign up, join the waitlist, cancel, take or turn down an
+offered place, and the optional question about access needs. Every change of place goes
+through bot.events.places; this module only says what happened, in plain words, and hands
+over the calendar invite."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import update
+from sqlmodel import col
+
+from bot.conversation.forms import rejected, text_of
+from bot.conversation.inbound import ButtonPressed, FormSubmitted, person_of
+from bot.conversation.payloads import decode, encode
+from bot.conversation.replies import Attachment, Form, Notice, Reply, TextInput, say
+from bot.conversation.sealing import seal
+from bot.conversation.services import Services
+from bot.events import invite, places
+from bot.events.actions import NEEDS
+from bot.events.deps import Events
+from bot.events.listing import CANCELLED, GONE, Listed, answer, card, current
+from bot.events.payloads import OccurrenceRef
+from bot.events.places import Outcome, Result
+from storage.events import Signup, SignupStatus
+
+INVITE_DOMAIN = "peerbot.invalid"
+"""The domain in each invite's UID and organiser address. It must never change once
+invites are out: a calendar knows an event by its UID. (Reserved, so it is nobody's.)"""
+NEEDS_FIELD = "needs"
+NEEDS_QUESTION = "Is there anything we can do to make this event work for you?"
+CARRIED = "occurrence"
+
+ALREADY = {
+    SignupStatus.GOING: "You're already signed up.",
+    SignupStatus.OFFERED: "A place is being held for you: press “Yes, I'll come” to take it.",
+    SignupStatus.CANCELLED: "You cancelled your place at this event.",
+    SignupStatus.LAPSED: "The place we held for you has gone to the next person.",
+}
+CLOSED = "Sign-up for that event has closed."
+FULL = "Sorry, that event is full, and it has no waitlist."
+
+
+def calendar_invite(listed: Listed, *, cancel: bool = False, now: datetime) -> Attachment:
+    """The .ics for one person's calendar. A cancellation of their own place carries a
+    SEQUENCE above the invite they hold, or their calendar would keep the event."""
+    occurrence = listed.occurrence
+    if cancel:
+        occurrence = occurrence.model_copy(update={"sequence": occurrence.sequence + 1})
+    return invite.invite(
+        listed.series,
+        occurrence,
+        method="CANCEL" if cancel else "REQUEST",
+        organiser_name=listed.network.name,
+        domain=INVITE_DOMAIN,
+        now=now,
+    )
+
+
+def _waiting_words(position: int | None) -> str:
+    hours = int(places.OFFER_WINDOW.total_seconds() // 3600)
+    return (
+        f"The event is full, so you're on the waitlist: number {position}. "
+        f"We'll message you if a place comes up — you'll have {hours} hours to take it "
+        "(less if the event is soon)."
+    )
+
+
+async def _after(
+    press: ButtonPressed,
+    services: Services,
+    deps: Events,
+    result: Result,
+    *,
+    held: str | None = None,
+) -> list[Reply]:
+    """The answer to a press that went to the place rules: what happened, then the card as
+    it now stands for them, in place of the one they pressed."""
+    now = services.clock.now()
+    match result.outcome:
+        case Outcome.GONE:
+            return [answer(press, say(GONE))]
+        case Outcome.EVENT_CANCELLED:
+            return [answer(press, say(CANCELLED))]
+    assert result.occurrence is not None and result.occurrence.id is not None
+    async with services.db.session(write=False) as session:
+        found = await current(session, result.occurrence.id, person_of(press.actor))
+    if found is None:
+        return [answer(press, say(GONE))]
+    listed, signup, position = found
+    files: tuple[Attachment, ...] = ()
+    title = listed.series.title
+    match result.outcome:
+        case Outcome.GOING:
+            lead = f"You're going to {title}. We've sent you a calendar invite."
+            files = (calendar_invite(listed, now=now),)
+        case Outcome.WAITING:
+            lead = _waiting_words(position)
+        case Outcome.ALREADY if signup is not None and signup.status == SignupStatus.WAITING:
+            lead = f"You're already on the waitlist: number {position}."
+        case Outcome.ALREADY if signup is not None:
+            lead = ALREADY.get(SignupStatus(signup.status), "")
+        case Outcome.FULL:
+            lead = FULL
+        case Outcome.CLOSED:
+            lead = CLOSED
+        case Outcome.EXPIRED:
+            lead = (
+                "Sorry, the place we held for you ran out and has gone to the next person. "
+                "You can join the waitlist again."
+            )
+        case Outcome.LEFT if held == SignupStatus.GOING:
+            lead = (
+                f"You've cancelled your place at {title}. "
+                "We've sent a calendar update to take it out of your calendar."
+            )
+            files = (calendar_invite(listed, cancel=True, now=now),)
+        case Outcome.LEFT if held == SignupStatus.WAITING:
+            lead = f"You've left the waitlist for {title}."
+        case Outcome.LEFT:
+            lead = "No problem. We've passed the place on to the next person."
+        case Outcome.NOT_SIGNED_UP:
+            lead = "You're not signed up for that event."
+        case _:
+            lead = ""
+    blocks = card(listed, signup, position, now=now, deps=deps, lead=lead)
+    summary = lead or title
+    return [answer(press, Reply(summary=summary, blocks=blocks, files=files))]
+
+
+async def sign_up(press: ButtonPressed, services: Services, deps: Events) -> list[Reply]:
+    """One press, one place (or a spot in the queue): a double press changes nothing."""
+    ref = decode(OccurrenceRef, press.value)
+    async with services.db.session() as session:
+        result = await places.sign_up(
+            session, ref.occurrence, person_of(press.actor), now=services.clock.now()
+        )
+    return await _after(press, services, deps, result)
+
+
+async def cancel(press: ButtonPressed, services: Services, deps: Events) -> list[Reply]:
+    """Their place, their offer or their spot in the queue, given up; a place goes on to
+    the next person waiting, and their calendar is told only if it had the invite."""
+    ref = decode(OccurrenceRef, press.value)
+    who = person_of(press.actor)
+    async with services.db.session() as session:
+        before = await places.signup_of(session, ref.occurrence, who)
+        held = before.status if before is not None else None
+        result = await places.cancel(session, ref.occurrence, who, now=services.clock.now())
+    if result.outcome == Outcome.NOT_SIGNED_UP and held == SignupStatus.CANCELLED:
+        return [answer(press, say("You've already cancelled your place."))]
+    return await _after(press, services, deps, result, held=held)
+
+
+async def claim(press: ButtonPressed, services: Services, deps: Events) -> list[Reply]:
+    ref = decode(OccurrenceRef, press.value)
+    async with services.db.session() as session:
+        result = await places.claim(
+            session, ref.occurrence, person_of(press.actor), now=services.clock.now()
+        )
+    return await _after(press, services, deps, result)
+
+
+async def decline(press: ButtonPressed, services: Services, deps: Events) -> list[Reply]:
+    ref = decode(OccurrenceRef, press.value)
+    async with services.db.session() as session:
+        result = await places.decline(
+            session, ref.occurrence, person_of(press.actor), now=services.clock.now()
+        )
+    if result.outcome == Outcome.NOT_SIGNED_UP:
+        return [answer(press, say("That offer has already ended. Nothing has changed."))]
+    return await _after(press, services, deps, result, held=SignupStatus.OFFERED)
+
+
+# Access needs: asked only where they can be sealed, read only by the network's leads
+
+NOT_SEALABLE = (
+    "Access needs can't be taken here yet. Please tell the network's lead directly; "
+    "type “networks” to see who that is."
+)
+
+
+def needs_form(listed: Listed) -> Form:
+    assert listed.occurrence.id is not None
+    return Form(
+        form=NEEDS,
+        title="Access needs",
+        intro=(
+            f"For {listed.series.title}. Only the {listed.network.name}'s leads will see "
+            "this. Leave it blank if there's nothing."
+        ),
+        inputs=(
+            TextInput(
+                field=NEEDS_FIELD,
+                label=NEEDS_QUESTION,
+                required=False,
+                multiline=True,
+                max_length=2000,
+            ),
+        ),
+        carried={CARRIED: encode(OccurrenceRef(occurrence=listed.occurrence.id))},
+    )
+
+
+async def ask_needs(press: ButtonPressed, services: Services, deps: Events) -> list[Reply]:
+    ref = decode(OccurrenceRef, press.value)
+    if deps.sealer is None:
+        return [answer(press, say(NOT_SEALABLE), in_place=False)]
+    async with services.db.session(write=False) as session:
+        found = await current(session, ref.occurrence, person_of(press.actor))
+    if found is None:
+        return [answer(press, say(GONE))]
+    listed, signup, _ = found
+    if signup is None or signup.status not in (SignupStatus.GOING, SignupStatus.WAITING):
+        return [answer(press, say("Please sign up first, then tell the organisers."))]
+    return [Reply(summary="Access needs", blocks=(needs_form(listed),))]
+
+
+async def needs_given(form: FormSubmitted, services: Services, deps: Events) -> list[Reply]:
+    """Sealed before it is stored; never logged, never shown back in a list."""
+    ref = decode(OccurrenceRef, text_of(form.values.get(CARRIED)))
+    if deps.sealer is None:
+        return [say(NOT_SEALABLE)]
+    who = person_of(form.actor)
+    async with services.db.session() as session:
+        found = await current(session, ref.occurrence, who)
+        if found is None:
+            return [say(GONE)]
+        listed, signup, _ = found
+        if (refused := rejected(needs_form(listed), form.values)) is not None:
+            return [refused]
+        text = text_of(form.values.get(NEEDS_FIELD))
+        if not text:
+            return [_notice("Nothing sent", "You can tell the organisers any time from the event.")]
+        if signup is None or signup.status not in (SignupStatus.GOING, SignupStatus.WAITING):
+            return [_notice("Not signed up", "Please sign up first, then tell the organisers.")]
+        await session.exec(
+            update(Signup)
+            .where(col(Signup.id) == signup.id)
+            .values(access_needs=seal(deps.sealer, {"text": text}))
+            .execution_options(synchronize_session=False)
+        )
+    return [
+        _notice(
+            "Thank you",
+            f"We've passed this on. Only the {listed.network.name}'s leads will see it.",
+        )
+    ]
+
+
+def _notice(title: str, text: str) -> Reply:
+    return Reply(summary=title, blocks=(Notice(title=title, text=text),))
