@@ -127,25 +127,36 @@ def places_left(occurrence: Occurrence, series: EventSeries) -> str:
     return "Full — join the waitlist" if series.waitlist else "Full"
 
 
-def where(occurrence: Occurrence, series: EventSeries) -> list[Block]:
-    """The room, the online link (a link to tap, never text to copy), or both."""
-    place = occurrence.place or series.place
+def _place(occurrence: Occurrence, series: EventSeries) -> str:
+    return occurrence.place or series.place
+
+
+def _online(occurrence: Occurrence, series: EventSeries) -> list[Block]:
+    """The online link as a link to tap, never text to copy."""
     url = occurrence.online_url or series.online_url
-    blocks: list[Block] = [Text(text=f"Where: {place}")] if place else []
-    if url:
-        try:
-            blocks.append(Link(label="Join online", url=url))
-        except ValueError:  # stored before links were checked: shown, never made tappable
-            blocks.append(Text(text=f"Online: {url}"))
-    return blocks
+    if not url:
+        return []
+    try:
+        return [Link(label="Join online", url=url)]
+    except ValueError:  # not a link peerbot shows: said, never made tappable
+        return [Text(text=f"Online: {url}")]
+
+
+def where(occurrence: Occurrence, series: EventSeries) -> list[Block]:
+    """The room, the online link, or both."""
+    place = _place(occurrence, series)
+    return [*([Text(text=f"Where: {place}")] if place else []), *_online(occurrence, series)]
 
 
 def _item(listed: Listed, status: str) -> list[Block]:
+    """At most four blocks: ten events and the words around them fit one Slack message."""
     occurrence, series = listed.occurrence, listed.series
+    place = _place(occurrence, series)
+    lines = [f"{series.title} · {listed.network.name} · {status}"]
     return [
-        Text(text=f"{series.title} · {listed.network.name} · {status}"),
+        Text(text="\n".join([*lines, *([f"Where: {place}"] if place else [])])),
         When(label="When", at=occurrence.starts_at),
-        *where(occurrence, series),
+        *_online(occurrence, series),
         Buttons(buttons=(Button(label="Open", action=OPEN, value=listed.ref),)),
     ]
 

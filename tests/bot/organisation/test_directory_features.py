@@ -71,16 +71,16 @@ async def test_help_lists_the_four_features_with_a_button_each(with_org: Service
 
 
 async def test_help_promises_only_what_works_today(with_org: Services) -> None:
-    """Event sign-ups, reminders and mentoring check-ins are not built yet: the menu offers
-    the staff-network and programme directories, and says whom to contact."""
+    """Event reminders and mentoring check-ins are not built yet: the menu offers signing
+    up for events with a calendar invite, and the programme directory with whom to contact."""
     (reply,) = await unsealed().handle(
         Command(actor=ACTOR, conversation=WHERE, at=AT, name="help"), with_org
     )
     text = plain_text(reply).lower()
-    for unbuilt in ("sign up", "sign-up", "check-in", "check in", "reminder", "calendar"):
+    for unbuilt in ("check-in", "check in", "reminder"):
         assert unbuilt not in text
-    assert "network events" not in text
-    assert "the lead to contact" in text and "the coordinator to contact" in text
+    assert "sign up in one tap and get a calendar invite" in text
+    assert "the coordinator to contact" in text
 
 
 async def test_unknown_words_get_help_not_silence(with_org: Services) -> None:
@@ -122,11 +122,11 @@ async def test_speak_up_names_the_guardians_and_how_to_reach_them(with_org: Serv
     assert "Call 999." in text
 
 
-async def test_events_lists_active_networks_with_their_leads(
+async def test_networks_lists_active_networks_with_their_leads(
     with_org: Services, tmp_path: Path
 ) -> None:
     router = unsealed()
-    text = await ask(router, with_org, "events")
+    text = await ask(router, with_org, "networks")
     assert "LGBTQ+ Network: For lesbian" in text
     assert "Lead: Kwame Mensah: kwame.mensah@riverside.example.nhs.uk" in text
     trimmed = EXAMPLE.read_text()
@@ -134,7 +134,7 @@ async def test_events_lists_active_networks_with_their_leads(
     smaller = tmp_path / "org.yml"
     smaller.write_text(trimmed[:start] + trimmed[trimmed.index("# Mentoring") :])
     await apply_org_file(with_org.db, smaller)
-    assert "Multi-Faith Network" not in await ask(router, with_org, "events")
+    assert "Multi-Faith Network" not in await ask(router, with_org, "networks")
 
 
 async def test_mentoring_lists_programmes_by_kind_with_coordinators(with_org: Services) -> None:
@@ -147,6 +147,7 @@ async def test_mentoring_lists_programmes_by_kind_with_coordinators(with_org: Se
 async def test_empty_directories_say_so_kindly(services: Services) -> None:
     router = unsealed()
     assert "cannot take concerns here yet" in await ask(router, services, "speakup")
+    assert "No staff networks are listed yet" in await ask(router, services, "networks")
     assert "No staff networks are listed yet" in await ask(router, services, "events")
     assert "No mentoring programmes are listed yet" in await ask(router, services, "mentoring")
 
