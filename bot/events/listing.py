@@ -363,7 +363,8 @@ def card(
     ]
     if series.accessibility.strip():
         blocks.append(Text(text=f"Accessibility: {series.accessibility.strip()}"))
-    blocks.append(Text(text=places_left(occurrence, series)))
+    if signup is None or signup.status not in SIGNED_UP:  # theirs is said just below
+        blocks.append(Text(text=places_left(occurrence, series)))
     blocks += situation(occurrence, series, signup, position, now=now)
     if found := buttons(occurrence, series, signup, now=now, deps=deps):
         blocks.append(Buttons(buttons=found))
