@@ -5,12 +5,17 @@ in the person's DM, and a Sign up pressed in a channel is answered to the presse
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from icalendar import Calendar
+from sqlmodel import select
 
 from bot.conversation.payloads import encode
+from bot.conversation.sealing import open_sealed
 from bot.events.payloads import OccurrenceRef
+from bot.events.signup import NEEDS_QUESTION
+from storage.events import Signup
 from tests.adapters.slack.test_endpoint import Slack, command, dm
 from tests.adapters.slack.test_endpoint import slack as slack  # the fixture
 from tests.bot.events.places_fixtures import STARTS, an_event
@@ -114,3 +119,50 @@ async def test_a_full_list_fits_one_slack_message(slack: Slack) -> None:
     assert len(blocks) <= 50
     assert sum(b["type"] == "actions" for b in blocks) == 10
     assert "These are the next 10 of 12." in str(blocks[-2:])
+
+
+async def test_access_needs_go_through_a_modal_and_are_sealed_in_the_file(
+    slack: Slack, sqlite_url: str
+) -> None:
+    occurrence = await an_event(slack.runtime.db)
+    await slack.interaction(press(slack, "events.signup", occurrence, "D1"))
+    (signed_up,) = await slack.api.wait_for("response.reply")
+    labels = [
+        e["text"]["text"]
+        for b in signed_up["blocks"]
+        if b["type"] == "actions"
+        for e in b["elements"]
+    ]
+    assert labels == ["Cancel my place", "Tell the organisers about access needs"]
+
+    await slack.interaction(press(slack, "events.needs", occurrence, "D1"))
+    (opened,) = await slack.api.wait_for("views.open")
+    view = opened["view"]
+    assert view["callback_id"] == "events.needs"
+    (question,) = [b for b in view["blocks"] if b["type"] == "input"]
+    assert question["label"]["text"] == NEEDS_QUESTION and question["optional"] is True
+    words = "Please keep a seat free by the door for my wheelchair"
+    submission = {
+        "type": "view_submission",
+        "team": {"id": "T1"},
+        "user": {"id": "U123"},
+        "view": {
+            "id": "V9",
+            "type": "modal",
+            "callback_id": "events.needs",
+            "private_metadata": view["private_metadata"],
+            "state": {"values": {"needs": {"needs": {"type": "plain_text_input", "value": words}}}},
+        },
+    }
+    answer = await (await slack.interaction(submission)).json()
+    assert answer["response_action"] == "update"
+    assert "Only the LGBTQ+ Network's leads will see it." in str(answer["view"]["blocks"])
+    assert words not in str(slack.api.calls)  # never posted anywhere
+    await slack.runtime.db.dispose()  # everything written out to the file itself
+    path = Path(sqlite_url.partition(":///")[2])
+    stored = b"".join(p.read_bytes() for p in path.parent.glob(f"{path.name}*"))
+    assert words.encode() not in stored
+    async with slack.runtime.db.session(write=False) as session:
+        (sealed,) = (await session.exec(select(Signup.access_needs))).all()
+    assert sealed is not None and slack.runtime.sealer is not None
+    assert open_sealed(slack.runtime.sealer, sealed) == {"text": words}
