@@ -195,7 +195,7 @@ async def show(command: Command, services: Services) -> list[Reply]:
         chosen = matching(networks, command.args) if command.args else networks
         if not chosen:
             keys = ", ".join(n.key for n in networks)
-            typed = " ".join(command.args)
+            typed = " ".join(command.args)[:60]
             text = (
                 f"I couldn't find a network called “{typed}”. Try “events” and one of: {keys}."
                 if keys
@@ -222,7 +222,7 @@ def _listing(listed: list[Listed], total: int, chosen: Sequence[Network] | None)
     if total > len(listed):
         hint = f"These are the next {len(listed)} of {total}. "
         hint += (
-            "To see one network's, type “events” and its name, like “events lgbtq”."
+            "To see one network's events, type “events” and its name, like “events lgbtq”."
             if chosen is None or len(chosen) > 1
             else "Later ones will show here as these go by."
         )
