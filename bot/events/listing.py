@@ -5,7 +5,7 @@ networks' events could out someone."""
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TypeVarTuple
@@ -189,7 +189,7 @@ async def show(command: Command, services: Services) -> list[Reply]:
     """`events`, `events <network>` and `events mine`."""
     if [a.lower() for a in command.args] == [MINE]:
         return [await show_mine(command.actor, services)]
-    now = services.clock.now()
+    now, who = services.clock.now(), person_of(command.actor)
     async with services.db.session(write=False) as session:
         networks = await active_networks(session)
         chosen = matching(networks, command.args) if command.args else networks
@@ -204,10 +204,17 @@ async def show(command: Command, services: Services) -> list[Reply]:
             return [say(text)]
         only = [n.key for n in chosen] if command.args else None
         listed, total = await upcoming(session, now=now, networks=only)
-    return [_listing(listed, total, chosen if command.args else None)]
+        theirs = {m.signup.occurrence_id: m for m in await mine(session, who, now=now)}
+    return [_listing(listed, total, chosen if command.args else None, theirs)]
 
 
-def _listing(listed: list[Listed], total: int, chosen: Sequence[Network] | None) -> Reply:
+def _listing(
+    listed: list[Listed],
+    total: int,
+    chosen: Sequence[Network] | None,
+    theirs: Mapping[int, Mine],
+) -> Reply:
+    """Each date with how to get in, or, where they are signed up, where they stand."""
     title = "Upcoming events"
     if chosen is not None and len(chosen) == 1:
         title = f"Upcoming events: {chosen[0].name}"
@@ -218,7 +225,9 @@ def _listing(listed: list[Listed], total: int, chosen: Sequence[Network] | None)
         return Reply(summary=text, blocks=(Text(text=title, heading=True), Text(text=text)))
     blocks: list[Block] = [Text(text=title, heading=True)]
     for item in listed:
-        blocks += _item(item, places_left(item.occurrence, item.series))
+        own = theirs.get(item.occurrence.id or 0)
+        status = standing(own) if own else places_left(item.occurrence, item.series)
+        blocks += _item(item, status)
     if total > len(listed):
         hint = f"These are the next {len(listed)} of {total}. "
         hint += (

@@ -246,3 +246,14 @@ async def test_home_shows_my_next_three_and_a_way_to_all(services: Services) -> 
     (everything,) = await staff.handle(press, services)
     assert opened(everything) == [ref(o) for o in made]
     assert see_all.action == OPEN_FEATURE
+
+
+async def test_the_list_shows_where_i_stand_and_others_only_counts(services: Services) -> None:
+    occurrence = await an_event(services.db, capacity=2)
+    await pressed(router(), services, actions.SIGN_UP, occurrence, 1)
+    assert "Lunch and learn · LGBTQ+ Network · You're going" in plain_text(
+        await listed(services, "events", 1)
+    )
+    theirs = plain_text(await listed(services, "events", 2))
+    assert "Lunch and learn · LGBTQ+ Network · 1 place left" in theirs
+    assert "going" not in theirs.lower()
