@@ -24,6 +24,10 @@ FILE_NAME = "event.ics"
 MEDIA_TYPE = "text/calendar"
 """The method travels inside the calendar (METHOD), not as a media type parameter."""
 Method = Literal["REQUEST", "CANCEL"]
+DOMAIN = "peerbot.invalid"
+"""The domain in the UID and organiser address of every invite peerbot sends, whoever
+sends it (a sign-up, a change, a cancellation): changed once invites are out, calendars
+would hold each event twice. Reserved (RFC 2606), so it is nobody's."""
 
 
 def uid(series_id: int, slot: datetime, domain: str) -> str:

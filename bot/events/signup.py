@@ -24,9 +24,6 @@ from bot.events.payloads import OccurrenceRef
 from bot.events.places import Outcome, Result
 from storage.events import Signup, SignupStatus
 
-INVITE_DOMAIN = "peerbot.invalid"
-"""The domain in each invite's UID and organiser address. It must never change once
-invites are out: a calendar knows an event by its UID. (Reserved, so it is nobody's.)"""
 NEEDS_FIELD = "needs"
 NEEDS_QUESTION = "Is there anything we can do to make this event work for you?"
 CARRIED = "occurrence"
@@ -52,7 +49,7 @@ def calendar_invite(listed: Listed, *, cancel: bool = False, now: datetime) -> A
         occurrence,
         method="CANCEL" if cancel else "REQUEST",
         organiser_name=listed.network.name,
-        domain=INVITE_DOMAIN,
+        domain=invite.DOMAIN,
         now=now,
     )
 

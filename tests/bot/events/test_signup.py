@@ -15,7 +15,7 @@ from bot.conversation.inbound import FormSubmitted
 from bot.conversation.replies import Form, Notice, Reply, TextInput, plain_text
 from bot.conversation.sealing import generate_key, open_sealed, sealer
 from bot.conversation.services import Services
-from bot.events import actions
+from bot.events import actions, invite
 from bot.events.signup import NEEDS_QUESTION
 from bot.organisation.sync import apply_org_file
 from storage.engine import Database
@@ -64,6 +64,7 @@ async def test_signing_up_confirms_and_brings_the_invite(services: Services) -> 
     assert event.decoded("DTSTART") == STARTS
     assert str(event["SUMMARY"]) == "Lunch and learn"
     assert int(event["SEQUENCE"]) == 0
+    assert str(event["UID"]).endswith(f"@{invite.DOMAIN}")  # the one every sender uses
 
 
 async def test_a_double_press_signs_up_once_and_says_so(services: Services) -> None:
