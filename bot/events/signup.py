@@ -115,7 +115,7 @@ async def _after(
         case Outcome.LEFT if held == SignupStatus.WAITING:
             lead = f"You've left the waitlist for {title}."
         case Outcome.LEFT:
-            lead = "No problem. We've passed the place on to the next person."
+            lead = "No problem. We've let the place go, and you're off the waitlist."
         case Outcome.NOT_SIGNED_UP:
             lead = "You're not signed up for that event."
         case _:

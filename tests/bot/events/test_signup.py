@@ -186,7 +186,7 @@ async def test_an_offered_place_turned_down_passes_on(services: Services) -> Non
         await pressed(staff, services, actions.SIGN_UP, occurrence, n)
     await pressed(staff, services, actions.CANCEL, occurrence, 1)
     reply = await pressed(staff, services, actions.DECLINE, occurrence, 2)
-    assert plain_text(reply).startswith("No problem. We've passed the place on")
+    assert plain_text(reply).startswith("No problem. We've let the place go")
     assert reply.files == ()
     again = await pressed(staff, services, actions.DECLINE, occurrence, 2)
     assert plain_text(again) == "That offer has already ended. Nothing has changed."
@@ -239,7 +239,7 @@ async def test_access_needs_are_sealed_and_only_for_the_leads(services: Services
     assert "Only the LGBTQ+ Network's leads will see it." in notice.text
     async with services.db.session(write=False) as session:
         row = (await session.exec(select(Signup))).one()
-        raw = (await session.exec(text("SELECT access_needs FROM event_signup"))).one()  # type: ignore[call-overload]
+        raw = (await session.exec(text("SELECT access_needs FROM event_signup"))).one()
     assert row.access_needs is not None and words not in str(raw)
     assert open_sealed(SEALER, row.access_needs) == {"text": words}
 
