@@ -4,7 +4,7 @@ see who is coming. Every action is checked against the lead's roles and audited.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from datetime import time as dt_time
 from zoneinfo import ZoneInfo
@@ -24,7 +24,7 @@ from bot.conversation.inbound import (
     Platform,
 )
 from bot.conversation.outbox import Outgoing, enqueue
-from bot.conversation.payloads import decode, encode
+from bot.conversation.payloads import encode
 from bot.conversation.replies import (
     Attachment,
     Block,
@@ -35,7 +35,6 @@ from bot.conversation.replies import (
     Fields,
     Form,
     Link,
-    Notice,
     Option,
     Reply,
     Text,
@@ -48,12 +47,24 @@ from bot.conversation.tick import Chore
 from bot.events import attendance, notices, places
 from bot.events.actions import NAME, SIGN_UP
 from bot.events.deps import Events
+from bot.events.lead import (
+    Gone,
+    Lead,
+    as_lead,
+    carried_ref,
+    date_of,
+    date_ref,
+    done,
+    form_reply,
+    led_networks,
+    series_of,
+    series_ref,
+)
 from bot.events.leadform import FORM, Draft, Move, checked, checked_move, lead_form, move_form
-from bot.events.payloads import OccurrenceRef, SeriesRef
+from bot.events.payloads import SeriesRef
 from bot.events.schedule import HORIZON, LIMIT, Slot, expand, words
-from storage.directory import organisation, person_on
-from storage.events import EventAudit, EventSeries, Occurrence, Signup, SignupStatus
-from storage.organisation import Network, Role, RoleName
+from storage.events import EventSeries, Occurrence, Signup, SignupStatus
+from storage.organisation import Network
 from storage.seen import first_times
 from storage.upsert import insert_new
 
@@ -73,143 +84,9 @@ CANCEL_DATE_FORM = ActionId(NAME, "lead_cancel_date_form")
 CANCEL_EVENT_FORM = ActionId(NAME, "lead_cancel_event_form")
 MARK_FORM = ActionId(NAME, "lead_mark_form")
 
-REFUSAL = "Only the network's leads can do that."
-GONE = "That event is no longer there. Type “manage events” to see yours."
 CANCELLED = "That event is cancelled, so it can't be changed. Press New event to make another."
 LISTED = 10
 """Dates shown at once in a lead's list: each is a few blocks, and a message holds 50."""
-DEFAULT_ZONE = "Europe/London"
-
-
-class Refused(Exception):
-    """Someone who does not lead the network tried a lead's action."""
-
-
-class Gone(Exception):
-    """The event or date a button names is not there any more (or never was)."""
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Lead:
-    """One lead action under way, in its transaction: who, which of it, when."""
-
-    session: AsyncSession
-    actor: Actor
-    networks: Mapping[str, str]
-    action: str
-    now: datetime
-    zone: str
-    audits: list[EventAudit] = field(default_factory=list)
-
-    def own(self, network: str, occurrence_id: int | None = None) -> None:
-        """Refused unless they lead `network`; else the action is audited, in the same
-        transaction as what it does (see as_lead)."""
-        if network not in self.networks:
-            raise Refused
-        self.audits.append(
-            EventAudit(
-                at=self.now,
-                platform=self.actor.platform,
-                user_id=self.actor.user_id,
-                action=self.action,
-                network=network,
-                occurrence_id=occurrence_id,
-            )
-        )
-
-
-async def led_networks(session: AsyncSession, actor: Actor) -> dict[str, str]:
-    """The active networks this person leads (key -> name), from the organisation file."""
-    person = await person_on(session, actor.platform, actor.user_id)
-    if person is None:
-        return {}
-    query = (
-        select(Network)
-        .join(Role, col(Role.scope) == col(Network.key))
-        .where(
-            col(Role.person_id) == person.id,
-            col(Role.role) == RoleName.NETWORK_LEAD,
-            col(Network.active),
-        )
-        .order_by(col(Network.name))
-    )
-    return {n.key: n.name for n in (await session.exec(query)).all()}
-
-
-async def as_lead(
-    services: Services,
-    actor: Actor,
-    action: str,
-    work: Callable[[Lead], Awaitable[list[Reply]]],
-) -> list[Reply]:
-    """Run one lead action in a transaction. A refusal rolls back whatever was begun and
-    is audited on its own: who and which action, never what they tried to see or change."""
-    now = services.clock.now()
-    try:
-        async with services.db.session() as session:
-            networks = await led_networks(session, actor)
-            if not networks:
-                raise Refused
-            org = await organisation(session)
-            zone = org.time_zone if org else DEFAULT_ZONE
-            lead = Lead(
-                session=session, actor=actor, networks=networks, action=action, now=now, zone=zone
-            )
-            replies = await work(lead)
-            if not any(r.form is not None and r.form.errors for r in replies):
-                session.add_all(lead.audits)  # a form sent back did nothing: nothing to audit
-            return replies
-    except Refused:
-        async with services.db.session() as session:
-            session.add(
-                EventAudit(
-                    at=now,
-                    platform=actor.platform,
-                    user_id=actor.user_id,
-                    action=action,
-                    refused=True,
-                )
-            )
-        return [say(REFUSAL, ephemeral=True)]
-    except Gone:
-        return [say(GONE, ephemeral=True)]
-
-
-async def _date(lead: Lead, value: str) -> tuple[Occurrence, EventSeries]:
-    """The date a button or form names, once it is known to be theirs (audited)."""
-    occurrence_id = decode(OccurrenceRef, value).occurrence
-    found = await places.event_of(lead.session, occurrence_id)
-    if found is None:
-        raise Gone
-    occurrence, series = found
-    lead.own(series.network, occurrence_id)
-    return occurrence, series
-
-
-async def _series(lead: Lead, value: str) -> EventSeries:
-    series = await lead.session.get(EventSeries, decode(SeriesRef, value).series)
-    if series is None:
-        raise Gone
-    lead.own(series.network)
-    return series
-
-
-def _ref(occurrence: Occurrence) -> str:
-    assert occurrence.id is not None
-    return encode(OccurrenceRef(occurrence=occurrence.id))
-
-
-def _series_ref(series: EventSeries) -> str:
-    assert series.id is not None
-    return encode(SeriesRef(series=series.id))
-
-
-def _form(form: Form, summary: str) -> list[Reply]:
-    return [Reply(summary=summary, blocks=(form,))]
-
-
-def _done(text: str) -> list[Reply]:
-    return [Reply(summary=text, blocks=(Notice(title="Done", text=text),))]
 
 
 # --- create and change ---------------------------------------------------------------
@@ -226,17 +103,17 @@ async def pressed_new(press: ButtonPressed, services: Services) -> list[Reply]:
 
 async def _open_new(actor: Actor, services: Services) -> list[Reply]:
     async def work(lead: Lead) -> list[Reply]:
-        return _form(lead_form(lead.networks, lead.zone), "New event")
+        return form_reply(lead_form(lead.networks, lead.zone), "New event")
 
     return await as_lead(services, actor, "new", work)
 
 
 async def pressed_edit(press: ButtonPressed, services: Services) -> list[Reply]:
     async def work(lead: Lead) -> list[Reply]:
-        series = await _series(lead, press.value)
+        series = await series_of(lead, press.value)
         if series.cancelled_at is not None:
             return [say(CANCELLED, ephemeral=True)]
-        return _form(lead_form(lead.networks, series.time_zone, series), "Change event")
+        return form_reply(lead_form(lead.networks, series.time_zone, series), "Change event")
 
     return await as_lead(services, press.actor, "edit", work)
 
@@ -254,11 +131,11 @@ async def event_saved(form: FormSubmitted, services: Services) -> list[Reply]:
         if not isinstance(draft, Draft):
             return [draft]
         if not await _first(lead, form):
-            return _done("Already saved.")
+            return done("Already saved.")
         lead.own(draft.network)
         series, dates = await create(lead.session, draft, lead.actor, now=lead.now)
         await notices.published(lead.session, series, now=lead.now)
-        return _done(_saved(series, dates))
+        return done(_saved(series, dates))
 
     return await as_lead(services, form.actor, action, work)
 
@@ -333,7 +210,7 @@ async def _future(session: AsyncSession, series: EventSeries, now: datetime) -> 
 async def _edit(lead: Lead, form: FormSubmitted, carried: str) -> list[Reply]:
     if not carried.isdecimal():
         raise Gone
-    series = await _series(lead, encode(SeriesRef(series=int(carried))))
+    series = await series_of(lead, encode(SeriesRef(series=int(carried))))
     if series.cancelled_at is not None:
         return [say(CANCELLED, ephemeral=True)]
     future = [o for o in await _future(lead.session, series, lead.now) if o.cancelled_at is None]
@@ -350,10 +227,10 @@ async def _edit(lead: Lead, form: FormSubmitted, carried: str) -> list[Reply]:
     if not isinstance(draft, Draft):
         return [draft]
     if not await _first(lead, form):
-        return _done("Already saved.")
+        return done("Already saved.")
     changed = await change(lead.session, series, draft, now=lead.now)
     told = f" Everyone coming to the {changed} changed dates will be told." if changed else ""
-    return _done(f"“{series.title}” is changed.{told}")
+    return done(f"“{series.title}” is changed.{told}")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -513,15 +390,15 @@ CHORES = (Chore(name="events-dates", every=timedelta(hours=6), run=extend_dates)
 
 async def pressed_move(press: ButtonPressed, services: Services) -> list[Reply]:
     async def work(lead: Lead) -> list[Reply]:
-        occurrence, series = await _date(lead, press.value)
-        return _form(move_form(MOVE_FORM, occurrence, series, series.time_zone), "Move a date")
+        occurrence, series = await date_of(lead, press.value)
+        return form_reply(move_form(MOVE_FORM, occurrence, series, series.time_zone), "Move a date")
 
     return await as_lead(services, press.actor, "move", work)
 
 
 async def moved(form: FormSubmitted, services: Services) -> list[Reply]:
     async def work(lead: Lead) -> list[Reply]:
-        occurrence, series = await _date(lead, _carried_ref(form))
+        occurrence, series = await date_of(lead, carried_ref(form))
         spec = move_form(MOVE_FORM, occurrence, series, series.time_zone)
         move = checked_move(
             spec, form.values, zone=series.time_zone, now=lead.now, kept_start=occurrence.starts_at
@@ -534,16 +411,11 @@ async def moved(form: FormSubmitted, services: Services) -> list[Reply]:
         occurrence.starts_at, occurrence.ends_at = move.starts_at, move.ends_at
         occurrence.place = "" if move.place == series.place else move.place
         if before == (occurrence.starts_at, occurrence.ends_at, occurrence.place):
-            return _done("Nothing changed.")
+            return done("Nothing changed.")
         await _changed(lead.session, occurrence, series, now=lead.now)
-        return _done(f"This date of “{series.title}” is moved. Everyone coming will be told.")
+        return done(f"This date of “{series.title}” is moved. Everyone coming will be told.")
 
     return await as_lead(services, form.actor, "move", work)
-
-
-def _carried_ref(form: FormSubmitted) -> str:
-    text = text_of(form.values.get("occurrence"))
-    return encode(OccurrenceRef(occurrence=int(text))) if text.isdecimal() and int(text) else "x"
 
 
 SURE = (Option(value="yes", label="Yes, cancel it"),)
@@ -580,28 +452,28 @@ def cancel_event_form(series: EventSeries) -> Form:
 
 async def pressed_cancel_date(press: ButtonPressed, services: Services) -> list[Reply]:
     async def work(lead: Lead) -> list[Reply]:
-        occurrence, series = await _date(lead, press.value)
-        return _form(cancel_date_form(occurrence, series), "Cancel a date")
+        occurrence, series = await date_of(lead, press.value)
+        return form_reply(cancel_date_form(occurrence, series), "Cancel a date")
 
     return await as_lead(services, press.actor, "cancel_date", work)
 
 
 async def pressed_cancel_event(press: ButtonPressed, services: Services) -> list[Reply]:
     async def work(lead: Lead) -> list[Reply]:
-        series = await _series(lead, press.value)
-        return _form(cancel_event_form(series), "Cancel an event")
+        series = await series_of(lead, press.value)
+        return form_reply(cancel_event_form(series), "Cancel an event")
 
     return await as_lead(services, press.actor, "cancel_event", work)
 
 
 async def date_cancelled(form: FormSubmitted, services: Services) -> list[Reply]:
     async def work(lead: Lead) -> list[Reply]:
-        occurrence, series = await _date(lead, _carried_ref(form))
+        occurrence, series = await date_of(lead, carried_ref(form))
         if (again := rejected(cancel_date_form(occurrence, series), form.values)) is not None:
             return [again]
         if occurrence.cancelled_at is None:
             await _cancel(lead.session, occurrence, series, now=lead.now)
-        return _done(f"This date of “{series.title}” is cancelled. Everyone coming is told.")
+        return done(f"This date of “{series.title}” is cancelled. Everyone coming is told.")
 
     return await as_lead(services, form.actor, "cancel_date", work)
 
@@ -609,7 +481,7 @@ async def date_cancelled(form: FormSubmitted, services: Services) -> list[Reply]
 async def event_cancelled(form: FormSubmitted, services: Services) -> list[Reply]:
     async def work(lead: Lead) -> list[Reply]:
         text = text_of(form.values.get("series"))
-        series = await _series(lead, text if text.isdecimal() and int(text) else "x")
+        series = await series_of(lead, text if text.isdecimal() and int(text) else "x")
         if (again := rejected(cancel_event_form(series), form.values)) is not None:
             return [again]
         series.cancelled_at = series.cancelled_at or lead.now
@@ -617,7 +489,7 @@ async def event_cancelled(form: FormSubmitted, services: Services) -> list[Reply
         for occurrence in await _future(lead.session, series, lead.now):
             if occurrence.cancelled_at is None:
                 await _cancel(lead.session, occurrence, series, now=lead.now)
-        return _done(f"“{series.title}” is cancelled. Everyone coming is told.")
+        return done(f"“{series.title}” is cancelled. Everyone coming is told.")
 
     return await as_lead(services, form.actor, "cancel_event", work)
 
@@ -648,7 +520,9 @@ def announcement(occurrence: Occurrence, series: EventSeries) -> Reply:
     blocks.append(
         Buttons(
             buttons=(
-                Button(label="Sign up", action=SIGN_UP, value=_ref(occurrence), style="primary"),
+                Button(
+                    label="Sign up", action=SIGN_UP, value=date_ref(occurrence), style="primary"
+                ),
             )
         )
     )
@@ -657,7 +531,7 @@ def announcement(occurrence: Occurrence, series: EventSeries) -> Reply:
 
 async def pressed_announce(press: ButtonPressed, services: Services) -> list[Reply]:
     async def work(lead: Lead) -> list[Reply]:
-        occurrence, series = await _date(lead, press.value)
+        occurrence, series = await date_of(lead, press.value)
         if occurrence.cancelled_at is not None or series.cancelled_at is not None:
             return [say("That date is cancelled, so there is nothing to announce.", ephemeral=True)]
         network = (
@@ -701,7 +575,7 @@ async def pressed_attendees(
     the network's leads alone."""
 
     async def work(lead: Lead) -> list[Reply]:
-        occurrence, series = await _date(lead, press.value)
+        occurrence, series = await date_of(lead, press.value)
         assert occurrence.id is not None
         people = await attendance.signups(lead.session, occurrence.id)
         named = await attendance.emails(lead.session, people)
@@ -723,7 +597,7 @@ async def pressed_attendees(
             if items:
                 blocks.append(Fields(items=items))
         blocks += _needs(people, named, events)
-        ref = _ref(occurrence)
+        ref = date_ref(occurrence)
         blocks.append(
             Buttons(
                 buttons=(
@@ -792,18 +666,18 @@ async def _going(
 
 async def pressed_mark(press: ButtonPressed, services: Services) -> list[Reply]:
     async def work(lead: Lead) -> list[Reply]:
-        occurrence, series = await _date(lead, press.value)
+        occurrence, series = await date_of(lead, press.value)
         going, named = await _going(lead, occurrence)
         if not going:
             return [say("Nobody has a place at this date yet.", ephemeral=True)]
-        return _form(mark_form(occurrence, series, going, named), "Mark attended")
+        return form_reply(mark_form(occurrence, series, going, named), "Mark attended")
 
     return await as_lead(services, press.actor, "mark_attended", work)
 
 
 async def marked(form: FormSubmitted, services: Services) -> list[Reply]:
     async def work(lead: Lead) -> list[Reply]:
-        occurrence, series = await _date(lead, _carried_ref(form))
+        occurrence, series = await date_of(lead, carried_ref(form))
         going, named = await _going(lead, occurrence)
         spec = mark_form(occurrence, series, going, named)
         if (again := rejected(spec, form.values)) is not None:
@@ -812,14 +686,14 @@ async def marked(form: FormSubmitted, services: Services) -> list[Reply]:
         for signup in going:
             signup.attended = str(signup.id) in came
             lead.session.add(signup)
-        return _done(f"Saved: {len(came)} of {len(going)} came.")
+        return done(f"Saved: {len(came)} of {len(going)} came.")
 
     return await as_lead(services, form.actor, "mark_attended", work)
 
 
 async def pressed_export(press: ButtonPressed, services: Services) -> list[Reply]:
     async def work(lead: Lead) -> list[Reply]:
-        occurrence, series = await _date(lead, press.value)
+        occurrence, series = await date_of(lead, press.value)
         assert occurrence.id is not None
         data = attendance.as_csv(await attendance.rows(lead.session, occurrence.id))
         name = f"attendance-{occurrence.id}.csv"
@@ -896,7 +770,7 @@ def _managed(
     )
     if waiting:
         places_text += f", {waiting} waiting"
-    ref, whole = _ref(occurrence), _series_ref(series)
+    ref, whole = date_ref(occurrence), series_ref(series)
     return [
         Text(text=series.title, heading=True),
         When(label="Starts", at=occurrence.starts_at),

@@ -30,7 +30,7 @@ from bot.conversation.inbound import (
 from bot.conversation.payloads import decode, encode
 from bot.conversation.replies import Buttons, Form, Reply, plain_text
 from bot.conversation.sealing import generate_key, seal
-from bot.events import leads, places
+from bot.events import lead, leads, places
 from bot.events.actions import SIGN_UP
 from bot.events.payloads import OccurrenceRef, SeriesRef
 from bot.organisation.config import load_settings
@@ -226,7 +226,7 @@ async def test_anyone_else_is_refused_politely_and_audited_without_what_they_tri
     ]
     for attempt in tries:
         (reply,) = await attempt
-        assert plain_text(reply) == leads.REFUSAL
+        assert plain_text(reply) == lead.REFUSAL
         assert "U0STAFF01" not in plain_text(reply)
     refused = (await audits(runtime))[before:]
     assert [a.action for a in refused] == [
@@ -400,7 +400,7 @@ async def test_a_leads_list_and_home_show_their_events_and_no_one_elses(runtime:
     (elsewhere,) = await said(runtime, "manage events", OTHER_LEAD)
     assert "LUNCH AND CHAT" not in plain_text(elsewhere)
     (refused,) = await said(runtime, "events manage", NURSE)
-    assert plain_text(refused) == leads.REFUSAL
+    assert plain_text(refused) == lead.REFUSAL
     (events,) = [f for f in runtime.router.features if f.name == "events"]
     assert events.home is not None
     assert await events.home(NURSE, runtime.services) == []
@@ -410,7 +410,7 @@ async def test_a_leads_list_and_home_show_their_events_and_no_one_elses(runtime:
 async def test_a_stale_button_is_answered_kindly(runtime: Runtime) -> None:
     await create(runtime)
     (reply,) = await press(runtime, leads.ATTENDEES, encode(OccurrenceRef(occurrence=999)))
-    assert plain_text(reply) == leads.GONE
+    assert plain_text(reply) == lead.GONE
 
 
 async def test_repeating_events_get_their_next_dates_as_time_passes(runtime: Runtime) -> None:
