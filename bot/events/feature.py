@@ -14,7 +14,7 @@ from bot.conversation.replies import Reply
 from bot.conversation.router import Feature
 from bot.conversation.services import Services
 from bot.conversation.tick import Chore
-from bot.events import leads, networks, places
+from bot.events import catalogue, leads, networks, places
 from bot.events.actions import NAME
 from bot.events.deps import Events
 from bot.organisation.people import group_directory
@@ -86,6 +86,6 @@ def feature(deps: Events) -> Feature:
         home=leads.home,
         chores=(
             Chore(name="events-offers", every=timedelta(minutes=1), run=expire_offers),
-            *leads.CHORES,
+            *catalogue.CHORES,
         ),
     )
