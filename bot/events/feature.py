@@ -14,7 +14,7 @@ from bot.conversation.replies import Reply
 from bot.conversation.router import Feature
 from bot.conversation.services import Services
 from bot.conversation.tick import Chore
-from bot.events import catalogue, leads, networks, places
+from bot.events import announce, attendees, catalogue, leads, networks, places
 from bot.events.actions import NAME
 from bot.events.deps import Events
 from bot.organisation.people import group_directory
@@ -55,17 +55,17 @@ ACTIONS: Mapping[ActionId, Handler[ButtonPressed] | Uses[ButtonPressed]] = {
     leads.MOVE: leads.pressed_move,
     leads.CANCEL_DATE: leads.pressed_cancel_date,
     leads.CANCEL_EVENT: leads.pressed_cancel_event,
-    leads.ANNOUNCE: leads.pressed_announce,
-    leads.ATTENDEES: Needs(leads.pressed_attendees),
-    leads.MARK: leads.pressed_mark,
-    leads.EXPORT: leads.pressed_export,
+    announce.ANNOUNCE: announce.pressed_announce,
+    attendees.ATTENDEES: Needs(attendees.pressed_attendees),
+    attendees.MARK: attendees.pressed_mark,
+    attendees.EXPORT: attendees.pressed_export,
 }
 FORMS: Mapping[ActionId, Handler[FormSubmitted] | Uses[FormSubmitted]] = {
     leads.EVENT_FORM: leads.event_saved,
     leads.MOVE_FORM: leads.moved,
     leads.CANCEL_DATE_FORM: leads.date_cancelled,
     leads.CANCEL_EVENT_FORM: leads.event_cancelled,
-    leads.MARK_FORM: leads.marked,
+    attendees.MARK_FORM: attendees.marked,
 }
 
 

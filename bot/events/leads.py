@@ -11,19 +11,15 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.conversation.actions import ActionId
-from bot.conversation.forms import chosen, rejected, text_of
+from bot.conversation.forms import rejected, text_of
 from bot.conversation.inbound import (
     Actor,
     ButtonPressed,
     Command,
-    Conversation,
     FormSubmitted,
-    Platform,
 )
-from bot.conversation.outbox import Outgoing, enqueue
 from bot.conversation.payloads import encode
 from bot.conversation.replies import (
-    Attachment,
     Block,
     Button,
     Buttons,
@@ -31,18 +27,17 @@ from bot.conversation.replies import (
     FieldItem,
     Fields,
     Form,
-    Link,
     Option,
     Reply,
     Text,
     When,
     say,
 )
-from bot.conversation.sealing import open_sealed
 from bot.conversation.services import Services
-from bot.events import attendance, catalogue, notices
-from bot.events.actions import NAME, SIGN_UP
-from bot.events.deps import Events
+from bot.events import catalogue, notices
+from bot.events.actions import NAME
+from bot.events.announce import ANNOUNCE
+from bot.events.attendees import ATTENDEES
 from bot.events.lead import (
     Gone,
     Lead,
@@ -58,9 +53,7 @@ from bot.events.lead import (
 )
 from bot.events.leadform import FORM, Draft, Move, checked, checked_move, lead_form, move_form
 from bot.events.payloads import SeriesRef
-from bot.events.schedule import words
 from storage.events import EventSeries, Occurrence, Signup, SignupStatus
-from storage.organisation import Network
 from storage.seen import first_times
 
 NEW = ActionId(NAME, "lead_new")
@@ -69,15 +62,10 @@ EDIT = ActionId(NAME, "lead_edit")
 MOVE = ActionId(NAME, "lead_move")
 CANCEL_DATE = ActionId(NAME, "lead_cancel_date")
 CANCEL_EVENT = ActionId(NAME, "lead_cancel_event")
-ANNOUNCE = ActionId(NAME, "lead_announce")
-ATTENDEES = ActionId(NAME, "lead_attendees")
-MARK = ActionId(NAME, "lead_mark")
-EXPORT = ActionId(NAME, "lead_export")
 EVENT_FORM = FORM
 MOVE_FORM = ActionId(NAME, "lead_move_form")
 CANCEL_DATE_FORM = ActionId(NAME, "lead_cancel_date_form")
 CANCEL_EVENT_FORM = ActionId(NAME, "lead_cancel_event_form")
-MARK_FORM = ActionId(NAME, "lead_mark_form")
 
 CANCELLED = "That event is cancelled, so it can't be changed. Press New event to make another."
 LISTED = 10
@@ -274,216 +262,6 @@ async def event_cancelled(form: FormSubmitted, services: Services) -> list[Reply
         return done(f"“{series.title}” is cancelled. Everyone coming is told.")
 
     return await as_lead(services, form.actor, "cancel_event", work)
-
-
-# --- announce ------------------------------------------------------------------------
-
-
-def announcement(occurrence: Occurrence, series: EventSeries) -> Reply:
-    """What a network's channel sees: the event and a Sign up button that answers whoever
-    presses it privately. Never who is coming: in a channel that could out someone."""
-    blocks: list[Block] = [Text(text=series.title, heading=True)]
-    if series.description:
-        blocks.append(Text(text=series.description))
-    blocks += [
-        When(label="Starts", at=occurrence.starts_at),
-        When(label="Ends", at=occurrence.ends_at),
-    ]
-    place = occurrence.place or series.place
-    if place:
-        blocks.append(Fields(items=(FieldItem(label="Where", value=place),)))
-    link = occurrence.online_url or series.online_url
-    if link:
-        blocks.append(Link(label="Join online", url=link))
-    if series.rule:
-        blocks.append(Text(text=words(series.rule, series.first_start, series.time_zone)))
-    if series.accessibility:
-        blocks.append(Fields(items=(FieldItem(label="Accessibility", value=series.accessibility),)))
-    blocks.append(
-        Buttons(
-            buttons=(
-                Button(
-                    label="Sign up", action=SIGN_UP, value=date_ref(occurrence), style="primary"
-                ),
-            )
-        )
-    )
-    return Reply(summary=f"New event: {series.title}", blocks=tuple(blocks))
-
-
-async def pressed_announce(press: ButtonPressed, services: Services) -> list[Reply]:
-    async def work(lead: Lead) -> list[Reply]:
-        occurrence, series = await date_of(lead, press.value)
-        if occurrence.cancelled_at is not None or series.cancelled_at is not None:
-            return [say("That date is cancelled, so there is nothing to announce.", ephemeral=True)]
-        network = (
-            await lead.session.exec(select(Network).where(col(Network.key) == series.network))
-        ).first()
-        channel = network.channels.get(lead.actor.platform) if network else None
-        if not channel:
-            text = (
-                "This network has no channel to announce in yet. Please ask the admin to add one."
-            )
-            return [say(text, ephemeral=True)]
-        where = Conversation(
-            platform=Platform(lead.actor.platform), tenant="", channel_id=channel, is_private=False
-        )
-        item = Outgoing(
-            dedupe_key=f"events:announce:{series.id}:{occurrence.id}",
-            address=where,
-            reply=announcement(occurrence, series),
-            due_at=lead.now,
-        )
-        if not await enqueue(lead.session, item, now=lead.now):
-            return [say("This date was announced already.", ephemeral=True)]
-        return [
-            say(f"“{series.title}” will be announced in the network's channel.", ephemeral=True)
-        ]
-
-    return await as_lead(services, press.actor, "announce", work)
-
-
-# --- who is coming -------------------------------------------------------------------
-
-
-def _who(signup: Signup, named: Mapping[tuple[str, str], str]) -> str:
-    return named.get((signup.platform, signup.user_id)) or signup.user_id
-
-
-async def pressed_attendees(
-    press: ButtonPressed, services: Services, events: Events
-) -> list[Reply]:
-    """Who is coming, who holds an offer, who is waiting (in order), and access needs: for
-    the network's leads alone."""
-
-    async def work(lead: Lead) -> list[Reply]:
-        occurrence, series = await date_of(lead, press.value)
-        assert occurrence.id is not None
-        people = await attendance.signups(lead.session, occurrence.id)
-        named = await attendance.emails(lead.session, people)
-        blocks: list[Block] = [
-            Text(text=series.title, heading=True),
-            When(label="Starts", at=occurrence.starts_at),
-        ]
-        groups = (
-            (SignupStatus.GOING, "Coming"),
-            (SignupStatus.OFFERED, "Offered a place"),
-            (SignupStatus.WAITING, "Waiting"),
-        )
-        for status, label in groups:
-            some = [s for s in people if s.status == status]
-            items = tuple(
-                FieldItem(label=str(n), value=_who(s, named)) for n, s in enumerate(some, 1)
-            )
-            blocks.append(Text(text=f"{label}: {len(some)}"))
-            if items:
-                blocks.append(Fields(items=items))
-        blocks += _needs(people, named, events)
-        ref = date_ref(occurrence)
-        blocks.append(
-            Buttons(
-                buttons=(
-                    Button(label="Mark attended", action=MARK, value=ref),
-                    Button(label="Download CSV", action=EXPORT, value=ref),
-                )
-            )
-        )
-        return [
-            Reply(summary=f"Who is coming to {series.title}", blocks=tuple(blocks), ephemeral=True)
-        ]
-
-    return await as_lead(services, press.actor, "attendees", work)
-
-
-def _needs(
-    people: Sequence[Signup], named: Mapping[tuple[str, str], str], events: Events
-) -> list[Block]:
-    """Access needs, opened only here, for the leads' eyes."""
-    sealed = [s for s in people if s.access_needs]
-    if not sealed:
-        return []
-    if events.sealer is None:
-        return [Text(text="Some people told us about access needs, but they can't be opened here.")]
-    items = []
-    for signup in sealed:
-        assert signup.access_needs is not None
-        opened = open_sealed(events.sealer, signup.access_needs)
-        text = opened.get("needs") or opened.get("text") or ""
-        items.append(FieldItem(label=_who(signup, named), value=str(text)))
-    return [Text(text="Access needs (only leads see these)"), Fields(items=tuple(items))]
-
-
-def mark_form(
-    occurrence: Occurrence,
-    series: EventSeries,
-    going: Sequence[Signup],
-    named: Mapping[tuple[str, str], str],
-) -> Form:
-    return Form(
-        form=MARK_FORM,
-        title="Mark attended",
-        intro=f"{series.title}: tick everyone who came.",
-        inputs=(
-            ChoiceInput(
-                field="attended",
-                label="Who came?",
-                options=tuple(Option(value=str(s.id), label=_who(s, named)) for s in going),
-                multiple=True,
-                required=False,
-                initial=tuple(str(s.id) for s in going if s.attended),
-            ),
-        ),
-        submit_label="Save",
-        carried={"occurrence": str(occurrence.id)},
-    )
-
-
-async def _going(
-    lead: Lead, occurrence: Occurrence
-) -> tuple[list[Signup], dict[tuple[str, str], str]]:
-    assert occurrence.id is not None
-    going = await attendance.signups(lead.session, occurrence.id, (SignupStatus.GOING,))
-    return going, await attendance.emails(lead.session, going)
-
-
-async def pressed_mark(press: ButtonPressed, services: Services) -> list[Reply]:
-    async def work(lead: Lead) -> list[Reply]:
-        occurrence, series = await date_of(lead, press.value)
-        going, named = await _going(lead, occurrence)
-        if not going:
-            return [say("Nobody has a place at this date yet.", ephemeral=True)]
-        return form_reply(mark_form(occurrence, series, going, named), "Mark attended")
-
-    return await as_lead(services, press.actor, "mark_attended", work)
-
-
-async def marked(form: FormSubmitted, services: Services) -> list[Reply]:
-    async def work(lead: Lead) -> list[Reply]:
-        occurrence, series = await date_of(lead, carried_ref(form))
-        going, named = await _going(lead, occurrence)
-        spec = mark_form(occurrence, series, going, named)
-        if (again := rejected(spec, form.values)) is not None:
-            return [again]
-        came = set(chosen(form.values.get("attended")))
-        for signup in going:
-            signup.attended = str(signup.id) in came
-            lead.session.add(signup)
-        return done(f"Saved: {len(came)} of {len(going)} came.")
-
-    return await as_lead(services, form.actor, "mark_attended", work)
-
-
-async def pressed_export(press: ButtonPressed, services: Services) -> list[Reply]:
-    async def work(lead: Lead) -> list[Reply]:
-        occurrence, series = await date_of(lead, press.value)
-        assert occurrence.id is not None
-        data = attendance.as_csv(await attendance.rows(lead.session, occurrence.id))
-        name = f"attendance-{occurrence.id}.csv"
-        file = Attachment(name=name, media_type="text/csv", data=data.encode())
-        text = f"Attendance for {series.title}. Access needs are not in the file."
-        return [Reply(summary=text, blocks=(Text(text=text),), ephemeral=True, files=(file,))]
-
-    return await as_lead(services, press.actor, "export", work)
 
 
 # --- a lead's list -------------------------------------------------------------------
