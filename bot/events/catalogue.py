@@ -28,7 +28,8 @@ from storage.upsert import insert_new
 async def create(
     session: AsyncSession, draft: Draft, actor: Actor, *, now: datetime
 ) -> tuple[EventSeries, int]:
-    """Store a series and its dates for the next six months (each date its own sign-ups)."""
+    """Store a series and its dates for the next six months (each date its own sign-ups),
+    and let the network's members hear of it."""
     series = EventSeries(
         network=draft.network,
         time_zone=draft.time_zone,
@@ -44,6 +45,7 @@ async def create(
     for slot in slots:
         session.add(_occurrence(series.id, slot))
     await session.flush()
+    await notices.published(session, series, now=now)
     return series, len(slots)
 
 

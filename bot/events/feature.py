@@ -49,8 +49,8 @@ COMMANDS: Mapping[str, Handler[Command] | Uses[Command]] = {
 }
 ACTIONS: Mapping[ActionId, Handler[ButtonPressed] | Uses[ButtonPressed]] = {
     **networks.ACTIONS,
-    leads.NEW: leads.pressed_new,
-    leads.MANAGE: leads.pressed_manage,
+    leads.NEW: leads.new_event,
+    leads.MANAGE: leads.manage,
     leads.EDIT: leads.pressed_edit,
     leads.MOVE: leads.pressed_move,
     leads.CANCEL_DATE: leads.pressed_cancel_date,

@@ -1,5 +1,7 @@
-"""A network lead's tools in chat: create, change, move and cancel events, announce them, and
-see who is coming. Every action is checked against the lead's roles and audited."""
+"""A network lead's forms and list in chat: create and change an event, move or cancel one
+date, cancel the event; the lead's list of dates to come with a button for each tool, and
+their home section. Every action runs as a lead (bot/events/lead.py): checked and audited.
+What the forms change, and whom they tell, is bot/events/catalogue.py's."""
 
 from __future__ import annotations
 
@@ -34,7 +36,7 @@ from bot.conversation.replies import (
     say,
 )
 from bot.conversation.services import Services
-from bot.events import catalogue, notices
+from bot.events import catalogue
 from bot.events.actions import NAME
 from bot.events.announce import ANNOUNCE
 from bot.events.attendees import ATTENDEES
@@ -75,20 +77,13 @@ LISTED = 10
 # --- create and change ---------------------------------------------------------------
 
 
-async def new_event(command: Command, services: Services) -> list[Reply]:
-    """`events new`: the empty form, for a lead."""
-    return await _open_new(command.actor, services)
+async def new_event(asked: Command | ButtonPressed, services: Services) -> list[Reply]:
+    """`events new` or the New event button: the empty form, for a lead."""
 
-
-async def pressed_new(press: ButtonPressed, services: Services) -> list[Reply]:
-    return await _open_new(press.actor, services)
-
-
-async def _open_new(actor: Actor, services: Services) -> list[Reply]:
     async def work(lead: Lead) -> list[Reply]:
         return form_reply(lead_form(lead.networks, lead.zone), "New event")
 
-    return await as_lead(services, actor, "new", work)
+    return await as_lead(services, asked.actor, "new", work)
 
 
 async def pressed_edit(press: ButtonPressed, services: Services) -> list[Reply]:
@@ -117,7 +112,6 @@ async def event_saved(form: FormSubmitted, services: Services) -> list[Reply]:
             return done("Already saved.")
         lead.own(draft.network)
         series, dates = await catalogue.create(lead.session, draft, lead.actor, now=lead.now)
-        await notices.published(lead.session, series, now=lead.now)
         return done(_saved(series, dates))
 
     return await as_lead(services, form.actor, action, work)
@@ -267,16 +261,9 @@ async def event_cancelled(form: FormSubmitted, services: Services) -> list[Reply
 # --- a lead's list -------------------------------------------------------------------
 
 
-async def manage(command: Command, services: Services) -> list[Reply]:
-    return await _manage(command.actor, services)
-
-
-async def pressed_manage(press: ButtonPressed, services: Services) -> list[Reply]:
-    return await _manage(press.actor, services)
-
-
-async def _manage(actor: Actor, services: Services) -> list[Reply]:
-    """The dates to come of the networks they lead, each with the lead's buttons."""
+async def manage(asked: Command | ButtonPressed, services: Services) -> list[Reply]:
+    """`manage events` or its button: the dates to come of the networks they lead, each
+    with the lead's buttons."""
 
     async def work(lead: Lead) -> list[Reply]:
         query = (
@@ -306,7 +293,7 @@ async def _manage(actor: Actor, services: Services) -> list[Reply]:
             )
         return [Reply(summary="Your networks' events", blocks=tuple(blocks), ephemeral=True)]
 
-    return await as_lead(services, actor, "list", work)
+    return await as_lead(services, asked.actor, "list", work)
 
 
 async def _waiting(session: AsyncSession, ids: Sequence[int]) -> dict[int, int]:
