@@ -14,7 +14,17 @@ from bot.conversation.replies import Block
 from bot.conversation.router import Feature
 from bot.conversation.services import Services
 from bot.conversation.tick import Chore
-from bot.events import actions, leads, listing, networks, places, signup
+from bot.events import (
+    actions,
+    announce,
+    attendees,
+    catalogue,
+    leads,
+    listing,
+    networks,
+    places,
+    signup,
+)
 from bot.events.actions import NAME
 from bot.events.deps import Events
 
@@ -36,16 +46,16 @@ ACTIONS: Mapping[ActionId, Handler[ButtonPressed] | Uses[ButtonPressed]] = {
     actions.DECLINE: Needs(signup.decline),
     actions.NEEDS: Needs(signup.ask_needs),
     **networks.ACTIONS,
-    leads.NEW: leads.pressed_new,
-    leads.MANAGE: leads.pressed_manage,
+    leads.NEW: leads.new_event,
+    leads.MANAGE: leads.manage,
     leads.EDIT: leads.pressed_edit,
     leads.MOVE: leads.pressed_move,
     leads.CANCEL_DATE: leads.pressed_cancel_date,
     leads.CANCEL_EVENT: leads.pressed_cancel_event,
-    leads.ANNOUNCE: leads.pressed_announce,
-    leads.ATTENDEES: Needs(leads.pressed_attendees),
-    leads.MARK: leads.pressed_mark,
-    leads.EXPORT: leads.pressed_export,
+    announce.ANNOUNCE: announce.pressed_announce,
+    attendees.ATTENDEES: Needs(attendees.pressed_attendees),
+    attendees.MARK: attendees.pressed_mark,
+    attendees.EXPORT: attendees.pressed_export,
 }
 FORMS: Mapping[ActionId, Handler[FormSubmitted] | Uses[FormSubmitted]] = {
     actions.NEEDS: Needs(signup.needs_given),
@@ -53,7 +63,7 @@ FORMS: Mapping[ActionId, Handler[FormSubmitted] | Uses[FormSubmitted]] = {
     leads.MOVE_FORM: leads.moved,
     leads.CANCEL_DATE_FORM: leads.date_cancelled,
     leads.CANCEL_EVENT_FORM: leads.event_cancelled,
-    leads.MARK_FORM: leads.marked,
+    attendees.MARK_FORM: attendees.marked,
 }
 
 
@@ -80,6 +90,6 @@ def feature(deps: Events) -> Feature:
         home=home,
         chores=(
             Chore(name="events-offers", every=timedelta(minutes=1), run=expire_offers),
-            *leads.CHORES,
+            *catalogue.CHORES,
         ),
     )

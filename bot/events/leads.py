@@ -1,32 +1,27 @@
-"""A network lead's tools in chat: create, change, move and cancel events, announce them, and
-see who is coming. Every action is checked against the lead's roles and audited."""
+"""A network lead's forms and list in chat: create and change an event, move or cancel one
+date, cancel the event; the lead's list of dates to come with a button for each tool, and
+their home section. Every action runs as a lead (bot/events/lead.py): checked and audited.
+What the forms change, and whom they tell, is bot/events/catalogue.py's."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
-from datetime import date, datetime, timedelta
-from datetime import time as dt_time
-from zoneinfo import ZoneInfo
+from dataclasses import replace
 
 from sqlalchemy import func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.conversation.actions import ActionId
-from bot.conversation.forms import chosen, rejected, text_of
+from bot.conversation.forms import rejected, text_of
 from bot.conversation.inbound import (
     Actor,
     ButtonPressed,
     Command,
-    Conversation,
     FormSubmitted,
-    Platform,
 )
-from bot.conversation.outbox import Outgoing, enqueue
-from bot.conversation.payloads import decode, encode
+from bot.conversation.payloads import encode
 from bot.conversation.replies import (
-    Attachment,
     Block,
     Button,
     Buttons,
@@ -34,28 +29,34 @@ from bot.conversation.replies import (
     FieldItem,
     Fields,
     Form,
-    Link,
-    Notice,
     Option,
     Reply,
     Text,
     When,
     say,
 )
-from bot.conversation.sealing import open_sealed
 from bot.conversation.services import Services
-from bot.conversation.tick import Chore
-from bot.events import attendance, notices, places
-from bot.events.actions import NAME, SIGN_UP
-from bot.events.deps import Events
+from bot.events import catalogue
+from bot.events.actions import NAME
+from bot.events.announce import ANNOUNCE
+from bot.events.attendees import ATTENDEES
+from bot.events.lead import (
+    Gone,
+    Lead,
+    as_lead,
+    carried_ref,
+    date_of,
+    date_ref,
+    done,
+    form_reply,
+    led_networks,
+    series_of,
+    series_ref,
+)
 from bot.events.leadform import FORM, Draft, Move, checked, checked_move, lead_form, move_form
-from bot.events.payloads import OccurrenceRef, SeriesRef
-from bot.events.schedule import HORIZON, LIMIT, Slot, expand, words
-from storage.directory import organisation, person_on
-from storage.events import EventAudit, EventSeries, Occurrence, Signup, SignupStatus
-from storage.organisation import Network, Role, RoleName
+from bot.events.payloads import SeriesRef
+from storage.events import EventSeries, Occurrence, Signup, SignupStatus
 from storage.seen import first_times
-from storage.upsert import insert_new
 
 NEW = ActionId(NAME, "lead_new")
 MANAGE = ActionId(NAME, "lead_manage")
@@ -63,180 +64,34 @@ EDIT = ActionId(NAME, "lead_edit")
 MOVE = ActionId(NAME, "lead_move")
 CANCEL_DATE = ActionId(NAME, "lead_cancel_date")
 CANCEL_EVENT = ActionId(NAME, "lead_cancel_event")
-ANNOUNCE = ActionId(NAME, "lead_announce")
-ATTENDEES = ActionId(NAME, "lead_attendees")
-MARK = ActionId(NAME, "lead_mark")
-EXPORT = ActionId(NAME, "lead_export")
 EVENT_FORM = FORM
 MOVE_FORM = ActionId(NAME, "lead_move_form")
 CANCEL_DATE_FORM = ActionId(NAME, "lead_cancel_date_form")
 CANCEL_EVENT_FORM = ActionId(NAME, "lead_cancel_event_form")
-MARK_FORM = ActionId(NAME, "lead_mark_form")
 
-REFUSAL = "Only the network's leads can do that."
-GONE = "That event is no longer there. Type “manage events” to see yours."
 CANCELLED = "That event is cancelled, so it can't be changed. Press New event to make another."
 LISTED = 10
 """Dates shown at once in a lead's list: each is a few blocks, and a message holds 50."""
-DEFAULT_ZONE = "Europe/London"
-
-
-class Refused(Exception):
-    """Someone who does not lead the network tried a lead's action."""
-
-
-class Gone(Exception):
-    """The event or date a button names is not there any more (or never was)."""
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Lead:
-    """One lead action under way, in its transaction: who, which of it, when."""
-
-    session: AsyncSession
-    actor: Actor
-    networks: Mapping[str, str]
-    action: str
-    now: datetime
-    zone: str
-    audits: list[EventAudit] = field(default_factory=list)
-
-    def own(self, network: str, occurrence_id: int | None = None) -> None:
-        """Refused unless they lead `network`; else the action is audited, in the same
-        transaction as what it does (see as_lead)."""
-        if network not in self.networks:
-            raise Refused
-        self.audits.append(
-            EventAudit(
-                at=self.now,
-                platform=self.actor.platform,
-                user_id=self.actor.user_id,
-                action=self.action,
-                network=network,
-                occurrence_id=occurrence_id,
-            )
-        )
-
-
-async def led_networks(session: AsyncSession, actor: Actor) -> dict[str, str]:
-    """The active networks this person leads (key -> name), from the organisation file."""
-    person = await person_on(session, actor.platform, actor.user_id)
-    if person is None:
-        return {}
-    query = (
-        select(Network)
-        .join(Role, col(Role.scope) == col(Network.key))
-        .where(
-            col(Role.person_id) == person.id,
-            col(Role.role) == RoleName.NETWORK_LEAD,
-            col(Network.active),
-        )
-        .order_by(col(Network.name))
-    )
-    return {n.key: n.name for n in (await session.exec(query)).all()}
-
-
-async def as_lead(
-    services: Services,
-    actor: Actor,
-    action: str,
-    work: Callable[[Lead], Awaitable[list[Reply]]],
-) -> list[Reply]:
-    """Run one lead action in a transaction. A refusal rolls back whatever was begun and
-    is audited on its own: who and which action, never what they tried to see or change."""
-    now = services.clock.now()
-    try:
-        async with services.db.session() as session:
-            networks = await led_networks(session, actor)
-            if not networks:
-                raise Refused
-            org = await organisation(session)
-            zone = org.time_zone if org else DEFAULT_ZONE
-            lead = Lead(
-                session=session, actor=actor, networks=networks, action=action, now=now, zone=zone
-            )
-            replies = await work(lead)
-            if not any(r.form is not None and r.form.errors for r in replies):
-                session.add_all(lead.audits)  # a form sent back did nothing: nothing to audit
-            return replies
-    except Refused:
-        async with services.db.session() as session:
-            session.add(
-                EventAudit(
-                    at=now,
-                    platform=actor.platform,
-                    user_id=actor.user_id,
-                    action=action,
-                    refused=True,
-                )
-            )
-        return [say(REFUSAL, ephemeral=True)]
-    except Gone:
-        return [say(GONE, ephemeral=True)]
-
-
-async def _date(lead: Lead, value: str) -> tuple[Occurrence, EventSeries]:
-    """The date a button or form names, once it is known to be theirs (audited)."""
-    occurrence_id = decode(OccurrenceRef, value).occurrence
-    found = await places.event_of(lead.session, occurrence_id)
-    if found is None:
-        raise Gone
-    occurrence, series = found
-    lead.own(series.network, occurrence_id)
-    return occurrence, series
-
-
-async def _series(lead: Lead, value: str) -> EventSeries:
-    series = await lead.session.get(EventSeries, decode(SeriesRef, value).series)
-    if series is None:
-        raise Gone
-    lead.own(series.network)
-    return series
-
-
-def _ref(occurrence: Occurrence) -> str:
-    assert occurrence.id is not None
-    return encode(OccurrenceRef(occurrence=occurrence.id))
-
-
-def _series_ref(series: EventSeries) -> str:
-    assert series.id is not None
-    return encode(SeriesRef(series=series.id))
-
-
-def _form(form: Form, summary: str) -> list[Reply]:
-    return [Reply(summary=summary, blocks=(form,))]
-
-
-def _done(text: str) -> list[Reply]:
-    return [Reply(summary=text, blocks=(Notice(title="Done", text=text),))]
 
 
 # --- create and change ---------------------------------------------------------------
 
 
-async def new_event(command: Command, services: Services) -> list[Reply]:
-    """`events new`: the empty form, for a lead."""
-    return await _open_new(command.actor, services)
+async def new_event(asked: Command | ButtonPressed, services: Services) -> list[Reply]:
+    """`events new` or the New event button: the empty form, for a lead."""
 
-
-async def pressed_new(press: ButtonPressed, services: Services) -> list[Reply]:
-    return await _open_new(press.actor, services)
-
-
-async def _open_new(actor: Actor, services: Services) -> list[Reply]:
     async def work(lead: Lead) -> list[Reply]:
-        return _form(lead_form(lead.networks, lead.zone), "New event")
+        return form_reply(lead_form(lead.networks, lead.zone), "New event")
 
-    return await as_lead(services, actor, "new", work)
+    return await as_lead(services, asked.actor, "new", work)
 
 
 async def pressed_edit(press: ButtonPressed, services: Services) -> list[Reply]:
     async def work(lead: Lead) -> list[Reply]:
-        series = await _series(lead, press.value)
+        series = await series_of(lead, press.value)
         if series.cancelled_at is not None:
             return [say(CANCELLED, ephemeral=True)]
-        return _form(lead_form(lead.networks, series.time_zone, series), "Change event")
+        return form_reply(lead_form(lead.networks, series.time_zone, series), "Change event")
 
     return await as_lead(services, press.actor, "edit", work)
 
@@ -254,11 +109,10 @@ async def event_saved(form: FormSubmitted, services: Services) -> list[Reply]:
         if not isinstance(draft, Draft):
             return [draft]
         if not await _first(lead, form):
-            return _done("Already saved.")
+            return done("Already saved.")
         lead.own(draft.network)
-        series, dates = await create(lead.session, draft, lead.actor, now=lead.now)
-        await notices.published(lead.session, series, now=lead.now)
-        return _done(_saved(series, dates))
+        series, dates = await catalogue.create(lead.session, draft, lead.actor, now=lead.now)
+        return done(_saved(series, dates))
 
     return await as_lead(services, form.actor, action, work)
 
@@ -276,67 +130,15 @@ def _saved(series: EventSeries, dates: int) -> str:
     return f"“{series.title}” is saved.{more} Type “manage events” to announce it."
 
 
-async def create(
-    session: AsyncSession, draft: Draft, actor: Actor, *, now: datetime
-) -> tuple[EventSeries, int]:
-    """Store a series and its dates for the next six months (each date its own sign-ups)."""
-    series = EventSeries(
-        network=draft.network,
-        time_zone=draft.time_zone,
-        reminders=list(draft.reminders),
-        created_by=f"{actor.platform}:{actor.user_id}",
-        created_at=now,
-        **{name: getattr(draft, name) for name in SERIES_FIELDS},
-    )
-    session.add(series)
-    await session.flush()
-    assert series.id is not None
-    slots = _slots(series)
-    for slot in slots:
-        session.add(_occurrence(series.id, slot))
-    await session.flush()
-    return series, len(slots)
-
-
-def _slots(
-    series: EventSeries,
-    start: datetime | None = None,
-    horizon: timedelta = HORIZON,
-    limit: int = LIMIT,
-) -> list[Slot]:
-    return expand(
-        series.rule,
-        first_start=series.first_start,
-        minutes=series.minutes,
-        zone=series.time_zone,
-        start=start,
-        horizon=horizon,
-        limit=limit,
-    )
-
-
-def _occurrence(series_id: int, slot: Slot) -> Occurrence:
-    return Occurrence(
-        series_id=series_id, slot=slot.starts_at, starts_at=slot.starts_at, ends_at=slot.ends_at
-    )
-
-
-async def _future(session: AsyncSession, series: EventSeries, now: datetime) -> list[Occurrence]:
-    query = (
-        select(Occurrence)
-        .where(col(Occurrence.series_id) == series.id, col(Occurrence.starts_at) > now)
-        .order_by(col(Occurrence.starts_at))
-    )
-    return list((await session.exec(query)).all())
-
-
 async def _edit(lead: Lead, form: FormSubmitted, carried: str) -> list[Reply]:
     if not carried.isdecimal():
         raise Gone
-    series = await _series(lead, encode(SeriesRef(series=int(carried))))
+    series = await series_of(lead, encode(SeriesRef(series=int(carried))))
     if series.cancelled_at is not None:
         return [say(CANCELLED, ephemeral=True)]
-    future = [o for o in await _future(lead.session, series, lead.now) if o.cancelled_at is None]
+    future = [
+        o for o in await catalogue.future(lead.session, series, lead.now) if o.cancelled_at is None
+    ]
     spec = lead_form(lead.networks, series.time_zone, series)
     draft = checked(
         spec,
@@ -350,162 +152,10 @@ async def _edit(lead: Lead, form: FormSubmitted, carried: str) -> list[Reply]:
     if not isinstance(draft, Draft):
         return [draft]
     if not await _first(lead, form):
-        return _done("Already saved.")
-    changed = await change(lead.session, series, draft, now=lead.now)
+        return done("Already saved.")
+    changed = await catalogue.change(lead.session, series, draft, now=lead.now)
     told = f" Everyone coming to the {changed} changed dates will be told." if changed else ""
-    return _done(f"“{series.title}” is changed.{told}")
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Given:
-    """What a series gave its dates before a change: their local time of day, length and
-    days. A date that still matches is changed with the series; one that does not was
-    moved (or cancelled) alone, and keeps what the lead gave it."""
-
-    zone: ZoneInfo
-    time: dt_time
-    minutes: int
-    days: frozenset[date]
-
-    def matches(self, occurrence: Occurrence) -> bool:
-        local = occurrence.starts_at.astimezone(self.zone)
-        return (
-            occurrence.cancelled_at is None
-            and not occurrence.place
-            and not occurrence.online_url
-            and local.time() == self.time
-            and local.date() in self.days
-            and occurrence.ends_at - occurrence.starts_at == timedelta(minutes=self.minutes)
-        )
-
-
-def _by_day(slots: Sequence[Slot], zone: ZoneInfo) -> dict[date, Slot]:
-    return {s.starts_at.astimezone(zone).date(): s for s in slots}
-
-
-async def change(session: AsyncSession, series: EventSeries, draft: Draft, *, now: datetime) -> int:
-    """Change a series and each of its dates to come that was not moved alone. A date the
-    new rule still has (the same local day) keeps its sign-ups and moves to the new time;
-    a date it no longer has is cancelled, and people told; a new day is added. Returns how
-    many dates people were told about."""
-    assert series.id is not None
-    zone = ZoneInfo(series.time_zone)
-    every = (
-        await session.exec(select(Occurrence).where(col(Occurrence.series_id) == series.id))
-    ).all()
-    future = sorted((o for o in every if o.starts_at > now), key=lambda o: o.starts_at)
-    reach = max(HORIZON, (future[-1].starts_at - now + timedelta(days=1)) if future else HORIZON)
-    limit = max(LIMIT, len(future))
-    given = Given(
-        zone=zone,
-        time=series.first_start.astimezone(zone).time(),
-        minutes=series.minutes,
-        days=frozenset(_by_day(_slots(series, now, reach, limit), zone)),
-    )
-    where_before = (series.place, series.online_url)
-    capacity_before = series.capacity
-    for name in SERIES_FIELDS:
-        setattr(series, name, getattr(draft, name))
-    series.reminders = list(draft.reminders)
-    session.add(series)
-    wanted = _by_day(_slots(series, now, reach, limit), zone)
-    where_moved = where_before != (series.place, series.online_url)
-    told = 0
-    for occurrence in future:
-        day = occurrence.starts_at.astimezone(zone).date()
-        if not given.matches(occurrence):
-            wanted.pop(day, None)
-            if occurrence.cancelled_at is None and not occurrence.place and where_moved:
-                told += await _changed(session, occurrence, series, now=now)
-            continue
-        slot = wanted.pop(day, None)
-        if slot is None:
-            told += await _cancel(session, occurrence, series, now=now)
-            continue
-        moved = (occurrence.starts_at, occurrence.ends_at) != (slot.starts_at, slot.ends_at)
-        occurrence.starts_at, occurrence.ends_at = slot.starts_at, slot.ends_at
-        session.add(occurrence)
-        if moved or where_moved:
-            told += await _changed(session, occurrence, series, now=now)
-    slots_used = {o.slot for o in every}
-    for slot in wanted.values():
-        if slot.starts_at not in slots_used:
-            session.add(_occurrence(series.id, slot))
-    await session.flush()
-    if _more_places(capacity_before, series.capacity):
-        for occurrence in future:
-            if occurrence.cancelled_at is None:
-                await places.fill_free_places(session, occurrence, series, now=now)
-    return told
-
-
-SERIES_FIELDS = (
-    "title",
-    "description",
-    "place",
-    "online_url",
-    "accessibility",
-    "first_start",
-    "minutes",
-    "rule",
-    "capacity",
-    "waitlist",
-    "closes_before",
-)
-
-
-def _more_places(before: int | None, after: int | None) -> bool:
-    return before is not None and (after is None or after > before)
-
-
-async def _changed(
-    session: AsyncSession, occurrence: Occurrence, series: EventSeries, *, now: datetime
-) -> int:
-    occurrence.sequence += 1
-    session.add(occurrence)
-    await session.flush()
-    await notices.changed(session, occurrence, series, now=now)
-    return 1
-
-
-async def _cancel(
-    session: AsyncSession, occurrence: Occurrence, series: EventSeries, *, now: datetime
-) -> int:
-    occurrence.sequence += 1
-    occurrence.cancelled_at = now
-    session.add(occurrence)
-    await session.flush()
-    await notices.cancelled(session, occurrence, series, now=now)
-    return 1
-
-
-async def extend(session: AsyncSession, *, now: datetime) -> int:
-    """Dates are made six months ahead; as time passes, each repeating event gets its next
-    ones. Only dates after its last are added (a date the lead cancelled or a change
-    dropped never comes back), each at most once even with every replica at it (its slot
-    is unique). Returns how many were added."""
-    query = (
-        select(EventSeries, func.max(Occurrence.slot))
-        .join(Occurrence, col(Occurrence.series_id) == col(EventSeries.id))
-        .where(col(EventSeries.cancelled_at).is_(None), col(EventSeries.rule) != "")
-        .group_by(col(EventSeries.id))
-    )
-    added = 0
-    for series, last in (await session.exec(query)).all():
-        assert series.id is not None
-        for slot in _slots(series, now):
-            if slot.starts_at > last:
-                row = {"series_id": series.id, "slot": slot.starts_at, "starts_at": slot.starts_at}
-                added += await insert_new(session, Occurrence, {**row, "ends_at": slot.ends_at})
-    return added
-
-
-async def extend_dates(services: Services) -> int:
-    async with services.db.session() as session:
-        return await extend(session, now=services.clock.now())
-
-
-CHORES = (Chore(name="events-dates", every=timedelta(hours=6), run=extend_dates),)
+    return done(f"“{series.title}” is changed.{told}")
 
 
 # --- one date: move or cancel; the whole event: cancel ---------------------------------
@@ -513,15 +163,15 @@ CHORES = (Chore(name="events-dates", every=timedelta(hours=6), run=extend_dates)
 
 async def pressed_move(press: ButtonPressed, services: Services) -> list[Reply]:
     async def work(lead: Lead) -> list[Reply]:
-        occurrence, series = await _date(lead, press.value)
-        return _form(move_form(MOVE_FORM, occurrence, series, series.time_zone), "Move a date")
+        occurrence, series = await date_of(lead, press.value)
+        return form_reply(move_form(MOVE_FORM, occurrence, series, series.time_zone), "Move a date")
 
     return await as_lead(services, press.actor, "move", work)
 
 
 async def moved(form: FormSubmitted, services: Services) -> list[Reply]:
     async def work(lead: Lead) -> list[Reply]:
-        occurrence, series = await _date(lead, _carried_ref(form))
+        occurrence, series = await date_of(lead, carried_ref(form))
         spec = move_form(MOVE_FORM, occurrence, series, series.time_zone)
         move = checked_move(
             spec, form.values, zone=series.time_zone, now=lead.now, kept_start=occurrence.starts_at
@@ -530,20 +180,11 @@ async def moved(form: FormSubmitted, services: Services) -> list[Reply]:
             return [move]
         if occurrence.cancelled_at is not None:
             return [say("That date is cancelled, so it can't be moved.", ephemeral=True)]
-        before = (occurrence.starts_at, occurrence.ends_at, occurrence.place)
-        occurrence.starts_at, occurrence.ends_at = move.starts_at, move.ends_at
-        occurrence.place = "" if move.place == series.place else move.place
-        if before == (occurrence.starts_at, occurrence.ends_at, occurrence.place):
-            return _done("Nothing changed.")
-        await _changed(lead.session, occurrence, series, now=lead.now)
-        return _done(f"This date of “{series.title}” is moved. Everyone coming will be told.")
+        if not await catalogue.move_date(lead.session, occurrence, series, move, now=lead.now):
+            return done("Nothing changed.")
+        return done(f"This date of “{series.title}” is moved. Everyone coming will be told.")
 
     return await as_lead(services, form.actor, "move", work)
-
-
-def _carried_ref(form: FormSubmitted) -> str:
-    text = text_of(form.values.get("occurrence"))
-    return encode(OccurrenceRef(occurrence=int(text))) if text.isdecimal() and int(text) else "x"
 
 
 SURE = (Option(value="yes", label="Yes, cancel it"),)
@@ -580,28 +221,27 @@ def cancel_event_form(series: EventSeries) -> Form:
 
 async def pressed_cancel_date(press: ButtonPressed, services: Services) -> list[Reply]:
     async def work(lead: Lead) -> list[Reply]:
-        occurrence, series = await _date(lead, press.value)
-        return _form(cancel_date_form(occurrence, series), "Cancel a date")
+        occurrence, series = await date_of(lead, press.value)
+        return form_reply(cancel_date_form(occurrence, series), "Cancel a date")
 
     return await as_lead(services, press.actor, "cancel_date", work)
 
 
 async def pressed_cancel_event(press: ButtonPressed, services: Services) -> list[Reply]:
     async def work(lead: Lead) -> list[Reply]:
-        series = await _series(lead, press.value)
-        return _form(cancel_event_form(series), "Cancel an event")
+        series = await series_of(lead, press.value)
+        return form_reply(cancel_event_form(series), "Cancel an event")
 
     return await as_lead(services, press.actor, "cancel_event", work)
 
 
 async def date_cancelled(form: FormSubmitted, services: Services) -> list[Reply]:
     async def work(lead: Lead) -> list[Reply]:
-        occurrence, series = await _date(lead, _carried_ref(form))
+        occurrence, series = await date_of(lead, carried_ref(form))
         if (again := rejected(cancel_date_form(occurrence, series), form.values)) is not None:
             return [again]
-        if occurrence.cancelled_at is None:
-            await _cancel(lead.session, occurrence, series, now=lead.now)
-        return _done(f"This date of “{series.title}” is cancelled. Everyone coming is told.")
+        await catalogue.cancel_date(lead.session, occurrence, series, now=lead.now)
+        return done(f"This date of “{series.title}” is cancelled. Everyone coming is told.")
 
     return await as_lead(services, form.actor, "cancel_date", work)
 
@@ -609,240 +249,21 @@ async def date_cancelled(form: FormSubmitted, services: Services) -> list[Reply]
 async def event_cancelled(form: FormSubmitted, services: Services) -> list[Reply]:
     async def work(lead: Lead) -> list[Reply]:
         text = text_of(form.values.get("series"))
-        series = await _series(lead, text if text.isdecimal() and int(text) else "x")
+        series = await series_of(lead, text if text.isdecimal() and int(text) else "x")
         if (again := rejected(cancel_event_form(series), form.values)) is not None:
             return [again]
-        series.cancelled_at = series.cancelled_at or lead.now
-        lead.session.add(series)
-        for occurrence in await _future(lead.session, series, lead.now):
-            if occurrence.cancelled_at is None:
-                await _cancel(lead.session, occurrence, series, now=lead.now)
-        return _done(f"“{series.title}” is cancelled. Everyone coming is told.")
+        await catalogue.cancel_event(lead.session, series, now=lead.now)
+        return done(f"“{series.title}” is cancelled. Everyone coming is told.")
 
     return await as_lead(services, form.actor, "cancel_event", work)
-
-
-# --- announce ------------------------------------------------------------------------
-
-
-def announcement(occurrence: Occurrence, series: EventSeries) -> Reply:
-    """What a network's channel sees: the event and a Sign up button that answers whoever
-    presses it privately. Never who is coming: in a channel that could out someone."""
-    blocks: list[Block] = [Text(text=series.title, heading=True)]
-    if series.description:
-        blocks.append(Text(text=series.description))
-    blocks += [
-        When(label="Starts", at=occurrence.starts_at),
-        When(label="Ends", at=occurrence.ends_at),
-    ]
-    place = occurrence.place or series.place
-    if place:
-        blocks.append(Fields(items=(FieldItem(label="Where", value=place),)))
-    link = occurrence.online_url or series.online_url
-    if link:
-        blocks.append(Link(label="Join online", url=link))
-    if series.rule:
-        blocks.append(Text(text=words(series.rule, series.first_start, series.time_zone)))
-    if series.accessibility:
-        blocks.append(Fields(items=(FieldItem(label="Accessibility", value=series.accessibility),)))
-    blocks.append(
-        Buttons(
-            buttons=(
-                Button(label="Sign up", action=SIGN_UP, value=_ref(occurrence), style="primary"),
-            )
-        )
-    )
-    return Reply(summary=f"New event: {series.title}", blocks=tuple(blocks))
-
-
-async def pressed_announce(press: ButtonPressed, services: Services) -> list[Reply]:
-    async def work(lead: Lead) -> list[Reply]:
-        occurrence, series = await _date(lead, press.value)
-        if occurrence.cancelled_at is not None or series.cancelled_at is not None:
-            return [say("That date is cancelled, so there is nothing to announce.", ephemeral=True)]
-        network = (
-            await lead.session.exec(select(Network).where(col(Network.key) == series.network))
-        ).first()
-        channel = network.channels.get(lead.actor.platform) if network else None
-        if not channel:
-            text = (
-                "This network has no channel to announce in yet. Please ask the admin to add one."
-            )
-            return [say(text, ephemeral=True)]
-        where = Conversation(
-            platform=Platform(lead.actor.platform), tenant="", channel_id=channel, is_private=False
-        )
-        item = Outgoing(
-            dedupe_key=f"events:announce:{series.id}:{occurrence.id}",
-            address=where,
-            reply=announcement(occurrence, series),
-            due_at=lead.now,
-        )
-        if not await enqueue(lead.session, item, now=lead.now):
-            return [say("This date was announced already.", ephemeral=True)]
-        return [
-            say(f"“{series.title}” will be announced in the network's channel.", ephemeral=True)
-        ]
-
-    return await as_lead(services, press.actor, "announce", work)
-
-
-# --- who is coming -------------------------------------------------------------------
-
-
-def _who(signup: Signup, named: Mapping[tuple[str, str], str]) -> str:
-    return named.get((signup.platform, signup.user_id)) or signup.user_id
-
-
-async def pressed_attendees(
-    press: ButtonPressed, services: Services, events: Events
-) -> list[Reply]:
-    """Who is coming, who holds an offer, who is waiting (in order), and access needs: for
-    the network's leads alone."""
-
-    async def work(lead: Lead) -> list[Reply]:
-        occurrence, series = await _date(lead, press.value)
-        assert occurrence.id is not None
-        people = await attendance.signups(lead.session, occurrence.id)
-        named = await attendance.emails(lead.session, people)
-        blocks: list[Block] = [
-            Text(text=series.title, heading=True),
-            When(label="Starts", at=occurrence.starts_at),
-        ]
-        groups = (
-            (SignupStatus.GOING, "Coming"),
-            (SignupStatus.OFFERED, "Offered a place"),
-            (SignupStatus.WAITING, "Waiting"),
-        )
-        for status, label in groups:
-            some = [s for s in people if s.status == status]
-            items = tuple(
-                FieldItem(label=str(n), value=_who(s, named)) for n, s in enumerate(some, 1)
-            )
-            blocks.append(Text(text=f"{label}: {len(some)}"))
-            if items:
-                blocks.append(Fields(items=items))
-        blocks += _needs(people, named, events)
-        ref = _ref(occurrence)
-        blocks.append(
-            Buttons(
-                buttons=(
-                    Button(label="Mark attended", action=MARK, value=ref),
-                    Button(label="Download CSV", action=EXPORT, value=ref),
-                )
-            )
-        )
-        return [
-            Reply(summary=f"Who is coming to {series.title}", blocks=tuple(blocks), ephemeral=True)
-        ]
-
-    return await as_lead(services, press.actor, "attendees", work)
-
-
-def _needs(
-    people: Sequence[Signup], named: Mapping[tuple[str, str], str], events: Events
-) -> list[Block]:
-    """Access needs, opened only here, for the leads' eyes."""
-    sealed = [s for s in people if s.access_needs]
-    if not sealed:
-        return []
-    if events.sealer is None:
-        return [Text(text="Some people told us about access needs, but they can't be opened here.")]
-    items = []
-    for signup in sealed:
-        assert signup.access_needs is not None
-        opened = open_sealed(events.sealer, signup.access_needs)
-        text = opened.get("needs") or opened.get("text") or ""
-        items.append(FieldItem(label=_who(signup, named), value=str(text)))
-    return [Text(text="Access needs (only leads see these)"), Fields(items=tuple(items))]
-
-
-def mark_form(
-    occurrence: Occurrence,
-    series: EventSeries,
-    going: Sequence[Signup],
-    named: Mapping[tuple[str, str], str],
-) -> Form:
-    return Form(
-        form=MARK_FORM,
-        title="Mark attended",
-        intro=f"{series.title}: tick everyone who came.",
-        inputs=(
-            ChoiceInput(
-                field="attended",
-                label="Who came?",
-                options=tuple(Option(value=str(s.id), label=_who(s, named)) for s in going),
-                multiple=True,
-                required=False,
-                initial=tuple(str(s.id) for s in going if s.attended),
-            ),
-        ),
-        submit_label="Save",
-        carried={"occurrence": str(occurrence.id)},
-    )
-
-
-async def _going(
-    lead: Lead, occurrence: Occurrence
-) -> tuple[list[Signup], dict[tuple[str, str], str]]:
-    assert occurrence.id is not None
-    going = await attendance.signups(lead.session, occurrence.id, (SignupStatus.GOING,))
-    return going, await attendance.emails(lead.session, going)
-
-
-async def pressed_mark(press: ButtonPressed, services: Services) -> list[Reply]:
-    async def work(lead: Lead) -> list[Reply]:
-        occurrence, series = await _date(lead, press.value)
-        going, named = await _going(lead, occurrence)
-        if not going:
-            return [say("Nobody has a place at this date yet.", ephemeral=True)]
-        return _form(mark_form(occurrence, series, going, named), "Mark attended")
-
-    return await as_lead(services, press.actor, "mark_attended", work)
-
-
-async def marked(form: FormSubmitted, services: Services) -> list[Reply]:
-    async def work(lead: Lead) -> list[Reply]:
-        occurrence, series = await _date(lead, _carried_ref(form))
-        going, named = await _going(lead, occurrence)
-        spec = mark_form(occurrence, series, going, named)
-        if (again := rejected(spec, form.values)) is not None:
-            return [again]
-        came = set(chosen(form.values.get("attended")))
-        for signup in going:
-            signup.attended = str(signup.id) in came
-            lead.session.add(signup)
-        return _done(f"Saved: {len(came)} of {len(going)} came.")
-
-    return await as_lead(services, form.actor, "mark_attended", work)
-
-
-async def pressed_export(press: ButtonPressed, services: Services) -> list[Reply]:
-    async def work(lead: Lead) -> list[Reply]:
-        occurrence, series = await _date(lead, press.value)
-        assert occurrence.id is not None
-        data = attendance.as_csv(await attendance.rows(lead.session, occurrence.id))
-        name = f"attendance-{occurrence.id}.csv"
-        file = Attachment(name=name, media_type="text/csv", data=data.encode())
-        text = f"Attendance for {series.title}. Access needs are not in the file."
-        return [Reply(summary=text, blocks=(Text(text=text),), ephemeral=True, files=(file,))]
-
-    return await as_lead(services, press.actor, "export", work)
 
 
 # --- a lead's list -------------------------------------------------------------------
 
 
-async def manage(command: Command, services: Services) -> list[Reply]:
-    return await _manage(command.actor, services)
-
-
-async def pressed_manage(press: ButtonPressed, services: Services) -> list[Reply]:
-    return await _manage(press.actor, services)
-
-
-async def _manage(actor: Actor, services: Services) -> list[Reply]:
-    """The dates to come of the networks they lead, each with the lead's buttons."""
+async def manage(asked: Command | ButtonPressed, services: Services) -> list[Reply]:
+    """`manage events` or its button: the dates to come of the networks they lead, each
+    with the lead's buttons."""
 
     async def work(lead: Lead) -> list[Reply]:
         query = (
@@ -872,7 +293,7 @@ async def _manage(actor: Actor, services: Services) -> list[Reply]:
             )
         return [Reply(summary="Your networks' events", blocks=tuple(blocks), ephemeral=True)]
 
-    return await as_lead(services, actor, "list", work)
+    return await as_lead(services, asked.actor, "list", work)
 
 
 async def _waiting(session: AsyncSession, ids: Sequence[int]) -> dict[int, int]:
@@ -896,7 +317,7 @@ def _managed(
     )
     if waiting:
         places_text += f", {waiting} waiting"
-    ref, whole = _ref(occurrence), _series_ref(series)
+    ref, whole = date_ref(occurrence), series_ref(series)
     return [
         Text(text=series.title, heading=True),
         When(label="Starts", at=occurrence.starts_at),

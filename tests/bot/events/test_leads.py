@@ -30,7 +30,7 @@ from bot.conversation.inbound import (
 from bot.conversation.payloads import decode, encode
 from bot.conversation.replies import Buttons, Form, Reply, plain_text
 from bot.conversation.sealing import generate_key, seal
-from bot.events import leads, places
+from bot.events import announce, attendees, lead, leads, places
 from bot.events.actions import SIGN_UP
 from bot.events.payloads import OccurrenceRef, SeriesRef
 from bot.organisation.config import load_settings
@@ -218,15 +218,15 @@ async def test_anyone_else_is_refused_politely_and_audited_without_what_they_tri
     before = len(await audits(runtime))
     tries = [
         said(runtime, "events new", NURSE),
-        press(runtime, leads.ATTENDEES, ref(first), NURSE),
-        press(runtime, leads.ATTENDEES, ref(first), OTHER_LEAD),  # leads another network
-        press(runtime, leads.EXPORT, ref(first), NURSE),
+        press(runtime, attendees.ATTENDEES, ref(first), NURSE),
+        press(runtime, attendees.ATTENDEES, ref(first), OTHER_LEAD),  # leads another network
+        press(runtime, attendees.EXPORT, ref(first), NURSE),
         send(runtime, leads.CANCEL_DATE_FORM, {"occurrence": str(first.id), "sure": "yes"}, NURSE),
         send(runtime, leads.EVENT_FORM, {**EVENT, "network": "lgbtq"}, NURSE),
     ]
     for attempt in tries:
         (reply,) = await attempt
-        assert plain_text(reply) == leads.REFUSAL
+        assert plain_text(reply) == lead.REFUSAL
         assert "U0STAFF01" not in plain_text(reply)
     refused = (await audits(runtime))[before:]
     assert [a.action for a in refused] == [
@@ -318,7 +318,7 @@ async def test_cancelling_one_date_then_the_whole_event(runtime: Runtime) -> Non
     after = await dates(runtime, series)
     assert all(o.cancelled_at is not None for o in after)
     assert [o.sequence for o in after] == [1, 1, 1, 1]  # the first cancelled once, not twice
-    (gone,) = await press(runtime, leads.ANNOUNCE, ref(second))
+    (gone,) = await press(runtime, announce.ANNOUNCE, ref(second))
     assert "cancelled" in plain_text(gone)
     (no_edit,) = await press(runtime, leads.EDIT, encode(SeriesRef(series=series.id or 0)))
     assert plain_text(no_edit) == leads.CANCELLED
@@ -330,9 +330,9 @@ async def test_announcing_queues_the_event_for_the_channel_without_who_is_coming
     series = await create(runtime)
     first = (await dates(runtime, series))[0]
     await sign_up(runtime, first, staff(1))
-    (reply,) = await press(runtime, leads.ANNOUNCE, ref(first))
+    (reply,) = await press(runtime, announce.ANNOUNCE, ref(first))
     assert "will be announced" in plain_text(reply)
-    (again,) = await press(runtime, leads.ANNOUNCE, ref(first))
+    (again,) = await press(runtime, announce.ANNOUNCE, ref(first))
     assert "announced already" in plain_text(again)
     async with runtime.db.session(write=False) as session:
         rows = (await session.exec(select(OutboxRow))).all()
@@ -365,23 +365,23 @@ async def test_leads_see_who_is_coming_and_access_needs_mark_attended_and_export
         row.access_needs = seal(runtime.sealer, {"needs": "Step-free route please"})
         session.add(row)
 
-    (shown,) = await press(runtime, leads.ATTENDEES, ref(first))
+    (shown,) = await press(runtime, attendees.ATTENDEES, ref(first))
     text = plain_text(shown)
     assert shown.ephemeral
     assert "Coming: 2" in text and "Waiting: 3" in text
     assert text.index("U0STAFF02") < text.index("U0STAFF03") < text.index("kwame.mensah")
     assert "Step-free route please" in text
 
-    (opened,) = await press(runtime, leads.MARK, ref(first))
+    (opened,) = await press(runtime, attendees.MARK, ref(first))
     assert opened.form is not None
     going = {o.label: o.value for o in opened.form.inputs[0].options}  # type: ignore[union-attr]
     assert set(going) == {"U0STAFF00", "U0STAFF01"}
     (done,) = await send(
-        runtime, leads.MARK_FORM, answers(opened.form, attended=(going["U0STAFF01"],))
+        runtime, attendees.MARK_FORM, answers(opened.form, attended=(going["U0STAFF01"],))
     )
     assert "1 of 2 came" in plain_text(done)
 
-    (exported,) = await press(runtime, leads.EXPORT, ref(first))
+    (exported,) = await press(runtime, attendees.EXPORT, ref(first))
     (file,) = exported.files
     lines = list(csv.reader(io.StringIO(file.data.decode())))
     assert lines[0] == ["platform", "user_id", "email", "status", "attended"]
@@ -400,7 +400,7 @@ async def test_a_leads_list_and_home_show_their_events_and_no_one_elses(runtime:
     (elsewhere,) = await said(runtime, "manage events", OTHER_LEAD)
     assert "LUNCH AND CHAT" not in plain_text(elsewhere)
     (refused,) = await said(runtime, "events manage", NURSE)
-    assert plain_text(refused) == leads.REFUSAL
+    assert plain_text(refused) == lead.REFUSAL
     (events,) = [f for f in runtime.router.features if f.name == "events"]
     assert events.home is not None
     nurses = str(await events.home(NURSE, runtime.services))  # everyone's part, no lead's
@@ -410,8 +410,8 @@ async def test_a_leads_list_and_home_show_their_events_and_no_one_elses(runtime:
 
 async def test_a_stale_button_is_answered_kindly(runtime: Runtime) -> None:
     await create(runtime)
-    (reply,) = await press(runtime, leads.ATTENDEES, encode(OccurrenceRef(occurrence=999)))
-    assert plain_text(reply) == leads.GONE
+    (reply,) = await press(runtime, attendees.ATTENDEES, encode(OccurrenceRef(occurrence=999)))
+    assert plain_text(reply) == lead.GONE
 
 
 async def test_repeating_events_get_their_next_dates_as_time_passes(runtime: Runtime) -> None:

@@ -1,0 +1,166 @@
+"""Who leads which network, and one lead action run under that check: in its own
+transaction, audited with it, and refused (and the refusal audited) for anyone else.
+Also what every lead tool shares: the event or date a button names, and the replies."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.conversation.forms import text_of
+from bot.conversation.inbound import Actor, FormSubmitted
+from bot.conversation.payloads import decode, encode
+from bot.conversation.replies import Form, Notice, Reply, say
+from bot.conversation.services import Services
+from bot.events import places
+from bot.events.payloads import OccurrenceRef, SeriesRef
+from storage.directory import organisation, person_on
+from storage.events import EventAudit, EventSeries, Occurrence
+from storage.organisation import Network, Role, RoleName
+
+REFUSAL = "Only the network's leads can do that."
+GONE = "That event is no longer there. Type “manage events” to see yours."
+DEFAULT_ZONE = "Europe/London"
+
+
+class Refused(Exception):
+    """Someone who does not lead the network tried a lead's action."""
+
+
+class Gone(Exception):
+    """The event or date a button names is not there any more (or never was)."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Lead:
+    """One lead action under way, in its transaction: who, which of it, when."""
+
+    session: AsyncSession
+    actor: Actor
+    networks: Mapping[str, str]
+    action: str
+    now: datetime
+    zone: str
+    audits: list[EventAudit] = field(default_factory=list)
+
+    def own(self, network: str, occurrence_id: int | None = None) -> None:
+        """Refused unless they lead `network`; else the action is audited, in the same
+        transaction as what it does (see as_lead)."""
+        if network not in self.networks:
+            raise Refused
+        self.audits.append(
+            EventAudit(
+                at=self.now,
+                platform=self.actor.platform,
+                user_id=self.actor.user_id,
+                action=self.action,
+                network=network,
+                occurrence_id=occurrence_id,
+            )
+        )
+
+
+async def led_networks(session: AsyncSession, actor: Actor) -> dict[str, str]:
+    """The active networks this person leads (key -> name), from the organisation file."""
+    person = await person_on(session, actor.platform, actor.user_id)
+    if person is None:
+        return {}
+    query = (
+        select(Network)
+        .join(Role, col(Role.scope) == col(Network.key))
+        .where(
+            col(Role.person_id) == person.id,
+            col(Role.role) == RoleName.NETWORK_LEAD,
+            col(Network.active),
+        )
+        .order_by(col(Network.name))
+    )
+    return {n.key: n.name for n in (await session.exec(query)).all()}
+
+
+async def as_lead(
+    services: Services,
+    actor: Actor,
+    action: str,
+    work: Callable[[Lead], Awaitable[list[Reply]]],
+) -> list[Reply]:
+    """Run one lead action in a transaction. A refusal rolls back whatever was begun and
+    is audited on its own: who and which action, never what they tried to see or change."""
+    now = services.clock.now()
+    try:
+        async with services.db.session() as session:
+            networks = await led_networks(session, actor)
+            if not networks:
+                raise Refused
+            org = await organisation(session)
+            zone = org.time_zone if org else DEFAULT_ZONE
+            lead = Lead(
+                session=session, actor=actor, networks=networks, action=action, now=now, zone=zone
+            )
+            replies = await work(lead)
+            if not any(r.form is not None and r.form.errors for r in replies):
+                session.add_all(lead.audits)  # a form sent back did nothing: nothing to audit
+            return replies
+    except Refused:
+        async with services.db.session() as session:
+            session.add(
+                EventAudit(
+                    at=now,
+                    platform=actor.platform,
+                    user_id=actor.user_id,
+                    action=action,
+                    refused=True,
+                )
+            )
+        return [say(REFUSAL, ephemeral=True)]
+    except Gone:
+        return [say(GONE, ephemeral=True)]
+
+
+async def date_of(lead: Lead, value: str) -> tuple[Occurrence, EventSeries]:
+    """The date a button or form names, once it is known to be theirs (audited)."""
+    occurrence_id = decode(OccurrenceRef, value).occurrence
+    found = await places.event_of(lead.session, occurrence_id)
+    if found is None:
+        raise Gone
+    occurrence, series = found
+    lead.own(series.network, occurrence_id)
+    return occurrence, series
+
+
+async def series_of(lead: Lead, value: str) -> EventSeries:
+    """The event a button or form names, once it is known to be theirs (audited)."""
+    series = await lead.session.get(EventSeries, decode(SeriesRef, value).series)
+    if series is None:
+        raise Gone
+    lead.own(series.network)
+    return series
+
+
+def date_ref(occurrence: Occurrence) -> str:
+    assert occurrence.id is not None
+    return encode(OccurrenceRef(occurrence=occurrence.id))
+
+
+def series_ref(series: EventSeries) -> str:
+    assert series.id is not None
+    return encode(SeriesRef(series=series.id))
+
+
+def carried_ref(form: FormSubmitted) -> str:
+    """The date a lead's form carries, as its button would name it ("x", which no date
+    is, when the form was tampered with)."""
+    text = text_of(form.values.get("occurrence"))
+    return encode(OccurrenceRef(occurrence=int(text))) if text.isdecimal() and int(text) else "x"
+
+
+def form_reply(form: Form, summary: str) -> list[Reply]:
+    return [Reply(summary=summary, blocks=(form,))]
+
+
+def done(text: str) -> list[Reply]:
+    return [Reply(summary=text, blocks=(Notice(title="Done", text=text),))]
