@@ -27,6 +27,7 @@ from bot.events import (
 )
 from bot.events.actions import NAME
 from bot.events.deps import Events
+from bot.events.due import reminders
 
 E = TypeVar("E", Command, ButtonPressed, FormSubmitted)
 Uses = Needs[E, Events]
@@ -84,6 +85,7 @@ def feature(deps: Events) -> Feature:
         title="Staff networks",
         summary="What's on across the staff networks: sign up in one tap and get a calendar "
         "invite.",
+        due=reminders,
         commands=given(COMMANDS, deps),
         actions=given(ACTIONS, deps),
         forms=given(FORMS, deps),

@@ -1,0 +1,107 @@
+"""Reminders before each date, due on the tick (see bot.conversation.tick).
+
+A reminder is due from its moment (`minutes` before the start) until the next one's
+moment, or the start: someone whose day-before reminder was missed while peerbot was
+down gets the hour-before one, not both at once. Each is keyed by the date's start, so
+a date that moves reminds again, and by the sign-up, so everyone is reminded once
+whichever replica ticks. Nobody is reminded of a moment already past when they got
+their place: signing up an hour before is not followed by a day-before reminder.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.conversation.outbox import Outgoing
+from bot.conversation.payloads import encode
+from bot.conversation.replies import Button, Buttons, Reply, Text, When
+from bot.events import notices
+from bot.events.actions import CANCEL
+from bot.events.payloads import OccurrenceRef
+from storage.events import EventSeries, Occurrence, Signup, SignupStatus
+
+FURTHEST_REMINDER = 7 * 24 * 60
+"""Minutes: the earliest a reminder may come before its date (a week). A reminder stays
+due until its date starts, and the outbox keeps what it sent for a week at least, so a
+reminder further out could outlive the record that it was sent and go twice. The lead's
+form refuses more."""
+
+
+async def reminders(session: AsyncSession, now: datetime) -> Sequence[Outgoing]:
+    """Every reminder due by `now` for dates starting within a week (the only ones any
+    reminder can be due for), each keyed so the tick queues it once."""
+    query = (
+        select(Occurrence, EventSeries)
+        .join(EventSeries, col(EventSeries.id) == col(Occurrence.series_id))
+        .where(
+            col(Occurrence.starts_at) > now,
+            col(Occurrence.starts_at) <= now + timedelta(minutes=FURTHEST_REMINDER),
+            col(Occurrence.cancelled_at).is_(None),
+            col(EventSeries.cancelled_at).is_(None),
+        )
+    )
+    due: dict[int, tuple[Occurrence, EventSeries, int]] = {}
+    for occurrence, series in (await session.exec(query)).all():
+        minutes = window(occurrence, series, now)
+        if minutes is not None and occurrence.id is not None:
+            due[occurrence.id] = (occurrence, series, minutes)
+    if not due:
+        return []
+    going = select(Signup).where(
+        col(Signup.occurrence_id).in_(list(due)), col(Signup.status) == SignupStatus.GOING
+    )
+    items: list[Outgoing] = []
+    for signup in (await session.exec(going)).all():
+        occurrence, series, minutes = due[signup.occurrence_id]
+        moment = occurrence.starts_at - timedelta(minutes=minutes)
+        if signup.changed_at > moment:
+            continue  # they got their place after this reminder's moment
+        items.append(reminder(signup, occurrence, series, minutes, moment))
+    return items
+
+
+def window(occurrence: Occurrence, series: EventSeries, now: datetime) -> int | None:
+    """The reminder (minutes before the start) whose moment is the latest already reached
+    by `now`, if any: the one due now."""
+    reached = [
+        m
+        for m in series.reminders
+        if 0 < m <= FURTHEST_REMINDER and occurrence.starts_at - timedelta(minutes=m) <= now
+    ]
+    return min(reached) if reached else None
+
+
+def reminder_key(signup: Signup, occurrence: Occurrence, minutes: int) -> str:
+    return (
+        f"events:remind:{occurrence.id}:{minutes}:"
+        f"{occurrence.starts_at.astimezone(UTC):%Y%m%dT%H%MZ}:{signup.id}"
+    )
+
+
+def reminder(
+    signup: Signup, occurrence: Occurrence, series: EventSeries, minutes: int, moment: datetime
+) -> Outgoing:
+    assert occurrence.id is not None
+    ref = encode(OccurrenceRef(occurrence=occurrence.id))
+    reply = Reply(
+        summary=f"Reminder: {series.title}",
+        blocks=(
+            Text(text=f"Reminder: {series.title}", heading=True),
+            Text(text="You have a place. We look forward to seeing you."),
+            When(label="Starts", at=occurrence.starts_at),
+            *notices.where(occurrence, series),
+            Text(text="If you can't make it, please cancel so someone else can go."),
+            Buttons(buttons=(Button(label="Cancel my place", action=CANCEL, value=ref),)),
+        ),
+    )
+    return Outgoing(
+        dedupe_key=reminder_key(signup, occurrence, minutes),
+        address=notices.person(signup),
+        reply=reply,
+        due_at=moment,
+    )
+

@@ -1,0 +1,167 @@
+"""Reminders on the tick, on SQLite and PostgreSQL: the day before and the hour before, to
+those going only, once each whoever ticks, again when the date moves, never for a moment
+already past when someone got their place, and never for a cancelled date."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from bot.conversation.payloads import decode
+from bot.conversation.replies import Buttons, FieldItem, Fields, Link, Text, When
+from bot.conversation.tick import Ticker
+from bot.events import places
+from bot.events.actions import CANCEL
+from bot.events.deps import Events
+from bot.events.due import reminders
+from bot.events.feature import feature
+from bot.events.payloads import OccurrenceRef
+from storage.engine import Database
+from storage.events import EventSeries, Occurrence
+from tests.bot.events.places_fixtures import NOW, an_event, staff
+from tests.bot.events.queued import queued
+from tests.fakes import FakeClock
+
+STARTS = NOW + timedelta(days=2)
+STAMP = "20261203T0900Z"
+
+
+async def sign_up(db: Database, occurrence: int, n: int, *, at: datetime = NOW) -> None:
+    async with db.session() as session:
+        await places.sign_up(session, occurrence, staff(n), now=at)
+
+
+async def ticking_at(db: Database, at: datetime) -> int:
+    return await Ticker(db, [reminders], FakeClock(at)).tick()
+
+
+async def change(db: Database, occurrence: int, **values: object) -> None:
+    async with db.session() as session:
+        found = await places.event_of(session, occurrence)
+        assert found is not None
+        row, series = found
+        for name, value in values.items():
+            setattr(series if name in ("reminders", "cancelled_at") else row, name, value)
+        session.add_all([row, series])
+
+
+async def test_the_day_before_and_the_hour_before_once_each_to_those_going(db: Database) -> None:
+    occurrence = await an_event(db, capacity=2, starts=STARTS)
+    for n in (1, 2, 3):  # the third waits: no reminder for a place not theirs
+        await sign_up(db, occurrence, n)
+    assert await ticking_at(db, STARTS - timedelta(minutes=1441)) == 0
+    assert await ticking_at(db, STARTS - timedelta(minutes=1440)) == 2
+    assert await ticking_at(db, STARTS - timedelta(minutes=1400)) == 0  # another replica
+    assert await ticking_at(db, STARTS - timedelta(minutes=60)) == 2
+    assert await ticking_at(db, STARTS - timedelta(minutes=1)) == 0
+    assert await ticking_at(db, STARTS) == 0
+    keys = list(await queued(db, "events:remind:"))
+    assert keys == [
+        f"events:remind:{occurrence}:1440:{STAMP}:1",
+        f"events:remind:{occurrence}:1440:{STAMP}:2",
+        f"events:remind:{occurrence}:60:{STAMP}:1",
+        f"events:remind:{occurrence}:60:{STAMP}:2",
+    ]
+
+
+async def test_a_reminder_says_when_and_where_and_how_to_give_the_place_back(
+    db: Database,
+) -> None:
+    occurrence = await an_event(db, starts=STARTS)
+    await change(db, occurrence, place="Room 4, Education Centre")
+    await sign_up(db, occurrence, 1)
+    await ticking_at(db, STARTS - timedelta(hours=1))
+    ((address, reply),) = (await queued(db, "events:remind:")).values()
+    assert address == staff(1)
+    assert reply.summary == "Reminder: Lunch and learn"
+    assert When(label="Starts", at=STARTS) in reply.blocks
+    assert Fields(items=(FieldItem(label="Where", value="Room 4, Education Centre"),)) in (
+        reply.blocks
+    )
+    assert any(isinstance(b, Text) and "please cancel" in b.text for b in reply.blocks)
+    (buttons,) = [b for b in reply.blocks if isinstance(b, Buttons)]
+    (button,) = buttons.buttons
+    assert (button.label, button.action) == ("Cancel my place", CANCEL)
+    assert decode(OccurrenceRef, button.value) == OccurrenceRef(occurrence=occurrence)
+
+
+async def test_an_online_event_gives_its_link(db: Database) -> None:
+    occurrence = await an_event(db, starts=STARTS)
+    async with db.session() as session:
+        row = await session.get(Occurrence, occurrence)
+        assert row is not None
+        series = await session.get(EventSeries, row.series_id)
+        assert series is not None
+        series.online_url = "https://meet.example.org/lunch"
+    await sign_up(db, occurrence, 1)
+    await ticking_at(db, STARTS - timedelta(hours=1))
+    ((_, reply),) = (await queued(db, "events:remind:")).values()
+    assert Link(label="Join online", url="https://meet.example.org/lunch") in reply.blocks
+
+
+async def test_no_day_before_reminder_for_someone_who_signed_up_on_the_day(
+    db: Database,
+) -> None:
+    occurrence = await an_event(db, starts=STARTS)
+    await sign_up(db, occurrence, 1)
+    await sign_up(db, occurrence, 2, at=STARTS - timedelta(hours=2))
+    assert await ticking_at(db, STARTS - timedelta(minutes=90)) == 1  # only the first
+    assert await ticking_at(db, STARTS - timedelta(minutes=60)) == 2
+    assert [k.split(":")[3] + ":" + k.split(":")[-1] for k in await queued(db)] == [
+        "1440:1",
+        "60:1",
+        "60:2",
+    ]
+
+
+async def test_missed_reminders_are_not_sent_all_at_once(db: Database) -> None:
+    """peerbot was down the day before: the hour-before reminder comes alone."""
+    occurrence = await an_event(db, starts=STARTS)
+    await sign_up(db, occurrence, 1)
+    assert await ticking_at(db, STARTS - timedelta(minutes=30)) == 1
+    assert list(await queued(db)) == [f"events:remind:{occurrence}:60:{STAMP}:1"]
+
+
+async def test_a_moved_date_reminds_again_at_its_new_time(db: Database) -> None:
+    occurrence = await an_event(db, starts=STARTS)
+    await sign_up(db, occurrence, 1)
+    assert await ticking_at(db, STARTS - timedelta(hours=24)) == 1
+    later = STARTS + timedelta(days=1)
+    await change(db, occurrence, starts_at=later, ends_at=later + timedelta(hours=1), sequence=1)
+    assert await ticking_at(db, STARTS - timedelta(hours=1)) == 0  # its old hour: nothing
+    assert await ticking_at(db, later - timedelta(hours=24)) == 1
+    assert list(await queued(db)) == [
+        f"events:remind:{occurrence}:1440:{STAMP}:1",
+        f"events:remind:{occurrence}:1440:20261204T0900Z:1",
+    ]
+
+
+async def test_cancelled_dates_events_and_reminders_switched_off_remind_nobody(
+    db: Database,
+) -> None:
+    dates = [await an_event(db, starts=STARTS) for _ in range(3)]
+    for occurrence in dates:
+        await sign_up(db, occurrence, 1)
+    await change(db, dates[0], cancelled_at=NOW)  # the series: the whole event
+    await change(db, dates[1], reminders=[])
+    async with db.session() as session:
+        row = await session.get(Occurrence, dates[2])
+        assert row is not None
+        row.cancelled_at = NOW
+    assert await ticking_at(db, STARTS - timedelta(minutes=30)) == 0
+
+
+async def test_a_cancelled_place_is_not_reminded(db: Database) -> None:
+    occurrence = await an_event(db, starts=STARTS)
+    await sign_up(db, occurrence, 1)
+    async with db.session() as session:
+        await places.cancel(session, occurrence, staff(1), now=NOW)
+    assert await ticking_at(db, STARTS - timedelta(minutes=30)) == 0
+
+
+async def test_the_events_feature_ticks_its_reminders(db: Database) -> None:
+    events = feature(Events())
+    assert events.due is reminders
+    occurrence = await an_event(db, starts=STARTS)
+    await sign_up(db, occurrence, 1)
+    clock = FakeClock(datetime(2026, 12, 3, 8, 30, tzinfo=UTC))
+    assert await Ticker(db, [events.due], clock).tick() == 1
