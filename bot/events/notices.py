@@ -6,15 +6,32 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.conversation.actions import ActionId
 from bot.conversation.inbound import PersonAddress, Platform
 from bot.conversation.outbox import Outgoing, enqueue
 from bot.conversation.payloads import encode
-from bot.conversation.replies import Button, Buttons, Reply, Text, When
-from bot.events.actions import CLAIM, DECLINE
+from bot.conversation.replies import (
+    Block,
+    Button,
+    Buttons,
+    FieldItem,
+    Fields,
+    Link,
+    Reply,
+    Text,
+    When,
+    check_url,
+)
+from bot.events.actions import CANCEL, CLAIM, DECLINE, OPEN
 from bot.events.payloads import OccurrenceRef
-from storage.events import EventSeries, Occurrence, Signup
+from storage.events import EventSeries, Membership, Occurrence, Signup, SignupStatus
+from storage.organisation import Network
+
+TOLD_OF_CHANGES = (SignupStatus.GOING, SignupStatus.OFFERED, SignupStatus.WAITING)
+"""Everyone with a stake in a date: a place, a place held for them, or a spot in the queue."""
 
 
 def person(signup: Signup) -> PersonAddress:
@@ -29,6 +46,27 @@ async def tell(
     """Queue `reply` for the person behind `signup`, once for `key`."""
     item = Outgoing(dedupe_key=key, address=person(signup), reply=reply, due_at=now)
     return await enqueue(session, item, now=now)
+
+
+def where(occurrence: Occurrence, series: EventSeries) -> tuple[Block, ...]:
+    """Where to go: the date's own place or link, else its series'. A link that is not one
+    peerbot shows is given as plain text rather than lose the message it is in."""
+    place = occurrence.place or series.place
+    link = occurrence.online_url or series.online_url
+    blocks: list[Block] = []
+    if place:
+        blocks.append(Fields(items=(FieldItem(label="Where", value=place),)))
+    if link:
+        try:
+            blocks.append(Link(label="Join online", url=check_url(link)))
+        except ValueError:
+            blocks.append(Fields(items=(FieldItem(label="Online", value=link),)))
+    return tuple(blocks)
+
+
+def _button(label: str, action: ActionId, occurrence: Occurrence) -> Button:
+    assert occurrence.id is not None
+    return Button(label=label, action=action, value=encode(OccurrenceRef(occurrence=occurrence.id)))
 
 
 async def offer_made(
@@ -79,18 +117,129 @@ async def offer_lapsed(
 
 async def changed(
     session: AsyncSession, occurrence: Occurrence, series: EventSeries, *, now: datetime
-) -> None:
-    """A lead moved a date or its place: everyone signed up or waiting is told, once per
-    change (Occurrence.sequence). Written by the notices' owner; this keeps the call."""
+) -> int:
+    """A lead moved a date, or changed its time or place (and bumped its `sequence`):
+    everyone going, offered a place or waiting is told once for this change, with how it
+    stands now. Returns how many were told."""
+    told = 0
+    for signup in await _with_a_stake(session, occurrence):
+        blocks: list[Block] = [
+            Text(text=f"{series.title} has changed", heading=True),
+            Text(text="The time or place has changed. This is how it stands now."),
+            When(label="Starts", at=occurrence.starts_at),
+            *where(occurrence, series),
+        ]
+        if signup.status == SignupStatus.GOING:
+            blocks += [
+                Text(
+                    text="Your place is kept. If you can't make it now, please cancel so "
+                    "someone else can go."
+                ),
+                Buttons(buttons=(_button("Cancel my place", CANCEL, occurrence),)),
+            ]
+        elif signup.status == SignupStatus.OFFERED:
+            blocks += [
+                Text(text="The place we're holding for you is still yours if you'd like it."),
+                Buttons(
+                    buttons=(
+                        _button("Yes, I'll come", CLAIM, occurrence),
+                        _button("No thanks", DECLINE, occurrence),
+                    )
+                ),
+            ]
+        else:
+            blocks.append(
+                Text(text="You're still on the waitlist. We'll message you if a place comes up.")
+            )
+        reply = Reply(summary=f"{series.title} has changed", blocks=tuple(blocks))
+        key = f"events:changed:{occurrence.id}:{occurrence.sequence}:{signup.id}"
+        told += await tell(session, signup, key, reply, now=now)
+    return told
 
 
 async def cancelled(
     session: AsyncSession, occurrence: Occurrence, series: EventSeries, *, now: datetime
-) -> None:
-    """A date was cancelled: everyone signed up or waiting is told, with a cancelling
-    invite. Written by the notices' owner; this keeps the call."""
+) -> int:
+    """A date is not going ahead: everyone going, offered a place or waiting is told once.
+    Returns how many were told."""
+    told = 0
+    for signup in await _with_a_stake(session, occurrence):
+        reply = Reply(
+            summary=f"{series.title} is cancelled",
+            blocks=(
+                Text(text=f"{series.title} is cancelled", heading=True),
+                Text(text="Sorry, this date is not going ahead. You don't need to do anything."),
+                When(label="It was due to start", at=occurrence.starts_at),
+                Text(text="Type “events” to see what else is on."),
+            ),
+        )
+        key = f"events:cancelled:{occurrence.id}:{signup.id}"
+        told += await tell(session, signup, key, reply, now=now)
+    return told
 
 
-async def published(session: AsyncSession, series: EventSeries, *, now: datetime) -> None:
-    """A new event: the network's members hear of it. Written by the notices' owner; this
-    keeps the call."""
+async def published(session: AsyncSession, series: EventSeries, *, now: datetime) -> int:
+    """A new event: each member of its network who has not muted it hears once, with its
+    first date to open. Nothing is said when no date is ahead. Returns how many were told."""
+    first = await _first_date(session, series, now)
+    if first is None:
+        return 0
+    network = (
+        await session.exec(select(Network).where(col(Network.key) == series.network))
+    ).first()
+    name = network.name if network is not None else series.network
+    reply = Reply(
+        summary=f"New event: {series.title}",
+        blocks=(
+            Text(text=f"New event: {series.title}", heading=True),
+            Text(text=f"From {name}."),
+            When(label="First date" if series.rule else "Starts", at=first.starts_at),
+            *where(first, series),
+            Buttons(buttons=(_button("Open", OPEN, first),)),
+            Text(text="Type “networks” to mute these messages."),
+        ),
+    )
+    members = select(Membership).where(
+        col(Membership.network) == series.network, col(Membership.muted).is_(False)
+    )
+    told = 0
+    for member in (await session.exec(members)).all():
+        address = PersonAddress(
+            platform=Platform(member.platform), tenant=member.tenant, user_id=member.user_id
+        )
+        item = Outgoing(
+            dedupe_key=f"events:new:{series.id}:{member.id}",
+            address=address,
+            reply=reply,
+            due_at=now,
+        )
+        told += await enqueue(session, item, now=now)
+    return told
+
+
+async def _with_a_stake(session: AsyncSession, occurrence: Occurrence) -> list[Signup]:
+    query = (
+        select(Signup)
+        .where(
+            col(Signup.occurrence_id) == occurrence.id,
+            col(Signup.status).in_(TOLD_OF_CHANGES),
+        )
+        .order_by(col(Signup.id))
+    )
+    return list((await session.exec(query)).all())
+
+
+async def _first_date(
+    session: AsyncSession, series: EventSeries, now: datetime
+) -> Occurrence | None:
+    query = (
+        select(Occurrence)
+        .where(
+            col(Occurrence.series_id) == series.id,
+            col(Occurrence.cancelled_at).is_(None),
+            col(Occurrence.starts_at) > now,
+        )
+        .order_by(col(Occurrence.starts_at))
+        .limit(1)
+    )
+    return (await session.exec(query)).first()
