@@ -74,14 +74,20 @@ def offer_deadline(occurrence: Occurrence, series: EventSeries, now: datetime) -
 
 
 async def event_of(
-    session: AsyncSession, occurrence_id: int
+    session: AsyncSession, occurrence_id: int, *, lock: bool = False
 ) -> tuple[Occurrence, EventSeries] | None:
+    """`lock`: hold the date's row until the transaction ends, so changes to its places
+    happen one at a time. Without it, on PostgreSQL, a place given back by a cancellation
+    that cannot yet see a newcomer's uncommitted spot in the queue, while the newcomer
+    found no free place, stays free with someone waiting. (SQLite has one writer anyway.)"""
     query = (
         select(Occurrence, EventSeries)
         .join(EventSeries, col(EventSeries.id) == col(Occurrence.series_id))
         .where(col(Occurrence.id) == occurrence_id)
         .execution_options(populate_existing=True)
     )
+    if lock:
+        query = query.with_for_update(of=Occurrence)
     found = (await session.exec(query)).first()
     return (found[0], found[1]) if found else None
 
@@ -120,7 +126,7 @@ async def sign_up(
 ) -> Result:
     """A place if one is free, else the waitlist (when the event has one). Pressing again,
     on any replica, changes nothing; pressing while holding an offer claims it."""
-    found = await event_of(session, occurrence_id)
+    found = await event_of(session, occurrence_id, lock=True)
     if found is None:
         return Result(outcome=Outcome.GONE)
     occurrence, series = found
@@ -148,7 +154,7 @@ async def cancel(
     session: AsyncSession, occurrence_id: int, who: PersonAddress, *, now: datetime
 ) -> Result:
     """Give up a place, an offer or a spot in the queue. A place given up moves on."""
-    found = await event_of(session, occurrence_id)
+    found = await event_of(session, occurrence_id, lock=True)
     if found is None:
         return Result(outcome=Outcome.GONE)
     occurrence, series = found
@@ -168,7 +174,7 @@ async def claim(
     session: AsyncSession, occurrence_id: int, who: PersonAddress, *, now: datetime
 ) -> Result:
     """Take the place offered, while the offer stands."""
-    found = await event_of(session, occurrence_id)
+    found = await event_of(session, occurrence_id, lock=True)
     if found is None:
         return Result(outcome=Outcome.GONE)
     occurrence, series = found
@@ -189,7 +195,7 @@ async def decline(
     session: AsyncSession, occurrence_id: int, who: PersonAddress, *, now: datetime
 ) -> Result:
     """No thanks to an offer: off the waitlist, and the place goes to the next person."""
-    found = await event_of(session, occurrence_id)
+    found = await event_of(session, occurrence_id, lock=True)
     if found is None:
         return Result(outcome=Outcome.GONE)
     occurrence, series = found
@@ -212,7 +218,7 @@ async def expire_offers(session: AsyncSession, *, now: datetime, batch: int = 20
     )
     lapsed = 0
     for row in (await session.exec(query)).all():
-        found = await event_of(session, row.occurrence_id)
+        found = await event_of(session, row.occurrence_id, lock=True)
         if found is not None and await _lapse(session, row, *found, now=now):
             lapsed += 1
     return lapsed
