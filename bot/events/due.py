@@ -51,8 +51,10 @@ async def reminders(session: AsyncSession, now: datetime) -> Sequence[Outgoing]:
             due[occurrence.id] = (occurrence, series, minutes)
     if not due:
         return []
-    going = select(Signup).where(
-        col(Signup.occurrence_id).in_(list(due)), col(Signup.status) == SignupStatus.GOING
+    going = (
+        select(Signup)
+        .where(col(Signup.occurrence_id).in_(list(due)), col(Signup.status) == SignupStatus.GOING)
+        .order_by(col(Signup.id))  # one order on every replica: their inserts never deadlock
     )
     items: list[Outgoing] = []
     for signup in (await session.exec(going)).all():
@@ -104,4 +106,3 @@ def reminder(
         reply=reply,
         due_at=moment,
     )
-
