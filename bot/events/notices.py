@@ -14,6 +14,7 @@ from bot.conversation.inbound import PersonAddress, Platform
 from bot.conversation.outbox import Outgoing, enqueue
 from bot.conversation.payloads import encode
 from bot.conversation.replies import (
+    Attachment,
     Block,
     Button,
     Buttons,
@@ -25,9 +26,11 @@ from bot.conversation.replies import (
     When,
     check_url,
 )
+from bot.events import invite
 from bot.events.actions import CANCEL, CLAIM, DECLINE, OPEN
+from bot.events.networks import members_to_tell
 from bot.events.payloads import OccurrenceRef
-from storage.events import EventSeries, Membership, Occurrence, Signup, SignupStatus
+from storage.events import EventSeries, Occurrence, Signup, SignupStatus
 from storage.organisation import Network
 
 TOLD_OF_CHANGES = (SignupStatus.GOING, SignupStatus.OFFERED, SignupStatus.WAITING)
@@ -120,8 +123,10 @@ async def changed(
 ) -> int:
     """A lead moved a date, or changed its time or place (and bumped its `sequence`):
     everyone going, offered a place or waiting is told once for this change, with how it
-    stands now. Returns how many were told."""
+    stands now; those going get the invite again, which replaces the one they have (same
+    UID, the new SEQUENCE). Returns how many were told."""
     told = 0
+    files = (await _invite(session, series, occurrence, "REQUEST", now),)
     for signup in await _with_a_stake(session, occurrence):
         blocks: list[Block] = [
             Text(text=f"{series.title} has changed", heading=True),
@@ -129,11 +134,12 @@ async def changed(
             When(label="Starts", at=occurrence.starts_at),
             *where(occurrence, series),
         ]
-        if signup.status == SignupStatus.GOING:
+        going = signup.status == SignupStatus.GOING
+        if going:
             blocks += [
                 Text(
-                    text="Your place is kept. If you can't make it now, please cancel so "
-                    "someone else can go."
+                    text="Your place is kept, and the calendar invite attached updates your "
+                    "calendar. If you can't make it now, please cancel so someone else can go."
                 ),
                 Buttons(buttons=(_button("Cancel my place", CANCEL, occurrence),)),
             ]
@@ -151,7 +157,11 @@ async def changed(
             blocks.append(
                 Text(text="You're still on the waitlist. We'll message you if a place comes up.")
             )
-        reply = Reply(summary=f"{series.title} has changed", blocks=tuple(blocks))
+        reply = Reply(
+            summary=f"{series.title} has changed",
+            blocks=tuple(blocks),
+            files=files if going else (),
+        )
         key = f"events:changed:{occurrence.id}:{occurrence.sequence}:{signup.id}"
         told += await tell(session, signup, key, reply, now=now)
     return told
@@ -160,18 +170,23 @@ async def changed(
 async def cancelled(
     session: AsyncSession, occurrence: Occurrence, series: EventSeries, *, now: datetime
 ) -> int:
-    """A date is not going ahead: everyone going, offered a place or waiting is told once.
-    Returns how many were told."""
+    """A date is not going ahead (the lead bumped its `sequence`): everyone going, offered a
+    place or waiting is told once; those going get the invite that takes it out of their
+    calendar (METHOD:CANCEL, same UID). Returns how many were told."""
     told = 0
+    files = (await _invite(session, series, occurrence, "CANCEL", now),)
     for signup in await _with_a_stake(session, occurrence):
+        going = signup.status == SignupStatus.GOING
+        calendar = "The calendar file attached takes it out of your calendar. " if going else ""
         reply = Reply(
             summary=f"{series.title} is cancelled",
             blocks=(
                 Text(text=f"{series.title} is cancelled", heading=True),
                 Text(text="Sorry, this date is not going ahead. You don't need to do anything."),
                 When(label="It was due to start", at=occurrence.starts_at),
-                Text(text="Type “events” to see what else is on."),
+                Text(text=f"{calendar}Type “events” to see what else is on."),
             ),
+            files=files if going else (),
         )
         key = f"events:cancelled:{occurrence.id}:{signup.id}"
         told += await tell(session, signup, key, reply, now=now)
@@ -184,10 +199,7 @@ async def published(session: AsyncSession, series: EventSeries, *, now: datetime
     first = await _first_date(session, series, now)
     if first is None:
         return 0
-    network = (
-        await session.exec(select(Network).where(col(Network.key) == series.network))
-    ).first()
-    name = network.name if network is not None else series.network
+    name = await _network_name(session, series.network)
     reply = Reply(
         summary=f"New event: {series.title}",
         blocks=(
@@ -199,22 +211,38 @@ async def published(session: AsyncSession, series: EventSeries, *, now: datetime
             Text(text="Type “networks” to mute these messages."),
         ),
     )
-    members = select(Membership).where(
-        col(Membership.network) == series.network, col(Membership.muted).is_(False)
-    )
     told = 0
-    for member in (await session.exec(members)).all():
-        address = PersonAddress(
-            platform=Platform(member.platform), tenant=member.tenant, user_id=member.user_id
-        )
+    for member in await members_to_tell(session, series.network):
+        who = f"{member.platform}:{member.tenant}:{member.user_id}"
         item = Outgoing(
-            dedupe_key=f"events:new:{series.id}:{member.id}",
-            address=address,
-            reply=reply,
-            due_at=now,
+            dedupe_key=f"events:new:{series.id}:{who}", address=member, reply=reply, due_at=now
         )
         told += await enqueue(session, item, now=now)
     return told
+
+
+async def _network_name(session: AsyncSession, key: str) -> str:
+    network = (await session.exec(select(Network).where(col(Network.key) == key))).first()
+    return network.name if network is not None else key
+
+
+async def _invite(
+    session: AsyncSession,
+    series: EventSeries,
+    occurrence: Occurrence,
+    method: invite.Method,
+    now: datetime,
+) -> Attachment:
+    """The .ics for everyone going, from the network (the same UID as the one they got
+    when they signed up)."""
+    return invite.invite(
+        series,
+        occurrence,
+        method=method,
+        organiser_name=await _network_name(session, series.network),
+        domain=invite.DOMAIN,
+        now=now,
+    )
 
 
 async def _with_a_stake(session: AsyncSession, occurrence: Occurrence) -> list[Signup]:
