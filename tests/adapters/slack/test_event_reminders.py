@@ -1,5 +1,6 @@
-"""An event reminder reaches the person's Slack DM once, through the real runtime, outbox
-worker and Slack sender into a fake Web API, however many times the tick runs."""
+"""What the events feature sends on its own reaches people's Slack DMs once, through the
+real runtime, outbox worker and Slack sender into a fake Web API: a reminder however many
+times the tick runs, and a lead's cancellation with the invite that takes it back."""
 
 from __future__ import annotations
 
@@ -9,13 +10,18 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from icalendar import Calendar
+from sqlmodel import col, select
 
 from bot.conversation.inbound import PersonAddress, Platform
-from bot.conversation.payloads import decode
+from bot.conversation.payloads import decode, encode
 from bot.conversation.tick import Ticker
 from bot.events import places
 from bot.events.payloads import OccurrenceRef
+from storage.events import Occurrence
 from tests.adapters.slack.test_endpoint import Slack, delivered, serve
+from tests.adapters.slack.test_events_leads import ANSWERS, LEAD, submitted
+from tests.adapters.slack.test_speakup_casework import open_modal, press
 from tests.bot.events.places_fixtures import an_event
 from tests.fakes import FakeClock
 
@@ -60,3 +66,41 @@ async def test_a_reminder_reaches_the_dm_once_though_the_tick_runs_twice(slack: 
     assert button["text"]["text"] == "Cancel my place"
     assert button["action_id"].startswith("events.cancel#")
     assert decode(OccurrenceRef, button["value"]) == OccurrenceRef(occurrence=occurrence)
+
+
+async def test_a_leads_cancellation_reaches_everyone_coming_with_a_cancelling_invite(
+    slack: Slack,
+) -> None:
+    """The lead cancels one date through the real modal; the nurse going is told in their
+    DM once, with the .ics that takes it out of their calendar; the one waiting is told
+    without one."""
+    view = await open_modal(slack, press(LEAD, "events.lead_new"))
+    await slack.interaction(submitted(LEAD, view, **{**ANSWERS, "capacity": "1"}))
+    async with slack.runtime.db.session(write=False) as session:
+        query = select(Occurrence).order_by(col(Occurrence.slot))
+        first = (await session.exec(query)).first()
+    assert first is not None and first.id is not None
+    waiting = PersonAddress(platform=Platform.SLACK, tenant="T1", user_id="U0WAITS01")
+    async with slack.runtime.db.session() as session:
+        for who in (NURSE, waiting):
+            await places.sign_up(session, first.id, who, now=slack.runtime.clock.now())
+    ref = encode(OccurrenceRef(occurrence=first.id))
+
+    form = await open_modal(slack, press(LEAD, "events.lead_cancel_date", ref))
+    for _ in range(2):  # a double tap on the modal's button
+        done = await (await slack.interaction(submitted(LEAD, form, sure="=yes"))).json()
+        assert done["response_action"] == "update"
+    await delivered(slack.runtime)
+
+    told = [p for p in slack.api.of("chat.postMessage") if "is cancelled" in p["text"]]
+    assert [p["text"] for p in told] == ["Pride month planning is cancelled"] * 2
+    assert [o["users"] for o in slack.api.of("conversations.open")][-2:] == [
+        "U123",
+        "U0WAITS01",
+    ]
+    (upload,) = slack.api.of("files.completeUploadExternal")
+    assert upload["channel_id"] == "D0NEWDM"
+    (sent,) = slack.api.uploaded.values()
+    calendar = Calendar.from_ical(sent)
+    (event,) = calendar.walk("VEVENT")
+    assert (calendar["METHOD"], event["STATUS"], event["SEQUENCE"]) == ("CANCEL", "CANCELLED", 1)
