@@ -109,7 +109,10 @@ async def offer_lapsed(
     *,
     now: datetime,
 ) -> None:
-    """The offer ran out: say so kindly, so nobody turns up thinking they have a place."""
+    """The offer ran out: say so kindly, so nobody turns up thinking they have a place.
+    Not when the date was cancelled: they were told that, and no place went to anyone."""
+    if occurrence.cancelled_at is not None or series.cancelled_at is not None:
+        return
     text = (
         f"The place we held for you at {series.title} has gone to the next person. "
         "You can join the waitlist again from the event."

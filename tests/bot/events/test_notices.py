@@ -192,3 +192,18 @@ async def test_an_event_with_no_date_ahead_is_not_told(db: Database) -> None:
     past = await an_event(db, starts=NOW - timedelta(hours=1))
     assert await publish(db, past) == 0
     assert await queued(db, "events:new:") == {}
+
+
+async def test_an_offer_running_out_on_a_cancelled_date_is_not_told_as_gone_to_another(
+    db: Database,
+) -> None:
+    occurrence = await everyone_placed(db)
+    async with db.session() as session:
+        found = await places.event_of(session, occurrence)
+        assert found is not None
+        found[0].cancelled_at, found[0].sequence = NOW, 1
+        await notices.cancelled(session, *found, now=NOW)
+    async with db.session() as session:
+        assert await places.expire_offers(session, now=NOW + timedelta(hours=25)) == 1
+    assert await queued(db, "events:lapsed:") == {}
+    assert f"events:cancelled:{occurrence}:3" in await queued(db, "events:cancelled:")
