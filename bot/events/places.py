@@ -213,7 +213,7 @@ async def expire_offers(session: AsyncSession, *, now: datetime, batch: int = 20
     query = (
         select(Signup)
         .where(col(Signup.status) == SignupStatus.OFFERED, col(Signup.offer_expires) <= now)
-        .order_by(col(Signup.offer_expires))
+        .order_by(col(Signup.offer_expires), col(Signup.id))  # dates locked in one order
         .limit(batch)
     )
     lapsed = 0
