@@ -15,6 +15,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlmodel import col, func, select
 
 from bot.conversation.inbound import PersonAddress
@@ -177,13 +179,15 @@ def choose(rng: random.Random, everyone: dict[int, Signup]) -> list[tuple[str, i
     return presses
 
 
-async def the_rules_hold(db: Database, occurrence: int, pressed: dict[str, list[Outcome]]) -> None:
+async def the_rules_hold(
+    db: Database, occurrence: int, pressed: dict[str, list[Outcome]], capacity: int = CAPACITY
+) -> None:
     everyone = await rows(db, occurrence)
     count = Counter(row.status for row in everyone)
     holding = count[SignupStatus.GOING] + count[SignupStatus.OFFERED]
-    assert await taken(db, occurrence) == holding <= CAPACITY, count
+    assert await taken(db, occurrence) == holding <= capacity, count
     if count[SignupStatus.WAITING]:
-        assert holding == CAPACITY, f"a place stands free while people wait: {count}"
+        assert holding == capacity, f"a place stands free while people wait: {count}"
     for row in everyone:
         if row.status == SignupStatus.GOING:  # in by their own press, never silently
             assert Outcome.GOING in pressed[row.user_id], (row.user_id, pressed[row.user_id])
@@ -194,7 +198,45 @@ async def the_rules_hold(db: Database, occurrence: int, pressed: dict[str, list[
             col(OutboxRow.dedupe_key).startswith("events:offer:")
         )
         offers = Counter(key.split(":")[2] for key in (await session.exec(query)).all())
-    assert offers == {str(row.id): row.offers for row in everyone if row.offers}
+    ours = {str(row.id): row.offers for row in everyone}
+    assert {k: n for k, n in offers.items() if k in ours} == {k: n for k, n in ours.items() if n}
+
+
+STEPS = st.tuples(
+    st.sampled_from(["sign_up", "sign_up", "cancel", "claim", "decline", "expire"]),
+    st.integers(min_value=0, max_value=9),
+    st.integers(min_value=0, max_value=3600),
+)
+
+
+@settings(
+    max_examples=25,
+    deadline=None,
+    # Each example makes its own event in the test's database: nothing carries over.
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(waves=st.lists(st.lists(STEPS, min_size=1, max_size=12), min_size=1, max_size=5))
+async def test_any_interleaving_of_presses_and_expiries_keeps_the_rules(
+    db: Database, waves: list[list[tuple[str, int, int]]]
+) -> None:
+    """Hypothesis draws the waves: who presses what, and when in the hour, with the
+    expiry chore among them; each wave runs all at once, half a day after the one
+    before, so offers run out between some of them. The rules hold after every wave."""
+    occurrence = await an_event(db, capacity=3, starts=NOW + timedelta(days=30))
+    pressed: dict[str, list[Outcome]] = {}
+
+    async def step(name: str, n: int, at: datetime) -> None:
+        if name == "expire":
+            async with db.session() as session:
+                await places.expire_offers(session, now=at)
+            return
+        outcome = await press(db, name, occurrence, staff(n), at)
+        pressed.setdefault(staff(n).user_id, []).append(outcome)
+
+    for number, wave in enumerate(waves):
+        start = NOW + timedelta(hours=13 * number)
+        await asyncio.gather(*(step(n, who, start + timedelta(seconds=s)) for n, who, s in wave))
+        await the_rules_hold(db, occurrence, pressed, capacity=3)
 
 
 async def test_a_tick_on_two_processes_at_once_queues_each_reminder_once(db: Database) -> None:
