@@ -1,6 +1,7 @@
 """What the events feature sends on its own reaches people's Slack DMs once, through the
 real runtime, outbox worker and Slack sender into a fake Web API: a reminder however many
-times the tick runs, and a lead's cancellation with the invite that takes it back."""
+times the tick runs, a lead's cancellation with the invite that takes it back, and a new
+event to the network's members who have not muted it."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from bot.events.payloads import OccurrenceRef
 from storage.events import Occurrence
 from tests.adapters.slack.test_endpoint import Slack, delivered, serve
 from tests.adapters.slack.test_events_leads import ANSWERS, LEAD, submitted
+from tests.adapters.slack.test_networks import button, dm_from
 from tests.adapters.slack.test_speakup_casework import open_modal, press
 from tests.bot.events.places_fixtures import an_event
 from tests.fakes import FakeClock
@@ -104,3 +106,52 @@ async def test_a_leads_cancellation_reaches_everyone_coming_with_a_cancelling_in
     calendar = Calendar.from_ical(sent)
     (event,) = calendar.walk("VEVENT")
     assert (calendar["METHOD"], event["STATUS"], event["SEQUENCE"]) == ("CANCEL", "CANCELLED", 1)
+
+
+async def test_a_new_event_reaches_members_who_joined_and_not_those_who_muted(
+    slack: Slack,
+) -> None:
+    """Two people join the LGBTQ+ network with the real Join button, one mutes it with the
+    real Mute button; the lead creates an event through the real modal (twice, as a double
+    tap): the other hears of it once, in their DM, with a button that opens its first date."""
+    for user in (JOINER, MUTER):
+        await press_in_networks(slack, user, "Join")
+    await press_in_networks(slack, MUTER, "Mute")
+    view = await open_modal(slack, press(LEAD, "events.lead_new"))
+    for _ in range(2):
+        await slack.interaction(submitted(LEAD, view, **ANSWERS))
+    await delivered(slack.runtime)
+
+    (told,) = [p for p in slack.api.of("chat.postMessage") if p["text"].startswith("New event")]
+    assert told["text"] == "New event: Pride month planning"
+    assert told["channel"] == f"D0{JOINER}"  # the DM they pressed Join in
+    async with slack.runtime.db.session(write=False) as session:
+        first = (await session.exec(select(Occurrence).order_by(col(Occurrence.slot)))).first()
+    assert first is not None and first.id is not None
+    (opening,) = [e for b in blocks(told) if b["type"] == "actions" for e in b["elements"]]
+    assert opening["action_id"].startswith("events.open#")
+    assert decode(OccurrenceRef, opening["value"]) == OccurrenceRef(occurrence=first.id)
+    assert "“networks” to mute" in json.dumps(blocks(told), ensure_ascii=False)
+
+
+JOINER, MUTER = "U0JOINER1", "U0MUTER22"
+
+
+async def press_in_networks(slack: Slack, user: str, label: str) -> None:
+    """`networks` in their DM, then the button `label` on the LGBTQ+ network."""
+    before = len(slack.api.of("chat.postMessage"))
+    sent = dm_from(user, f"D0{user}", "networks", f"Ev{user}{label}")
+    assert (await slack.event(sent)).status == 200
+    listed = (await slack.api.wait_for("chat.postMessage", before + 1))[-1]
+    found = button(listed["blocks"], label, "lgbtq")
+    pressed = {
+        "type": "block_actions",
+        "team": {"id": "T1"},
+        "user": {"id": user},
+        "channel": {"id": f"D0{user}"},
+        "trigger_id": f"trig-{user}-{label}",
+        "response_url": f"{slack.api.base_url}response.{user}.{label}",
+        "actions": [{**found, "block_id": "b"}],
+    }
+    assert (await slack.interaction(pressed)).status == 200
+    await slack.api.wait_for(f"response.{user}.{label}")
