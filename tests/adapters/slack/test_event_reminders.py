@@ -1,13 +1,13 @@
 """What the events feature sends on its own reaches people's Slack DMs once, through the
 real runtime, outbox worker and Slack sender into a fake Web API: a reminder however many
-times the tick runs, a lead's cancellation with the invite that takes it back, and a new
-event to the network's members who have not muted it."""
+times the tick runs, a lead's change or cancellation with the invite that replaces or
+takes back the one people have, and a new event to the members who have not muted it."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -17,7 +17,7 @@ from sqlmodel import col, select
 from bot.conversation.inbound import PersonAddress, Platform
 from bot.conversation.payloads import decode, encode
 from bot.conversation.tick import Ticker
-from bot.events import places
+from bot.events import invite, places
 from bot.events.payloads import OccurrenceRef
 from storage.events import Occurrence
 from tests.adapters.slack.test_endpoint import Slack, delivered, serve
@@ -155,3 +155,45 @@ async def press_in_networks(slack: Slack, user: str, label: str) -> None:
     }
     assert (await slack.interaction(pressed)).status == 200
     await slack.api.wait_for(f"response.{user}.{label}")
+
+
+async def test_a_moved_date_reaches_those_coming_with_an_invite_that_replaces_theirs(
+    slack: Slack,
+) -> None:
+    """The lead moves one date through the real modal: the nurse going gets the new time
+    and an invite with the same UID and a higher SEQUENCE; and the hour before the new
+    time, the reminder comes for it."""
+    view = await open_modal(slack, press(LEAD, "events.lead_new"))
+    await slack.interaction(submitted(LEAD, view, **ANSWERS))
+    async with slack.runtime.db.session(write=False) as session:
+        first = (await session.exec(select(Occurrence).order_by(col(Occurrence.slot)))).first()
+    assert first is not None and first.id is not None
+    async with slack.runtime.db.session() as session:
+        await places.sign_up(session, first.id, NURSE, now=slack.runtime.clock.now())
+    ref = encode(OccurrenceRef(occurrence=first.id))
+
+    form = await open_modal(slack, press(LEAD, "events.lead_move", ref))
+    answers = {"start": "2026-12-04 15:00", "end": "2026-12-04 16:00", "place": "Room 9"}
+    done = await (await slack.interaction(submitted(LEAD, form, **answers))).json()
+    assert done["response_action"] == "update"
+    await delivered(slack.runtime)
+
+    (told,) = [p for p in slack.api.of("chat.postMessage") if "has changed" in p["text"]]
+    assert told["text"] == "Pride month planning has changed" and told["channel"] == "D0NEWDM"
+    moved = datetime(2026, 12, 4, 15, 0, tzinfo=UTC)
+    assert f"<!date^{int(moved.timestamp())}^" in json.dumps(blocks(told))
+    assert "Room 9" in json.dumps(blocks(told))
+    (sent,) = slack.api.uploaded.values()
+    calendar = Calendar.from_ical(sent)
+    (event,) = calendar.walk("VEVENT")
+    assert (calendar["METHOD"], event["SEQUENCE"]) == ("REQUEST", 1)
+    assert event["UID"] == invite.uid(first.series_id, first.slot, invite.DOMAIN)
+    assert event.decoded("DTSTART") == moved
+
+    clock = slack.runtime.clock
+    assert isinstance(clock, FakeClock)
+    clock.current = moved - timedelta(minutes=59)
+    await Ticker(slack.runtime.db, slack.runtime.router.due_sources, clock).tick()
+    await delivered(slack.runtime)
+    reminded = [p for p in slack.api.of("chat.postMessage") if p["text"].startswith("Reminder")]
+    assert [p["text"] for p in reminded] == ["Reminder: Pride month planning"]
