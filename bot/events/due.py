@@ -17,11 +17,9 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.conversation.outbox import Outgoing
-from bot.conversation.payloads import encode
-from bot.conversation.replies import Button, Buttons, Reply, Text, When
+from bot.conversation.replies import Buttons, Reply, Text, When
 from bot.events import notices
 from bot.events.actions import CANCEL
-from bot.events.payloads import OccurrenceRef
 from storage.events import EventSeries, Occurrence, Signup, SignupStatus
 
 FURTHEST_REMINDER = 7 * 24 * 60
@@ -87,8 +85,6 @@ def reminder_key(signup: Signup, occurrence: Occurrence, minutes: int) -> str:
 def reminder(
     signup: Signup, occurrence: Occurrence, series: EventSeries, minutes: int, moment: datetime
 ) -> Outgoing:
-    assert occurrence.id is not None
-    ref = encode(OccurrenceRef(occurrence=occurrence.id))
     reply = Reply(
         summary=f"Reminder: {series.title}",
         blocks=(
@@ -97,7 +93,7 @@ def reminder(
             When(label="Starts", at=occurrence.starts_at),
             *notices.where(occurrence, series),
             Text(text="If you can't make it, please cancel so someone else can go."),
-            Buttons(buttons=(Button(label="Cancel my place", action=CANCEL, value=ref),)),
+            Buttons(buttons=(notices.button("Cancel my place", CANCEL, occurrence),)),
         ),
     )
     return Outgoing(

@@ -67,7 +67,8 @@ def where(occurrence: Occurrence, series: EventSeries) -> tuple[Block, ...]:
     return tuple(blocks)
 
 
-def _button(label: str, action: ActionId, occurrence: Occurrence) -> Button:
+def button(label: str, action: ActionId, occurrence: Occurrence) -> Button:
+    """A button about one date (open it, cancel my place, claim, decline)."""
     assert occurrence.id is not None
     return Button(label=label, action=action, value=encode(OccurrenceRef(occurrence=occurrence.id)))
 
@@ -144,15 +145,15 @@ async def changed(
                     text="Your place is kept, and the calendar invite attached updates your "
                     "calendar. If you can't make it now, please cancel so someone else can go."
                 ),
-                Buttons(buttons=(_button("Cancel my place", CANCEL, occurrence),)),
+                Buttons(buttons=(button("Cancel my place", CANCEL, occurrence),)),
             ]
         elif signup.status == SignupStatus.OFFERED:
             blocks += [
                 Text(text="The place we're holding for you is still yours if you'd like it."),
                 Buttons(
                     buttons=(
-                        _button("Yes, I'll come", CLAIM, occurrence),
-                        _button("No thanks", DECLINE, occurrence),
+                        button("Yes, I'll come", CLAIM, occurrence),
+                        button("No thanks", DECLINE, occurrence),
                     )
                 ),
             ]
@@ -210,7 +211,7 @@ async def published(session: AsyncSession, series: EventSeries, *, now: datetime
             Text(text=f"From {name}."),
             When(label="First date" if series.rule else "Starts", at=first.starts_at),
             *where(first, series),
-            Buttons(buttons=(_button("Open", OPEN, first),)),
+            Buttons(buttons=(button("Open", OPEN, first),)),
             Text(text="Type “networks” to mute these messages."),
         ),
     )
