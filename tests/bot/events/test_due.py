@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from sqlalchemy import event
+
 from bot.conversation.payloads import decode
 from bot.conversation.replies import Buttons, FieldItem, Fields, Link, Text, When
 from bot.conversation.tick import Ticker
@@ -165,3 +167,27 @@ async def test_the_events_feature_ticks_its_reminders(db: Database) -> None:
     await sign_up(db, occurrence, 1)
     clock = FakeClock(datetime(2026, 12, 3, 8, 30, tzinfo=UTC))
     assert await Ticker(db, [events.due], clock).tick() == 1
+
+
+async def test_the_tick_reads_only_dates_near_their_start_by_its_index(
+    sqlite_db: Database,
+) -> None:
+    """Every replica asks every half minute: the dates are found by the index on their
+    start, never by reading every date there is."""
+    await an_event(sqlite_db, starts=STARTS)
+    statements: list[tuple[str, object]] = []
+
+    def heard(_conn: object, _cursor: object, statement: str, params: object, *_: object) -> None:
+        if "FROM event_occurrence" in statement:
+            statements.append((statement, params))
+
+    event.listen(sqlite_db.engine.sync_engine, "before_cursor_execute", heard)
+    try:
+        await ticking_at(sqlite_db, STARTS - timedelta(minutes=30))
+    finally:
+        event.remove(sqlite_db.engine.sync_engine, "before_cursor_execute", heard)
+    (statement, params), *_ = statements
+    async with sqlite_db.engine.connect() as connection:
+        plan = await connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", params)
+        steps = " ".join(str(row[-1]) for row in plan.all())
+    assert "SEARCH event_occurrence USING INDEX ix_event_occurrence_starts_at" in steps, steps
