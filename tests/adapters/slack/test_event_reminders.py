@@ -69,6 +69,13 @@ async def test_a_reminder_reaches_the_dm_once_though_the_tick_runs_twice(slack: 
     assert button["action_id"].startswith("events.cancel#")
     assert decode(OccurrenceRef, button["value"]) == OccurrenceRef(occurrence=occurrence)
 
+    pressed = {**press("U123", "events.cancel", button["value"]), "channel": {"id": "D0NEWDM"}}
+    assert (await slack.interaction(pressed)).status == 200  # "I can't make it" from the DM
+    await slack.api.wait_for("chat.postMessage", 2)
+    async with runtime.db.session(write=False) as session:
+        mine = await places.signup_of(session, occurrence, NURSE)
+    assert mine is not None and mine.status == "cancelled"
+
 
 async def test_a_leads_cancellation_reaches_everyone_coming_with_a_cancelling_invite(
     slack: Slack,
