@@ -107,6 +107,9 @@ class Signup(SQLModel, table=True):
     offer_expires: datetime | None = None
     offers: int = 0
     """How many offers this sign-up has had: each offer's message has its own key."""
+    invites: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    """How many calendar invites this person has been sent for this date: each one's
+    SEQUENCE adds it to the date's own, so the newest always wins in their calendar."""
     access_needs: str | None = Field(default=None, sa_column=Column(Text))
     attended: bool | None = None
 

@@ -43,8 +43,12 @@ def invite(
     organiser_name: str,
     domain: str,
     now: datetime,
+    sequence: int | None = None,
 ) -> Attachment:
     """The invite to add (REQUEST) or take back (CANCEL) one date of `series`.
+
+    `sequence`, when given, replaces the occurrence's: one person's copy may be ahead of
+    the date's own (see bot.events.notices.next_sequence).
 
     `organiser_name` is shown as who sent it (the network, say); its address is
     `noreply@{domain}`, as iTIP wants an organiser and nobody is there to read replies.
@@ -57,7 +61,7 @@ def invite(
 
     event = Event()
     event.add("uid", uid(series.id, occurrence.slot, domain))
-    event.add("sequence", occurrence.sequence)
+    event.add("sequence", occurrence.sequence if sequence is None else sequence)
     event.add("dtstamp", utc(now))
     event.add("dtstart", utc(occurrence.starts_at))
     event.add("dtend", utc(occurrence.ends_at))

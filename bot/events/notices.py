@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -130,7 +131,6 @@ async def changed(
     stands now; those going get the invite again, which replaces the one they have (same
     UID, the new SEQUENCE). Returns how many were told."""
     told = 0
-    files = (await _invite(session, series, occurrence, "REQUEST", now),)
     for signup in await _with_a_stake(session, occurrence):
         blocks: list[Block] = [
             Text(text=f"{series.title} has changed", heading=True),
@@ -161,6 +161,7 @@ async def changed(
             blocks.append(
                 Text(text="You're still on the waitlist. We'll message you if a place comes up.")
             )
+        files = (await _invite(session, signup, series, occurrence, "REQUEST", now),)
         reply = Reply(
             summary=f"{series.title} has changed",
             blocks=tuple(blocks),
@@ -178,10 +179,12 @@ async def cancelled(
     place or waiting is told once; those going get the invite that takes it out of their
     calendar (METHOD:CANCEL, same UID). Returns how many were told."""
     told = 0
-    files = (await _invite(session, series, occurrence, "CANCEL", now),)
     for signup in await _with_a_stake(session, occurrence):
         going = signup.status == SignupStatus.GOING
         calendar = "The calendar file attached takes it out of your calendar. " if going else ""
+        files = (
+            (await _invite(session, signup, series, occurrence, "CANCEL", now),) if going else ()
+        )
         reply = Reply(
             summary=f"{series.title} is cancelled",
             blocks=(
@@ -190,7 +193,7 @@ async def cancelled(
                 When(label="It was due to start", at=occurrence.starts_at),
                 Text(text=f"{calendar}Type “events” to see what else is on."),
             ),
-            files=files if going else (),
+            files=files,
         )
         key = f"events:cancelled:{occurrence.id}:{signup.id}"
         told += await tell(session, signup, key, reply, now=now)
@@ -232,13 +235,14 @@ async def _network_name(session: AsyncSession, key: str) -> str:
 
 async def _invite(
     session: AsyncSession,
+    signup: Signup,
     series: EventSeries,
     occurrence: Occurrence,
     method: invite.Method,
     now: datetime,
 ) -> Attachment:
-    """The .ics for everyone going, from the network (the same UID as the one they got
-    when they signed up)."""
+    """The .ics for one person going, from the network (the same UID as the one they got
+    when they signed up, and a SEQUENCE above it)."""
     return invite.invite(
         series,
         occurrence,
@@ -246,7 +250,23 @@ async def _invite(
         organiser_name=await _network_name(session, series.network),
         domain=invite.DOMAIN,
         now=now,
+        sequence=await next_sequence(session, signup, occurrence),
     )
+
+
+async def next_sequence(session: AsyncSession, signup: Signup, occurrence: Occurrence) -> int:
+    """The SEQUENCE of the next invite this person gets for this date, above every one
+    they hold: the date's own rises with each change the lead makes, and their count with
+    each invite they are sent. Without their count, someone who cancelled (a CANCEL one
+    above the date's) and signed up again would get a REQUEST their calendar ignores."""
+    counted = await session.exec(
+        update(Signup)
+        .where(col(Signup.id) == signup.id)
+        .values(invites=col(Signup.invites) + 1)
+        .returning(col(Signup.invites))
+        .execution_options(synchronize_session=False)
+    )
+    return occurrence.sequence + int(counted.scalar_one())
 
 
 async def _with_a_stake(session: AsyncSession, occurrence: Occurrence) -> list[Signup]:

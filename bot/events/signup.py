@@ -16,7 +16,7 @@ from bot.conversation.payloads import decode, encode
 from bot.conversation.replies import Attachment, Form, Notice, Reply, TextInput, say
 from bot.conversation.sealing import seal
 from bot.conversation.services import Services
-from bot.events import invite, places
+from bot.events import invite, notices, places
 from bot.events.actions import NEEDS
 from bot.events.deps import Events
 from bot.events.listing import CANCELLED, GONE, Listed, answer, card, current
@@ -38,19 +38,21 @@ CLOSED = "Sign-up for that event has closed."
 FULL = "Sorry, that event is full, and it has no waitlist."
 
 
-def calendar_invite(listed: Listed, *, cancel: bool = False, now: datetime) -> Attachment:
-    """The .ics for one person's calendar. A cancellation of their own place carries a
-    SEQUENCE above the invite they hold, or their calendar would keep the event."""
-    occurrence = listed.occurrence
-    if cancel:
-        occurrence = occurrence.model_copy(update={"sequence": occurrence.sequence + 1})
+async def calendar_invite(
+    services: Services, listed: Listed, signup: Signup, *, cancel: bool = False, now: datetime
+) -> Attachment:
+    """The .ics for one person's calendar, numbered above every invite they hold for this
+    date (see bot.events.notices.next_sequence)."""
+    async with services.db.session() as session:
+        sequence = await notices.next_sequence(session, signup, listed.occurrence)
     return invite.invite(
         listed.series,
-        occurrence,
+        listed.occurrence,
         method="CANCEL" if cancel else "REQUEST",
         organiser_name=listed.network.name,
         domain=invite.DOMAIN,
         now=now,
+        sequence=sequence,
     )
 
 
@@ -88,9 +90,9 @@ async def _after(
     files: tuple[Attachment, ...] = ()
     title = listed.series.title
     match result.outcome:
-        case Outcome.GOING:
+        case Outcome.GOING if signup is not None:
             lead = f"You're going to {title}. We've sent you a calendar invite."
-            files = (calendar_invite(listed, now=now),)
+            files = (await calendar_invite(services, listed, signup, now=now),)
         case Outcome.WAITING:
             lead = _waiting_words(position)
         case Outcome.ALREADY if signup is not None and signup.status == SignupStatus.WAITING:
@@ -106,12 +108,12 @@ async def _after(
                 "Sorry, the place we held for you ran out and has gone to the next person. "
                 "You can join the waitlist again."
             )
-        case Outcome.LEFT if held == SignupStatus.GOING:
+        case Outcome.LEFT if held == SignupStatus.GOING and signup is not None:
             lead = (
                 f"You've cancelled your place at {title}. "
                 "We've sent a calendar update to take it out of your calendar."
             )
-            files = (calendar_invite(listed, cancel=True, now=now),)
+            files = (await calendar_invite(services, listed, signup, cancel=True, now=now),)
         case Outcome.LEFT if held == SignupStatus.WAITING:
             lead = f"You've left the waitlist for {title}."
         case Outcome.LEFT:

@@ -107,6 +107,7 @@ def upgrade() -> None:
         sa.Column("changed_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
         sa.Column("offer_expires", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
         sa.Column("offers", sa.Integer(), nullable=False),
+        sa.Column("invites", sa.Integer(), server_default="0", nullable=False),
         sa.Column("access_needs", sa.Text(), nullable=True),
         sa.Column("attended", sa.Boolean(), nullable=True),
         sa.ForeignKeyConstraint(["occurrence_id"], ["event_occurrence.id"], ondelete="CASCADE"),

@@ -112,7 +112,8 @@ async def test_a_leads_cancellation_reaches_everyone_coming_with_a_cancelling_in
     (sent,) = slack.api.uploaded.values()
     calendar = Calendar.from_ical(sent)
     (event,) = calendar.walk("VEVENT")
-    assert (calendar["METHOD"], event["STATUS"], event["SEQUENCE"]) == ("CANCEL", "CANCELLED", 1)
+    assert (calendar["METHOD"], event["STATUS"]) == ("CANCEL", "CANCELLED")
+    assert event["SEQUENCE"] > 0  # above the sign-up's invite, so it takes that one back
 
 
 async def test_a_new_event_reaches_members_who_joined_and_not_those_who_muted(
@@ -193,7 +194,7 @@ async def test_a_moved_date_reaches_those_coming_with_an_invite_that_replaces_th
     (sent,) = slack.api.uploaded.values()
     calendar = Calendar.from_ical(sent)
     (event,) = calendar.walk("VEVENT")
-    assert (calendar["METHOD"], event["SEQUENCE"]) == ("REQUEST", 1)
+    assert calendar["METHOD"] == "REQUEST" and event["SEQUENCE"] > 0  # replaces the first
     assert event["UID"] == invite.uid(first.series_id, first.slot, invite.DOMAIN)
     assert event.decoded("DTSTART") == moved
 
