@@ -99,7 +99,7 @@ def _needs(
     for signup in sealed:
         assert signup.access_needs is not None
         opened = open_sealed(events.sealer, signup.access_needs)
-        text = opened.get("needs") or opened.get("text") or ""
+        text = opened.get("text") or ""
         items.append(FieldItem(label=_who(signup, named), value=str(text)))
     return [Text(text="Access needs (only leads see these)"), Fields(items=tuple(items))]
 

@@ -362,7 +362,7 @@ async def test_leads_see_who_is_coming_and_access_needs_mark_attended_and_export
     assert runtime.sealer is not None
     async with runtime.db.session() as session:
         row = (await session.exec(select(Signup).where(Signup.user_id == "U0STAFF00"))).one()
-        row.access_needs = seal(runtime.sealer, {"needs": "Step-free route please"})
+        row.access_needs = seal(runtime.sealer, {"text": "Step-free route please"})
         session.add(row)
 
     (shown,) = await press(runtime, attendees.ATTENDEES, ref(first))
