@@ -18,6 +18,7 @@ from bot.conversation.replies import (
     Fields,
     Form,
     Option,
+    People,
     Reply,
     Text,
     When,
@@ -29,6 +30,7 @@ from bot.events import attendance
 from bot.events.actions import NAME
 from bot.events.deps import Events
 from bot.events.lead import Lead, as_lead, carried_ref, date_of, date_ref, done, form_reply
+from bot.events.notices import person
 from storage.events import EventSeries, Occurrence, Signup, SignupStatus
 
 ATTENDEES = ActionId(NAME, "lead_attendees")
@@ -62,13 +64,8 @@ async def pressed_attendees(
             (SignupStatus.WAITING, "Waiting"),
         )
         for status, label in groups:
-            some = [s for s in people if s.status == status]
-            items = tuple(
-                FieldItem(label=str(n), value=_who(s, named)) for n, s in enumerate(some, 1)
-            )
-            blocks.append(Text(text=f"{label}: {len(some)}"))
-            if items:
-                blocks.append(Fields(items=items))
+            some = tuple(person(s) for s in people if s.status == status)
+            blocks.append(People(label=f"{label}: {len(some)}", people=some))
         blocks += _needs(people, named, events)
         ref = date_ref(occurrence)
         blocks.append(
