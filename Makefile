@@ -13,10 +13,12 @@ AS_USER := $(if $(filter command line,$(origin AS)),--user $(AS))
 
 run: $(VENV)/.installed  ## Start peerbot (the console opens when no Slack or Teams credentials are set)
 	@$(BIN)/peerbot db upgrade
+	@$(BIN)/peerbot demo load --fresh
 	@$(BIN)/peerbot run $(AS_USER)
 
 console: $(VENV)/.installed  ## Only the terminal console, no web server
 	@$(BIN)/peerbot db upgrade
+	@$(BIN)/peerbot demo load --fresh
 	@$(BIN)/peerbot console $(AS_USER)
 
 test: lint contracts typecheck unit  ## Lint, the dependency contract, types and every test

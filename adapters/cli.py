@@ -1,5 +1,5 @@
 """The `peerbot` command line: run, console, db upgrade, org apply, keys, speakup, events,
-outbox."""
+outbox, demo."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ from adapters.server import app_runner, create_app
 from adapters.web import url as web_form_url
 from bot.conversation.inbound import Platform
 from bot.conversation.sealing import generate_key
-from bot.events import attendance
+from bot.events import attendance, demo
 from bot.organisation.config import ConfigError, Settings, load_settings
 from bot.organisation.orgfile import OrgFileError
 from bot.organisation.sync import apply_org_file
@@ -54,6 +54,8 @@ app.add_typer(keys_app, name="keys")
 app.add_typer(speakup_app, name="speakup")
 app.add_typer(events_app, name="events")
 app.add_typer(outbox_app, name="outbox")
+demo_app = typer.Typer(no_args_is_help=True, help="Made-up events to try peerbot with.")
+app.add_typer(demo_app, name="demo")
 
 logger = logging.getLogger("peerbot")
 T = TypeVar("T")
@@ -262,6 +264,46 @@ def outbox_retry(
 
     count = _startup(retry())
     typer.echo(f"{count} failed message{'' if count == 1 else 's'} queued again.")
+
+
+@demo_app.command("load")
+def demo_load(
+    fresh: Annotated[
+        bool,
+        typer.Option(
+            "--fresh",
+            help="Only into a new SQLite database that has no events yet, while the example "
+            "organisation is in use; otherwise do nothing (what `make run` does).",
+        ),
+    ] = False,
+) -> None:
+    """Add a few upcoming and recurring events to the organisation's networks, dated from
+    now (safe to run again: events already there are kept, nothing is added twice)."""
+    settings = settings_or_exit()
+    org_file = settings.resolved_org_file()
+    example = org_file != settings.org_file
+
+    async def load() -> int | None:
+        async with _database(settings) as db:
+            if fresh:
+                if not (example and db.is_sqlite):
+                    return None
+                async with db.session(write=False) as session:
+                    if await demo.any_events(session):
+                        return None
+            await apply_org_file(db, org_file)  # as `peerbot run` does: the networks first
+            async with db.session() as session:
+                return await demo.load(session, now=datetime.now(UTC))
+
+    added = _startup(load())
+    if added is None:
+        return
+    if added:
+        typer.echo(
+            f"Added {added} demo event{'' if added == 1 else 's'}. Type `events` to see them."
+        )
+    else:
+        typer.echo("The demo events are already there.")
 
 
 @contextlib.asynccontextmanager

@@ -32,3 +32,9 @@ def test_make_run_passes_the_console_user_given_as_AS() -> None:
 def test_without_AS_the_console_user_is_whoever_is_logged_in() -> None:
     assert planned("run")[-1].endswith("/peerbot run")
     assert planned("console")[-1].endswith("/peerbot console")
+
+
+def test_make_run_loads_the_demo_events_into_a_fresh_database_before_starting() -> None:
+    for target in ("run", "console"):
+        steps = planned(target)
+        assert [s.split("/peerbot ")[1] for s in steps[:2]] == ["db upgrade", "demo load --fresh"]

@@ -1,0 +1,58 @@
+"""`peerbot demo load` as `make run` runs it: a real process, a real database file."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from tests.adapters.test_cli import ROOT, env, peerbot
+
+__all__ = ["env"]  # the fixture: a fresh SQLite file, no platform credentials
+
+
+def counted(env: dict[str, str], table: str) -> int:
+    path = env["DATABASE_URL"].removeprefix("sqlite:///")
+    with sqlite3.connect(path) as connection:
+        return int(connection.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
+
+
+def test_demo_load_fills_a_fresh_database_once(env: dict[str, str]) -> None:
+    assert peerbot("db", "upgrade", env=env).returncode == 0
+    first = peerbot("demo", "load", env=env)
+    assert first.returncode == 0, first.stderr
+    assert "Added 5 demo events" in first.stdout
+    series, dates = counted(env, "event_series"), counted(env, "event_occurrence")
+    assert series == 5 and dates > series
+    again = peerbot("demo", "load", env=env)
+    assert again.returncode == 0, again.stderr
+    assert "already there" in again.stdout
+    assert (counted(env, "event_series"), counted(env, "event_occurrence")) == (series, dates)
+
+
+def test_make_runs_fresh_load_only_fills_a_new_database(env: dict[str, str]) -> None:
+    """`make run` loads the demo with --fresh: into a new example database once, and
+    never again once it has events, even after they are gone from the demo's list."""
+    assert peerbot("db", "upgrade", env=env).returncode == 0
+    done = peerbot("demo", "load", "--fresh", env=env)
+    assert done.returncode == 0, done.stderr
+    assert counted(env, "event_series") == 5
+    path = env["DATABASE_URL"].removeprefix("sqlite:///")
+    with sqlite3.connect(path) as connection:
+        connection.execute("DELETE FROM event_series WHERE title LIKE 'Menopause%'")
+    again = peerbot("demo", "load", "--fresh", env=env)
+    assert again.returncode == 0, again.stderr
+    assert again.stdout == ""
+    assert counted(env, "event_series") == 4
+
+
+def test_fresh_leaves_a_real_organisation_alone(env: dict[str, str], tmp_path: Path) -> None:
+    own = tmp_path / "org.yml"
+    own.write_text((ROOT / "examples" / "org.yml").read_text())
+    env["PEERBOT_ORG_FILE"] = str(own)
+    assert peerbot("db", "upgrade", env=env).returncode == 0
+    done = peerbot("demo", "load", "--fresh", env=env)
+    assert done.returncode == 0, done.stderr
+    assert counted(env, "event_series") == 0
+    asked = peerbot("demo", "load", env=env)  # asked for by name, it loads
+    assert asked.returncode == 0, asked.stderr
+    assert counted(env, "event_series") == 5
