@@ -32,7 +32,7 @@ SECRET = "bench-secret"
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "org.yml"
 
 
-def signed(body: str) -> dict[str, str]:
+def signed(body: str | bytes) -> dict[str, str]:
     return slack_signed(body, "application/x-www-form-urlencoded", secret=SECRET)
 
 

@@ -184,25 +184,47 @@ async def drive(http: aiohttp.ClientSession, url: str, channels: list[str], widt
     """`width` workers post the DMs as fast as the app acks them; a non-200 fails the run
     (Slack would retry it, so it is counted, and its reply is not expected)."""
     bodies = [dm_help(f"Ev{uuid.uuid4().hex}", channel) for channel in channels]
-    queue = iter(bodies)
+    done = await pour(http, url, bodies, width, signed)
+    for index in done.failed:
+        channels.remove(json.loads(bodies[index])["event"]["channel"])
+    return Round(len(bodies) / done.seconds, done.latencies, len(done.failed))
+
+
+@dataclass
+class Poured:
+    latencies: list[float]
+    """Each request's time to its ack, in the order the acks came."""
+    failed: list[int]
+    """The indexes of the bodies not acked with a 200."""
+    seconds: float
+
+
+async def pour(
+    http: aiohttp.ClientSession,
+    url: str,
+    bodies: list[bytes],
+    width: int,
+    sign: Callable[[bytes], dict[str, str]],
+) -> Poured:
+    """`width` workers post `bodies` to the Slack endpoint in turn, each signed as it is
+    sent, as fast as the app acks them."""
+    queue = iter(enumerate(bodies))
     latencies: list[float] = []
-    failed: list[str] = []
+    failed: list[int] = []
 
     async def worker() -> None:
-        for body in queue:
-            headers = signed(body)
+        for index, body in queue:
+            headers = sign(body)
             began = time.perf_counter()
             async with http.post(f"{url}/slack/events", data=body, headers=headers) as response:
                 await response.read()
             if response.status != 200:
-                failed.append(json.loads(body)["event"]["channel"])
+                failed.append(index)
             latencies.append(time.perf_counter() - began)
 
     began = time.perf_counter()
     await asyncio.gather(*(worker() for _ in range(width)))
-    for channel in failed:
-        channels.remove(channel)
-    return Round(len(bodies) / (time.perf_counter() - began), latencies, len(failed))
+    return Poured(latencies, failed, time.perf_counter() - began)
 
 
 def p(samples: list[float], q: float) -> float:

@@ -1,0 +1,191 @@
+"""A sign-up rush: 1,000 people press Sign up for one 100-place event, 50 at a time.
+
+Run from the checkout:
+
+    PYTHONPATH=. python bench/events_rush.py [--people 1000] [--places 100] [--concurrency 50]
+        [--database postgresql://postgres@127.0.0.1:5432/test]
+
+The servers of bench/slack_dm.py, each in its own process: peerbot's real server (real
+Settings, migrated database, examples/org.yml applied) and the lean fake Slack Web API. One
+event is made in its database, then this process posts, at the same concurrency:
+`/support` slash commands (the baseline: an ack and an answer with no writes), then one
+signed `block_actions` press of Sign up (`events.signup`, the occurrence id as its value)
+from each of `--people` distinct Slack users. Both are acked before any work; the rush's
+work (a conditional UPDATE for each place, a queue for the rest) follows the acks, so
+the run waits until every press has its sign-up row and its answer.
+
+Then the database is read directly: exactly `--places` going and as many places taken, the
+rest waiting, and the waitlist one strict order (positions 1 to N, each once, as
+bot.events.places counts them). Any other count fails the run (exit status 1).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import statistics
+import sys
+import time
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from urllib.parse import urlencode
+
+import aiohttp
+from sqlalchemy import func
+from sqlmodel import col, select
+
+from bench.slack_ack import signed, support_command
+from bench.slack_dm import Poured, database, p, pour, settle, started
+from bot.conversation.payloads import encode
+from bot.events import places
+from bot.events.actions import SIGN_UP
+from bot.events.payloads import OccurrenceRef
+from bot.organisation.config import async_url
+from storage.engine import Database
+from storage.events import Occurrence, Signup, SignupStatus
+from tests.bot.events.places_fixtures import an_event
+
+
+def person(n: int) -> str:
+    return f"URUSH{n:05d}"
+
+
+def press(user: str, occurrence: int) -> bytes:
+    """Sign up pressed in the person's DM with peerbot, as Slack sends it."""
+    interaction = {
+        "type": "block_actions",
+        "team": {"id": "T1"},
+        "user": {"id": user},
+        "channel": {"id": f"D0{user}"},
+        "trigger_id": f"trig-{user}",
+        "actions": [
+            {
+                "type": "button",
+                "action_id": f"{SIGN_UP}#0",
+                "block_id": "event",
+                "value": encode(OccurrenceRef(occurrence=occurrence)),
+            }
+        ],
+    }
+    return urlencode({"payload": json.dumps(interaction)}).encode()
+
+
+def line(name: str, done: Poured) -> str:
+    p50, p99 = p(done.latencies, 0.50), p(done.latencies, 0.99)
+    rate = len(done.latencies) / done.seconds
+    return f"| {name} | {len(done.latencies)} | {rate:.0f} | {p50:.1f} ms | {p99:.1f} ms |"
+
+
+async def signed_up(db: Database, occurrence: int, people: int) -> float:
+    """Seconds until every press has its row (at most two minutes)."""
+    began = time.perf_counter()
+    deadline = began + float(os.environ.get("BENCH_WAIT", "120"))
+    query = select(func.count()).where(col(Signup.occurrence_id) == occurrence)
+    while time.perf_counter() < deadline:
+        async with db.session(write=False) as session:
+            if (await session.exec(query)).one() >= people:
+                break
+        await asyncio.sleep(0.1)
+    return time.perf_counter() - began
+
+
+async def checked(db: Database, occurrence: int, people: int, capacity: int) -> list[str]:
+    """What is wrong with the places given and the queue, read from the tables."""
+    async with db.session(write=False) as session:
+        date = (
+            await session.exec(select(Occurrence).where(col(Occurrence.id) == occurrence))
+        ).one()
+        rows = (
+            await session.exec(select(Signup).where(col(Signup.occurrence_id) == occurrence))
+        ).all()
+        queue = sorted(
+            (r for r in rows if r.status == SignupStatus.WAITING), key=lambda r: (r.queued_at, r.id)
+        )
+        told = [await places.position(session, r) for r in queue]
+    statuses = Counter(r.status for r in rows)
+    going = statuses[SignupStatus.GOING]
+    print(
+        f"\nplaces given: {going} going, {date.taken} taken (capacity {capacity}); "
+        f"{len(queue)} waiting; sign-up rows {len(rows)}, distinct people "
+        f"{len({r.user_id for r in rows})}; statuses {dict(statuses)}"
+    )
+    in_order = told == list(range(1, len(queue) + 1))
+    last_in = max((r.queued_at for r in rows if r.status == SignupStatus.GOING), default=None)
+    overtaken = sum(1 for r in queue if last_in is not None and r.queued_at < last_in)
+    print(
+        f"waitlist: positions 1..{len(queue)} each once in (queued_at, id) order: {in_order}; "
+        f"waiting people who pressed before the last one given a place: {overtaken}"
+    )
+    problems = []
+    if going != capacity or date.taken != capacity:
+        problems.append(f"{going} going and {date.taken} taken, not {capacity}")
+    if len(queue) != people - capacity or len(rows) != people:
+        problems.append(f"{len(queue)} waiting of {len(rows)} rows, not {people - capacity}")
+    if not in_order:
+        problems.append("the waitlist positions are not 1..N each once")
+    return problems
+
+
+async def main(args: argparse.Namespace) -> int:
+    from bot.conversation.sealing import generate_key
+
+    os.environ.setdefault("BENCH_SEALING_KEY", generate_key())
+    users = [person(n) for n in range(1, args.people + 1)]
+    async with (
+        database(args.database) as db_url,
+        started("fake-api") as api,
+        started("peerbot", f"{api}/api/", db_url) as peerbot,
+    ):
+        db = Database(async_url(db_url))
+        try:
+            starts = datetime.now(UTC).replace(microsecond=0) + timedelta(days=7)
+            occurrence = await an_event(db, capacity=args.places, starts=starts)
+            connector = aiohttp.TCPConnector(limit=args.concurrency)
+            async with aiohttp.ClientSession(connector=connector) as http:
+                support = support_command(f"{api}/api/").encode()
+                width = args.concurrency
+                await pour(http, peerbot, [support] * width, width, signed)  # warm up
+                baseline = await pour(http, peerbot, [support] * args.people, width, signed)
+                bodies = [press(user, occurrence) for user in users]
+                rush = await pour(http, peerbot, bodies, width, signed)
+                worked = await signed_up(db, occurrence, args.people)
+                answers = await settle(http, api, {f"D0{user}" for user in users})
+            problems = await checked(db, occurrence, args.people, args.places)
+        finally:
+            await db.dispose()
+    backend = "PostgreSQL" if args.database else "SQLite"
+    print(f"\n{backend}, {args.people} people, {args.places} places, concurrency {width}")
+    print("| request | n | acked/s | p50 ack | p99 ack |")
+    print("|---|---|---|---|---|")
+    print(line("`/support` (baseline)", baseline))
+    print(line("Sign up press (the rush)", rush))
+    for q, name in ((0.50, "median"), (0.99, "p99")):
+        ratio = p(rush.latencies, q) / p(baseline.latencies, q)
+        print(f"{name} ack, sign-up / `/support`: {ratio:.2f}")
+    whole = rush.seconds + worked
+    print(
+        f"every press signed up {whole:.1f} s after the first was sent "
+        f"({args.people / whole:.0f} sign-ups/s); "
+        f"mean ack {statistics.mean(rush.latencies) * 1000:.1f} ms"
+    )
+    answered = sum(1 for user in users if answers.get(f"D0{user}", 0) == 1)
+    print(f"answers: {answered} of {args.people} presses answered exactly once")
+    refused = len(baseline.failed) + len(rush.failed)
+    if refused:
+        problems.append(f"{refused} requests not acked with a 200")
+    if answered != args.people:
+        problems.append(f"{args.people - answered} presses not answered exactly once")
+    for problem in problems:
+        print(f"FAILED: {problem}")
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--people", type=int, default=1000)
+    parser.add_argument("--places", type=int, default=100)
+    parser.add_argument("--concurrency", type=int, default=50)
+    parser.add_argument("--database", help="a PostgreSQL URL; SQLite when left out")
+    sys.exit(asyncio.run(main(parser.parse_args())))
