@@ -4,8 +4,8 @@ living events list rather than an empty one.
 Every date is counted from now, in the organisation's zone, so the list is "upcoming"
 whenever the demo is loaded. Loading is idempotent: a demo event already there (found by
 its title among the demo's own) is left alone, so running it twice adds nothing. Events
-are written straight to the tables, as a lead's form would store them, but nobody is
-told: the demo has no members to tell and no channel to announce in.
+are stored as a lead's form stores them (bot.events.leads.create), but nobody is told:
+the demo has no members to tell and no channel to announce in.
 """
 
 from __future__ import annotations
@@ -15,21 +15,21 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from dateutil.rrule import rrulestr
 from sqlalchemy import func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.conversation.inbound import PersonAddress, Platform
+from bot.conversation.inbound import Actor, PersonAddress, Platform
 from bot.events import places
+from bot.events.leadform import Draft
+from bot.events.leads import create
 from storage.directory import active_networks, organisation
 from storage.events import EventSeries, Occurrence
 
-AUTHOR = "demo"
+DEMO = Actor(platform=Platform.CONSOLE, tenant="", user_id="demo")
+AUTHOR = f"{DEMO.platform}:{DEMO.user_id}"
 """`created_by` of every demo event: how a second load knows what the first one made."""
-HORIZON = timedelta(weeks=12)
-"""How far ahead a recurring demo event's dates are made."""
-REMINDERS = [24 * 60, 60]
+REMINDERS = (24 * 60, 60)
 FULL_UP = tuple(
     PersonAddress(platform=Platform.CONSOLE, tenant="", user_id=f"demo-colleague-{n}")
     for n in (1, 2)
@@ -142,49 +142,29 @@ async def any_events(session: AsyncSession) -> bool:
 
 
 async def _add(session: AsyncSession, demo: Demo, zone: str, *, now: datetime) -> None:
+    """Stored as a lead's form stores an event, its dates made as a lead's are."""
     local = now.astimezone(ZoneInfo(zone)).date() + timedelta(days=demo.days)
     first = datetime.combine(local, demo.at, tzinfo=ZoneInfo(zone)).astimezone(UTC)
-    series = EventSeries(
+    draft = Draft(
         network=demo.network,
         title=demo.title,
         description=demo.description,
-        place=demo.place,
-        online_url=demo.online_url,
-        accessibility=demo.accessibility,
         first_start=first,
         minutes=demo.minutes,
         time_zone=zone,
-        rule=demo.rule,
+        place=demo.place,
+        online_url=demo.online_url,
         capacity=demo.capacity,
-        reminders=list(REMINDERS),
-        created_by=AUTHOR,
-        created_at=now,
+        waitlist=True,
+        closes_before=None,
+        reminders=REMINDERS,
+        accessibility=demo.accessibility,
+        rule=demo.rule,
     )
-    session.add(series)
-    await session.flush()
-    assert series.id is not None
-    length = timedelta(minutes=demo.minutes)
-    occurrences = [
-        Occurrence(series_id=series.id, slot=start, starts_at=start, ends_at=start + length)
-        for start in _starts(demo.rule, first, zone)
-    ]
-    session.add_all(occurrences)
-    await session.flush()
+    series, _ = await create(session, draft, DEMO, now=now)
     if demo.full:
+        first_date = select(Occurrence.id).where(col(Occurrence.series_id) == series.id)
+        occurrence = (await session.exec(first_date.order_by(col(Occurrence.starts_at)))).first()
+        assert occurrence is not None
         for person in FULL_UP:
-            assert occurrences[0].id is not None
-            await places.sign_up(session, occurrences[0].id, person, now=now)
-
-
-def _starts(rule: str, first: datetime, zone: str) -> list[datetime]:
-    """Each start in UTC: the rule runs on the zone's wall clock, so 12:30 stays 12:30."""
-    if not rule:
-        return [first]
-    local = first.astimezone(ZoneInfo(zone))
-    until = first + HORIZON
-    starts = []
-    for at in rrulestr(rule, dtstart=local):
-        if at.astimezone(UTC) > until:
-            break
-        starts.append(at.astimezone(UTC))
-    return starts
+            await places.sign_up(session, occurrence, person, now=now)
