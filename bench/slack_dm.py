@@ -47,11 +47,14 @@ EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "org.yml"
 
 
 async def serve_fake_api(port: int) -> None:
-    """Answers every Web API method with ok and counts chat.postMessage per channel."""
+    """Answers every Web API method with ok and counts chat.postMessage per channel. Files
+    (a calendar invite) are taken as Slack takes them: an upload URL, then the bytes."""
     replies: Counter[str] = Counter()
+    uploads = iter(range(1, 2**31))
 
     async def method(request: web.Request) -> web.Response:
-        if request.match_info["method"] == "chat.postMessage":
+        name = request.match_info["method"]
+        if name == "chat.postMessage":
             if request.content_type == "application/json":
                 params = dict(await request.json())
             else:
@@ -59,13 +62,22 @@ async def serve_fake_api(port: int) -> None:
             replies[str(params.get("channel", ""))] += 1
         else:
             await request.read()
+        if name == "files.getUploadURLExternal":
+            file_id = f"F{next(uploads)}"
+            url = f"http://127.0.0.1:{port}/upload/{file_id}"
+            return web.json_response({"ok": True, "upload_url": url, "file_id": file_id})
         return web.json_response({"ok": True, "channel": "D1", "ts": "1700000000.000100"})
+
+    async def upload(request: web.Request) -> web.Response:
+        await request.read()
+        return web.Response(text="OK")
 
     async def counts(_request: web.Request) -> web.Response:
         return web.json_response(dict(replies))
 
     app = web.Application()
     app.router.add_post("/api/{method}", method)
+    app.router.add_post("/upload/{file_id}", upload)
     app.router.add_get("/counts", counts)
     await _serve(app, port)
 
