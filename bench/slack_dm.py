@@ -66,6 +66,8 @@ async def serve_fake_api(port: int) -> None:
             file_id = f"F{next(uploads)}"
             url = f"http://127.0.0.1:{port}/upload/{file_id}"
             return web.json_response({"ok": True, "upload_url": url, "file_id": file_id})
+        if name == "files.completeUploadExternal":
+            return web.json_response({"ok": True, "files": [{"id": "F1"}]})
         return web.json_response({"ok": True, "channel": "D1", "ts": "1700000000.000100"})
 
     async def upload(request: web.Request) -> web.Response:
