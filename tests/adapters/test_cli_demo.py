@@ -29,6 +29,18 @@ def test_demo_load_fills_a_fresh_database_once(env: dict[str, str]) -> None:
     assert (counted(env, "event_series"), counted(env, "event_occurrence")) == (series, dates)
 
 
+def test_after_the_demo_the_console_lists_upcoming_events(env: dict[str, str]) -> None:
+    """What `make run` shows a newcomer: a living list, with a full event to wait for."""
+    assert peerbot("db", "upgrade", env=env).returncode == 0
+    assert peerbot("demo", "load", "--fresh", env=env).returncode == 0
+    done = peerbot("console", env=env, stdin="events\nquit\n")
+    assert done.returncode == 0, done.stderr
+    listed = done.stdout.split("you> events", 1)[1]
+    for title in ("LGBTQ+ lunchtime catch-up", "Menopause café", "Listening circle"):
+        assert title in listed
+    assert "Full — join the waitlist" in listed and "places left" in listed
+
+
 def test_make_runs_fresh_load_only_fills_a_new_database(env: dict[str, str]) -> None:
     """`make run` loads the demo with --fresh: into a new example database once, and
     never again once it has events, even after they are gone from the demo's list."""
