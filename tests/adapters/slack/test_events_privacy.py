@@ -158,7 +158,8 @@ async def test_membership_is_seen_by_the_member_alone(slack: Slack) -> None:
     before = len(slack.api.calls)
     await said(slack, NOSY, "networks", "EvNosy")
     await said(slack, OTHER_LEAD, "networks", "EvOtherLead")
-    assert (await slack.form(command("peerbot", "networks", user_id=NOSY, channel_id=CHANNEL))).status == 200
+    in_the_channel = command("peerbot", "networks", user_id=NOSY, channel_id=CHANNEL)
+    assert (await slack.form(in_the_channel)).status == 200
     await slack.api.wait_for("chat.postEphemeral")
     looked = slack.api.calls[before:]
     assert not [u for u in (joiner, shy) if u in shown(looked)]
