@@ -72,10 +72,29 @@ def press(user: str, occurrence: int) -> bytes:
     return urlencode({"payload": json.dumps(interaction)}).encode()
 
 
+def mix(index: int, body: bytes, every: int, support: bytes) -> list[bytes]:
+    """Every `every`th press is followed by a `/support`: someone else asking for help while
+    the rush is on, timed with it."""
+    return [body, support] if index % every == every - 1 else [body]
+
+
+def split(poured: Poured, bodies: list[bytes], support: bytes) -> tuple[Poured, Poured]:
+    """The presses' acks and the `/support` acks sent among them, apart."""
+
+    def part(is_support: bool) -> Poured:
+        chosen = [i for i, body in enumerate(bodies) if (body == support) == is_support]
+        return Poured(
+            [poured.latencies[i] for i in chosen],
+            [i for i in poured.failed if i in chosen],
+            poured.seconds,
+        )
+
+    return part(False), part(True)
+
+
 def line(name: str, done: Poured) -> str:
     p50, p99 = p(done.latencies, 0.50), p(done.latencies, 0.99)
-    rate = len(done.latencies) / done.seconds
-    return f"| {name} | {len(done.latencies)} | {rate:.0f} | {p50:.1f} ms | {p99:.1f} ms |"
+    return f"| {name} | {len(done.latencies)} | {p50:.1f} ms | {p99:.1f} ms |"
 
 
 async def signed_up(db: Database, occurrence: int, people: int) -> float:
@@ -149,7 +168,10 @@ async def main(args: argparse.Namespace) -> int:
                 await pour(http, peerbot, [support] * width, width, signed)  # warm up
                 baseline = await pour(http, peerbot, [support] * args.people, width, signed)
                 bodies = [press(user, occurrence) for user in users]
-                rush = await pour(http, peerbot, bodies, width, signed)
+                every = max(1, args.people // args.support_during)
+                mixed = [b for i, body in enumerate(bodies) for b in mix(i, body, every, support)]
+                poured = await pour(http, peerbot, mixed, width, signed)
+                rush, during = split(poured, mixed, support)
                 worked = await signed_up(db, occurrence, args.people)
                 answers = await settle(http, api, {f"D0{user}" for user in users})
             problems = await checked(db, occurrence, args.people, args.places)
@@ -157,13 +179,20 @@ async def main(args: argparse.Namespace) -> int:
             await db.dispose()
     backend = "PostgreSQL" if args.database else "SQLite"
     print(f"\n{backend}, {args.people} people, {args.places} places, concurrency {width}")
-    print("| request | n | acked/s | p50 ack | p99 ack |")
-    print("|---|---|---|---|---|")
+    print("| request | n | p50 ack | p99 ack |")
+    print("|---|---|---|---|")
     print(line("`/support` (baseline)", baseline))
     print(line("Sign up press (the rush)", rush))
+    print(line("`/support` among the rush", during))
     for q, name in ((0.50, "median"), (0.99, "p99")):
         ratio = p(rush.latencies, q) / p(baseline.latencies, q)
-        print(f"{name} ack, sign-up / `/support`: {ratio:.2f}")
+        busy = p(during.latencies, q) / p(baseline.latencies, q)
+        print(
+            f"{name} ack, sign-up / `/support`: {ratio:.2f}; "
+            f"`/support` in the rush / before it: {busy:.2f}"
+        )
+    sent = len(rush.latencies) + len(during.latencies)
+    print(f"the rush: {sent} requests acked in {rush.seconds:.1f} s ({sent / rush.seconds:.0f}/s)")
     whole = rush.seconds + worked
     print(
         f"every press signed up {whole:.1f} s after the first was sent "
@@ -172,7 +201,7 @@ async def main(args: argparse.Namespace) -> int:
     )
     answered = sum(1 for user in users if answers.get(f"D0{user}", 0) == 1)
     print(f"answers: {answered} of {args.people} presses answered exactly once")
-    refused = len(baseline.failed) + len(rush.failed)
+    refused = len(baseline.failed) + len(rush.failed) + len(during.failed)
     if refused:
         problems.append(f"{refused} requests not acked with a 200")
     if answered != args.people:
@@ -187,5 +216,8 @@ if __name__ == "__main__":
     parser.add_argument("--people", type=int, default=1000)
     parser.add_argument("--places", type=int, default=100)
     parser.add_argument("--concurrency", type=int, default=50)
+    parser.add_argument(
+        "--support-during", type=int, default=100, help="`/support` commands sent among the rush"
+    )
     parser.add_argument("--database", help="a PostgreSQL URL; SQLite when left out")
     sys.exit(asyncio.run(main(parser.parse_args())))

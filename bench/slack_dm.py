@@ -207,7 +207,7 @@ async def drive(http: aiohttp.ClientSession, url: str, channels: list[str], widt
 @dataclass
 class Poured:
     latencies: list[float]
-    """Each request's time to its ack, in the order the acks came."""
+    """Each request's time to its ack, in the order of the bodies."""
     failed: list[int]
     """The indexes of the bodies not acked with a 200."""
     seconds: float
@@ -223,7 +223,7 @@ async def pour(
     """`width` workers post `bodies` to the Slack endpoint in turn, each signed as it is
     sent, as fast as the app acks them."""
     queue = iter(enumerate(bodies))
-    latencies: list[float] = []
+    latencies = [0.0] * len(bodies)
     failed: list[int] = []
 
     async def worker() -> None:
@@ -234,7 +234,7 @@ async def pour(
                 await response.read()
             if response.status != 200:
                 failed.append(index)
-            latencies.append(time.perf_counter() - began)
+            latencies[index] = time.perf_counter() - began
 
     began = time.perf_counter()
     await asyncio.gather(*(worker() for _ in range(width)))
