@@ -4,8 +4,8 @@ living events list rather than an empty one.
 Every date is counted from now, in the organisation's zone, so the list is "upcoming"
 whenever the demo is loaded. Loading is idempotent: a demo event already there (found by
 its title among the demo's own) is left alone, so running it twice adds nothing. Events
-are stored as a lead's form stores them (bot.events.leads.create), but nobody is told:
-the demo has no members to tell and no channel to announce in.
+are stored as a lead's form stores them (bot.events.catalogue.create), so a network's
+members hear of them as they would of a lead's: on a fresh database there are none to tell.
 """
 
 from __future__ import annotations
@@ -21,8 +21,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.conversation.inbound import Actor, PersonAddress, Platform
 from bot.events import places
+from bot.events.catalogue import create
 from bot.events.leadform import Draft
-from bot.events.leads import create
 from storage.directory import active_networks, organisation
 from storage.events import EventSeries, Occurrence
 
