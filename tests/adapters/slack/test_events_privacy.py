@@ -3,7 +3,8 @@
 
 Signing up for an LGBTQ+ or disabled staff network event can out someone, so:
 (a) who signed up is shown to nobody but the network's leads: other staff see counts only;
-(b) who joined a network is seen by nobody but that person (and the network's leads);
+(b) who joined a network is seen by nobody but that person (and the network's leads), and a
+    new event is told to each member alone;
 (c) an announcement in a network's channel never lists who signed up, however many did;
 (d) access needs are sealed at rest: the words typed are nowhere in the database file.
 
@@ -29,6 +30,7 @@ from bot.events.payloads import NetworkRef, OccurrenceRef
 from tests.adapters.slack.fake_api import Call
 from tests.adapters.slack.test_endpoint import Slack, command, delivered
 from tests.adapters.slack.test_endpoint import slack as slack  # the fixture
+from tests.adapters.slack.test_events_leads import ANSWERS, submitted
 from tests.adapters.slack.test_networks import dm_from
 from tests.adapters.slack.test_speakup_casework import open_modal, press
 from tests.bot.events.places_fixtures import an_event
@@ -173,6 +175,24 @@ async def test_membership_is_seen_by_the_member_alone(slack: Slack) -> None:
     with sqlite3.connect(path) as raw:
         stored = raw.execute("SELECT network, platform, user_id FROM network_member").fetchall()
     assert sorted(stored) == [("disabled-staff", "slack", shy), ("lgbtq", "slack", joiner)]
+
+
+async def test_a_new_event_is_told_to_each_member_alone(slack: Slack) -> None:
+    """Members hear of a new event one by one, each in their own DM: no message, and nothing
+    in the network's channel, says who else is a member."""
+    lgbtq = encode(NetworkRef(network="lgbtq"))
+    for user in COMING:
+        await pressed(slack, user, "events.join", lgbtq)
+    view = await open_modal(slack, press(LEAD, "events.lead_new"))
+    await slack.interaction(submitted(LEAD, view, **ANSWERS))
+    await delivered(slack.runtime)
+
+    told = [p for p in slack.api.of("chat.postMessage") if p["text"].startswith("New event")]
+    assert sorted(p["channel"] for p in told) == [dm(u) for u in COMING]  # each in their DM
+    for message in told:  # the message's own key names its reader; nobody else is named
+        others = [u for u in COMING if dm(u) != message["channel"]]
+        assert not [u for u in others if u in json.dumps(message)]
+    assert not public(slack)
 
 
 async def test_the_channel_never_learns_who_signed_up(slack: Slack) -> None:
