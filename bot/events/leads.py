@@ -325,6 +325,9 @@ def _managed(
             items=(
                 FieldItem(label="Network", value=networks.get(series.network, series.network)),
                 FieldItem(label="Places", value=places_text),
+                FieldItem(
+                    label="Date number", value=f"{occurrence.id} (for the attendance export)"
+                ),
             )
         ),
         Buttons(

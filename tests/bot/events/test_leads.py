@@ -397,6 +397,8 @@ async def test_a_leads_list_and_home_show_their_events_and_no_one_elses(runtime:
     await create(runtime)
     (listed,) = await said(runtime, "manage events")
     assert "LUNCH AND CHAT" in plain_text(listed) and "0 of 2 taken" in plain_text(listed)
+    first = (await dates(runtime))[0]  # the soonest is listed first
+    assert f"Date number: {first.id} (for the attendance export)" in plain_text(listed)
     (elsewhere,) = await said(runtime, "manage events", OTHER_LEAD)
     assert "LUNCH AND CHAT" not in plain_text(elsewhere)
     (refused,) = await said(runtime, "events manage", NURSE)
