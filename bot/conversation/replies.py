@@ -117,12 +117,15 @@ def moment(at: datetime, zone: tzinfo) -> str:
     return f"{local:%a} {local.day} {local:%b %Y} at {local:%H:%M} {local.tzname()}"
 
 
+ButtonStyle = Literal["default", "primary", "danger"]
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Button:
     label: str
     action: ActionId
     value: str = ""
-    style: Literal["default", "primary", "danger"] = "default"
+    style: ButtonStyle = "default"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

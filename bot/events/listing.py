@@ -20,8 +20,8 @@ from bot.conversation.inbound import Actor, ButtonPressed, Command, PersonAddres
 from bot.conversation.payloads import FeatureRef, decode, encode
 from bot.conversation.replies import Block, Button, Buttons, Link, Reply, Text, When, say
 from bot.conversation.services import Services
-from bot.events import places
-from bot.events.actions import CANCEL, CLAIM, DECLINE, NAME, NEEDS, OPEN, SIGN_UP
+from bot.events import notices, places
+from bot.events.actions import CANCEL, NAME, NEEDS, OPEN, SIGN_UP
 from bot.events.deps import Events
 from bot.events.payloads import OccurrenceRef
 from storage.directory import active_networks
@@ -309,10 +309,7 @@ def buttons(
     if status == SignupStatus.WAITING:
         return (Button(label="Leave the waitlist", action=CANCEL, value=ref), *needs)
     if status == SignupStatus.OFFERED:
-        return (
-            Button(label="Yes, I'll come", action=CLAIM, value=ref, style="primary"),
-            Button(label="No thanks", action=DECLINE, value=ref),
-        )
+        return notices.offer_buttons(occurrence)
     if places.closes_at(occurrence, series) <= now:
         return ()
     free = series.capacity is None or occurrence.taken < series.capacity

@@ -19,6 +19,7 @@ from bot.conversation.replies import (
     Block,
     Button,
     Buttons,
+    ButtonStyle,
     FieldItem,
     Fields,
     Link,
@@ -68,10 +69,21 @@ def where(occurrence: Occurrence, series: EventSeries) -> tuple[Block, ...]:
     return tuple(blocks)
 
 
-def button(label: str, action: ActionId, occurrence: Occurrence) -> Button:
+def button(
+    label: str, action: ActionId, occurrence: Occurrence, *, style: ButtonStyle = "default"
+) -> Button:
     """A button about one date (open it, cancel my place, claim, decline)."""
     assert occurrence.id is not None
-    return Button(label=label, action=action, value=encode(OccurrenceRef(occurrence=occurrence.id)))
+    ref = encode(OccurrenceRef(occurrence=occurrence.id))
+    return Button(label=label, action=action, value=ref, style=style)
+
+
+def offer_buttons(occurrence: Occurrence) -> tuple[Button, Button]:
+    """Take the place held for them, or let it go: the same two wherever an offer shows."""
+    return (
+        button("Yes, I'll come", CLAIM, occurrence, style="primary"),
+        button("No thanks", DECLINE, occurrence),
+    )
 
 
 async def offer_made(
@@ -83,8 +95,7 @@ async def offer_made(
     now: datetime,
 ) -> None:
     """A place has come up: theirs to take until the offer runs out, never taken for them."""
-    assert signup.offer_expires is not None and occurrence.id is not None
-    ref = encode(OccurrenceRef(occurrence=occurrence.id))
+    assert signup.offer_expires is not None
     reply = Reply(
         summary=f"A place has come up at {series.title}",
         blocks=(
@@ -92,12 +103,7 @@ async def offer_made(
             Text(text="You were next on the waitlist. Would you like it?"),
             When(label="Starts", at=occurrence.starts_at),
             When(label="We'll hold it for you until", at=signup.offer_expires),
-            Buttons(
-                buttons=(
-                    Button(label="Yes, I'll come", action=CLAIM, value=ref, style="primary"),
-                    Button(label="No thanks", action=DECLINE, value=ref),
-                )
-            ),
+            Buttons(buttons=offer_buttons(occurrence)),
         ),
     )
     await tell(session, signup, f"events:offer:{signup.id}:{signup.offers}", reply, now=now)
@@ -150,12 +156,7 @@ async def changed(
         elif signup.status == SignupStatus.OFFERED:
             blocks += [
                 Text(text="The place we're holding for you is still yours if you'd like it."),
-                Buttons(
-                    buttons=(
-                        button("Yes, I'll come", CLAIM, occurrence),
-                        button("No thanks", DECLINE, occurrence),
-                    )
-                ),
+                Buttons(buttons=offer_buttons(occurrence)),
             ]
         else:
             blocks.append(

@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Protocol
 
 from sqlalchemy import ColumnElement, and_, func, or_, update
 from sqlmodel import col, select
@@ -61,6 +62,14 @@ class Result:
     signup: Signup | None = None
     position: int | None = None
     """Their place in the queue (1 is next), when they are waiting."""
+
+
+class Step(Protocol):
+    """One person's press on one date: sign_up, cancel, claim or decline."""
+
+    async def __call__(
+        self, session: AsyncSession, occurrence_id: int, who: PersonAddress, *, now: datetime
+    ) -> Result: ...
 
 
 def closes_at(occurrence: Occurrence, series: EventSeries) -> datetime:

@@ -127,14 +127,16 @@ async def _after(
     return [answer(press, Reply(summary=summary, blocks=blocks, files=files))]
 
 
-async def sign_up(press: ButtonPressed, services: Services, deps: Events) -> list[Reply]:
-    """One press, one place (or a spot in the queue): a double press changes nothing."""
+async def _placed(press: ButtonPressed, services: Services, step: places.Step) -> Result:
+    """The place rules' answer to this press, for the date its button names."""
     ref = decode(OccurrenceRef, press.value)
     async with services.db.session() as session:
-        result = await places.sign_up(
-            session, ref.occurrence, person_of(press.actor), now=services.clock.now()
-        )
-    return await _after(press, services, deps, result)
+        return await step(session, ref.occurrence, person_of(press.actor), now=services.clock.now())
+
+
+async def sign_up(press: ButtonPressed, services: Services, deps: Events) -> list[Reply]:
+    """One press, one place (or a spot in the queue): a double press changes nothing."""
+    return await _after(press, services, deps, await _placed(press, services, places.sign_up))
 
 
 async def cancel(press: ButtonPressed, services: Services, deps: Events) -> list[Reply]:
@@ -152,20 +154,11 @@ async def cancel(press: ButtonPressed, services: Services, deps: Events) -> list
 
 
 async def claim(press: ButtonPressed, services: Services, deps: Events) -> list[Reply]:
-    ref = decode(OccurrenceRef, press.value)
-    async with services.db.session() as session:
-        result = await places.claim(
-            session, ref.occurrence, person_of(press.actor), now=services.clock.now()
-        )
-    return await _after(press, services, deps, result)
+    return await _after(press, services, deps, await _placed(press, services, places.claim))
 
 
 async def decline(press: ButtonPressed, services: Services, deps: Events) -> list[Reply]:
-    ref = decode(OccurrenceRef, press.value)
-    async with services.db.session() as session:
-        result = await places.decline(
-            session, ref.occurrence, person_of(press.actor), now=services.clock.now()
-        )
+    result = await _placed(press, services, places.decline)
     if result.outcome == Outcome.NOT_SIGNED_UP:
         return [answer(press, say("That offer has already ended. Nothing has changed."))]
     return await _after(press, services, deps, result, held=SignupStatus.OFFERED)
