@@ -11,8 +11,10 @@ A calendar knows an event by its UID and keeps the copy with the highest SEQUENC
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import Literal
+from zoneinfo import ZoneInfo
 
 from icalendar import Calendar, Event, vCalAddress
 
@@ -20,7 +22,6 @@ from bot.conversation.replies import Attachment
 from storage.events import EventSeries, Occurrence
 
 PRODID = "-//peerbot//network events//EN"
-FILE_NAME = "event.ics"
 MEDIA_TYPE = "text/calendar"
 """The method travels inside the calendar (METHOD), not as a media type parameter."""
 Method = Literal["REQUEST", "CANCEL"]
@@ -84,7 +85,16 @@ def invite(
     calendar.add("calscale", "GREGORIAN")
     calendar.add("method", method)
     calendar.add_component(event)
-    return Attachment(name=FILE_NAME, media_type=MEDIA_TYPE, data=calendar.to_ical())
+    name = file_name(series.title, occurrence.starts_at.astimezone(ZoneInfo(series.time_zone)))
+    return Attachment(name=name, media_type=MEDIA_TYPE, data=calendar.to_ical())
+
+
+def file_name(title: str, starts: datetime) -> str:
+    """`lunch-and-learn-2026-12-08.ics`: what the file is, to a person looking through
+    their downloads (and the console's folder keeps one file a date, not one in all)."""
+    words = re.findall(r"[a-z0-9]+", title.lower())
+    slug = "-".join(words)[:60].strip("-") or "event"
+    return f"{slug}-{starts:%Y-%m-%d}.ics"
 
 
 def _description(series: EventSeries, link: str) -> str:

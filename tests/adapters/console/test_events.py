@@ -59,8 +59,8 @@ async def test_events_then_a_sign_up_saves_the_invite_and_says_where(
     assert "Lunch and learn · LGBTQ+ Network · 2 places left" in shown
     assert "[1] Open" in shown and "[1] Sign up" in shown
     assert "You're going to Lunch and learn. We've sent you a calendar invite." in shown
-    saved = tmp_path / "event.ics"
-    assert f"Saved event.ics to {saved}" in shown
+    saved = tmp_path / "lunch-and-learn-2026-10-29.ics"
+    assert f"Saved {saved.name} to {saved}" in shown
     calendar = Calendar.from_ical(saved.read_bytes())
     assert str(calendar["METHOD"]) == "REQUEST"
     (event,) = calendar.walk("VEVENT")

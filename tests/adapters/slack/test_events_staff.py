@@ -69,7 +69,8 @@ async def test_signing_up_in_a_dm_confirms_in_place_and_sends_the_invite_there(
     assert answer["replace_original"] is True
     assert answer["text"] == "You're going to Lunch and learn. We've sent you a calendar invite."
     (done,) = await slack.api.wait_for("files.completeUploadExternal")
-    assert done["channel_id"] == "D1" and done["files"][0]["title"] == "event.ics"
+    assert done["channel_id"] == "D1"
+    assert done["files"][0]["title"] == "lunch-and-learn-2026-12-08.ics"
     calendar = invite_of(slack)
     assert str(calendar["METHOD"]) == "REQUEST"
     (event,) = calendar.walk("VEVENT")

@@ -72,7 +72,9 @@ def made(
 
 def test_a_request_says_what_where_and_when_in_utc() -> None:
     attachment = made()
-    assert (attachment.name, attachment.media_type) == ("event.ics", "text/calendar")
+    assert attachment.media_type == "text/calendar"
+    # named for what it is, its title cut short and its local date
+    assert attachment.name == "coffee-cake-and-a-chat-with-zo-all-welcome-2026-12-03.ics"
     calendar, event = read(attachment)
     assert str(calendar["METHOD"]) == "REQUEST"
     assert str(event["UID"]) == "event-7-20261203T123000Z@riverside.example"

@@ -45,7 +45,8 @@ async def services(db: Database) -> Services:
 
 def calendar_of(reply: Reply) -> tuple[Component, Component]:
     (attached,) = reply.files
-    assert (attached.name, attached.media_type) == ("event.ics", "text/calendar")
+    assert attached.name == "lunch-and-learn-2026-12-08.ics"
+    assert attached.media_type == "text/calendar"
     calendar = Calendar.from_ical(attached.data)
     (event,) = calendar.walk("VEVENT")
     return calendar, event
