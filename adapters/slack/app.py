@@ -34,9 +34,18 @@ from adapters.slack.render import answer_view, field_errors, message, metadata, 
 from adapters.slack.sender import SlackSender, upload
 from bot.conversation.errors import described
 from bot.conversation.forms import SAVE_LATER
-from bot.conversation.inbound import Address, Command, InboundEvent, person_of
-from bot.conversation.outbox import Outgoing, Unsealable, enqueue
-from bot.conversation.plan import OpenForm, Post, Refuse, ReplaceForm, Step, UpdatePressed, plan
+from bot.conversation.inbound import Address, Command, Conversation, InboundEvent
+from bot.conversation.outbox import DeliveryFailed, Outgoing, Unsealable, enqueue
+from bot.conversation.plan import (
+    OpenForm,
+    Post,
+    Refuse,
+    ReplaceForm,
+    Step,
+    UpdatePressed,
+    plan,
+    shared_to,
+)
 from bot.conversation.replies import Form, Reply, say
 from bot.help.feature import HOME
 from storage.engine import BUSY
@@ -135,6 +144,7 @@ def build(runtime: Runtime) -> SlackAdapter:
     seen = SeenKeys(runtime.db, now)
     acked = AckedWork()
     turns = asyncio.Semaphore(SENDING_AT_ONCE)
+    sender = SlackSender(client)
 
     async def route(event: InboundEvent) -> list[Reply]:
         """The core's answer, after the ack: a busy database is waited out, and one that
@@ -199,21 +209,18 @@ def build(runtime: Runtime) -> SlackAdapter:
                             described(exc),
                         )
                         continue
-                    address: Address = event.conversation
-                    if step.only_asker:  # later, only to them: in their DM with peerbot
-                        address = person_of(event.actor)
                     # speak-up words wait in the outbox only sealed
                     item = Outgoing(
                         dedupe_key=f"slack-reply:{origin}:{index}",
-                        address=address,
+                        address=step.later,
                         reply=step.reply,
                         due_at=now(),
                         sealed=runtime.router.confidential(event),
                     )
                     await later(item, exc)
                 else:
-                    if step.reply.files:
-                        await share(step.reply, event)
+                    if to := shared_to(step):
+                        await share(step.reply, to)
 
     async def carry_out(
         step: Step,
@@ -248,19 +255,14 @@ def build(runtime: Runtime) -> SlackAdapter:
             case _:
                 raise ValueError(f"slack cannot carry out {type(step).__name__} here")
 
-    async def share(reply: Reply, event: InboundEvent) -> None:
-        """A reply's files, after it was shown. A file cannot be shown to one person in a
-        shared channel, nor inside a modal, so outside a DM it goes to the asker's DM with
-        peerbot. A failed upload is logged, never retried with its message: the message
-        itself was seen."""
-        where = event.conversation
+    async def share(reply: Reply, to: Address) -> None:
+        """A reply's files, after it was shown, where the plan sends them (the asker's DM
+        outside one). A failed upload is logged, never retried with its message: the
+        message itself was seen."""
         try:
-            channel = where.channel_id
-            if not where.is_private:
-                opened = await client.conversations_open(users=event.actor.user_id)
-                channel = str(opened["channel"]["id"])
-            await upload(client, channel, reply.files)
-        except SEND_ERRORS as exc:
+            where = to if isinstance(to, Conversation) else await sender.resolve(to)
+            await upload(client, where.channel_id, reply.files)
+        except (*SEND_ERRORS, DeliveryFailed) as exc:
             logger.warning("slack: a file could not be shared (%s)", described(exc))
 
     async def later(item: Outgoing, exc: Exception) -> None:
@@ -437,7 +439,7 @@ def build(runtime: Runtime) -> SlackAdapter:
         )
     return SlackAdapter(
         app=app,
-        sender=SlackSender(client),
+        sender=sender,
         verifier=None if secret is None else SignatureVerifier(secret.get_secret_value()),
         origins=origins,
         acked=acked,

@@ -19,13 +19,25 @@ from bot.conversation.inbound import (
     Platform,
     Surface,
     TextMessage,
+    person_of,
 )
-from bot.conversation.plan import OpenForm, Post, Refuse, ReplaceForm, Step, UpdatePressed, plan
-from bot.conversation.replies import Form, Reply, TextInput, say
+from bot.conversation.plan import (
+    OpenForm,
+    Post,
+    Refuse,
+    ReplaceForm,
+    Step,
+    UpdatePressed,
+    plan,
+    shared_to,
+)
+from bot.conversation.replies import Attachment, Form, Reply, TextInput, say
 
 ACTOR = Actor(platform=Platform.SLACK, tenant="T1", user_id="U1")
 DM = Conversation(platform=Platform.SLACK, tenant="T1", channel_id="D1", is_private=True)
 SHARED = Conversation(platform=Platform.SLACK, tenant="T1", channel_id="C1", is_private=False)
+THEIR_DM = person_of(ACTOR)
+"""Where an answer for the asker alone waits if it must wait: their DM, never the channel."""
 AT = datetime(2026, 11, 2, 9, tzinfo=UTC)
 FORM_ID = ActionId("demo", "form")
 FORM = Form(form=FORM_ID, title="Demo", inputs=(TextInput(field="what", label="What?"),))
@@ -66,27 +78,27 @@ def submitted(where: Conversation = DM) -> FormSubmitted:
 
 
 CASES: list[tuple[str, InboundEvent, list[Reply], list[Step]]] = [
-    ("said openly in a DM: a message", typed(), [OPENLY], [Post(reply=OPENLY)]),
+    ("said openly in a DM: a message", typed(), [OPENLY], [Post(reply=OPENLY, later=DM)]),
     (
         "ephemeral in a DM: to the asker",
         typed(),
         [ONLY_YOU],
-        [Post(reply=ONLY_YOU, only_asker=True)],
+        [Post(reply=ONLY_YOU, later=THEIR_DM, only_asker=True)],
     ),
     (
         "in a shared channel: to the asker",
         typed(SHARED),
         [OPENLY],
-        [Post(reply=OPENLY, only_asker=True)],
+        [Post(reply=OPENLY, later=THEIR_DM, only_asker=True)],
     ),
     (
         "a slash command's answer: to the asker",
         command(RESPONSE_URL),
         [OPENLY],
-        [Post(reply=OPENLY, only_asker=True)],
+        [Post(reply=OPENLY, later=THEIR_DM, only_asker=True)],
     ),
     ("a form where one can open", command(OPENS), [A_FORM], [OpenForm(reply=A_FORM)]),
-    ("a form where none can open: posted", typed(), [A_FORM], [Post(reply=A_FORM)]),
+    ("a form where none can open: posted", typed(), [A_FORM], [Post(reply=A_FORM, later=DM)]),
     (
         "a form from a button in a form: stacked",
         pressed(IN_MODAL),
@@ -103,7 +115,7 @@ CASES: list[tuple[str, InboundEvent, list[Reply], list[Step]]] = [
         "a submitted form's answer replaces it; the rest are posted",
         submitted(),
         [OPENLY, ONLY_YOU],
-        [ReplaceForm(reply=OPENLY), Post(reply=ONLY_YOU, only_asker=True)],
+        [ReplaceForm(reply=OPENLY), Post(reply=ONLY_YOU, later=THEIR_DM, only_asker=True)],
     ),
     (
         "a submitted form's next step replaces it",
@@ -122,19 +134,50 @@ CASES: list[tuple[str, InboundEvent, list[Reply], list[Step]]] = [
         "in place on a message: the pressed message is updated",
         pressed(ON_MESSAGE),
         [IN_PLACE, ONLY_YOU],
-        [UpdatePressed(reply=IN_PLACE), Post(reply=ONLY_YOU, only_asker=True)],
+        [UpdatePressed(reply=IN_PLACE), Post(reply=ONLY_YOU, later=THEIR_DM, only_asker=True)],
     ),
     (
         "in place without a message to update: posted",
         typed(),
         [IN_PLACE],
-        [Post(reply=IN_PLACE)],
+        [Post(reply=IN_PLACE, later=DM)],
     ),
     (
         "in place inside a form: replaces the form",
         pressed(IN_MODAL),
         [IN_PLACE],
         [ReplaceForm(reply=IN_PLACE)],
+    ),
+]
+
+
+INVITE = Attachment(name="invite.ics", media_type="text/calendar", data=b"BEGIN:VCALENDAR")
+WITH_FILE = Reply(summary="You're going", files=(INVITE,))
+PLACED = Reply(summary="You're going", in_place=True, files=(INVITE,))
+CASES += [
+    (
+        "a file said in a DM: into the DM",
+        typed(),
+        [WITH_FILE],
+        [Post(reply=WITH_FILE, later=DM, files_to=DM)],
+    ),
+    (
+        "a file said in a shared channel: to the asker's DM, never the channel",
+        typed(SHARED),
+        [WITH_FILE],
+        [Post(reply=WITH_FILE, later=THEIR_DM, only_asker=True, files_to=THEIR_DM)],
+    ),
+    (
+        "a file with a message updated in a channel: to the asker's DM",
+        pressed(ON_MESSAGE, SHARED),
+        [PLACED],
+        [UpdatePressed(reply=PLACED, files_to=THEIR_DM)],
+    ),
+    (
+        "a file with a form's answer: to the DM the form was opened from",
+        submitted(),
+        [WITH_FILE],
+        [ReplaceForm(reply=WITH_FILE, files_to=DM)],
     ),
 ]
 
@@ -168,6 +211,15 @@ def test_nothing_is_posted_openly_in_a_shared_channel(
 ) -> None:
     for step in plan(typed(SHARED, surface), replies):
         assert not isinstance(step, Post) or step.only_asker
+
+
+@given(replies=REPLIES, surface=SURFACES, where=PLACES)
+def test_what_waits_for_later_or_brings_a_file_never_goes_openly_into_a_shared_channel(
+    replies: list[Reply], surface: Surface, where: Conversation
+) -> None:
+    for step in plan(pressed(surface, where), [*replies, WITH_FILE]):
+        assert shared_to(step) in (None, DM, THEIR_DM)
+        assert not isinstance(step, Post) or step.later in (DM, THEIR_DM)
 
 
 @given(replies=REPLIES, surface=SURFACES, where=PLACES)

@@ -135,13 +135,15 @@ async def test_in_a_channel_every_answer_goes_to_the_asker_alone(
     that message into one person's membership for everyone to read."""
     listed = await networks_of(router, services, where=CHANNEL)
     asked = Command(actor=NURSE, conversation=CHANNEL, at=AT, name="networks")
-    assert plan(asked, [listed]) == [Post(reply=listed, only_asker=True)]
+    assert plan(asked, [listed]) == [Post(reply=listed, later=person_of(NURSE), only_asker=True)]
 
     on_message = Surface(on_message=True)
     in_channel = replace(pressed(JOIN, surface=on_message), conversation=CHANNEL)
     (joined,) = await router.handle(in_channel, services)
     assert joined.summary == JOINED
-    assert plan(in_channel, [joined]) == [Post(reply=joined, only_asker=True)]
+    assert plan(in_channel, [joined]) == [
+        Post(reply=joined, later=person_of(NURSE), only_asker=True)
+    ]
 
     in_dm = pressed(MUTE, surface=on_message)
     (muted,) = await router.handle(in_dm, services)
