@@ -1,1 +1,1 @@
-"""bot/mentoring"""
+"""Mentoring programmes, the whole feature."""

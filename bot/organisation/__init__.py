@@ -1,1 +1,2 @@
-"""bot/organisation"""
+"""The organisation: its file of who does what, the sync into the database, the settings
+and the time zone, shared by every feature."""

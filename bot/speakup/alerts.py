@@ -126,7 +126,7 @@ async def reporter_added(
     return to_guardians(await guardian_targets(session), f"speakup:added:{code}:{about}", text, at)
 
 
-async def queue(session: AsyncSession, alerts: list[Outgoing], sealer: Sealer | None) -> None:
+async def queue(session: AsyncSession, alerts: list[Outgoing], sealer: Sealer) -> None:
     """Each alert is queued as if at its own time: under a delay or a digest policy the row
     must not keep the moment the reporter acted, or the policy would hide nothing."""
     for alert in alerts:

@@ -1,1 +1,1 @@
-"""bot/support"""
+"""Support: the organisation's wellbeing services and crisis contacts, always shown."""

@@ -97,10 +97,11 @@ def test_the_server_answers_health_checks_while_the_console_is_open(env: dict[st
     assert "Bye" in out or "bye" in out
 
 
-@pytest.mark.parametrize("ending", ["SIGINT", "SIGTERM", "end of input"])
+@pytest.mark.parametrize("ending", ["quit", "SIGINT", "SIGTERM", "end of input"])
 def test_a_normal_exit_is_quiet_and_orderly(env: dict[str, str], ending: str) -> None:
-    """Ctrl-C, a service manager's SIGTERM and Ctrl-D all stop peerbot the same way: the
-    outbox drained, the database closed, exit status 0, and nothing alarming on stderr."""
+    """Typing quit, Ctrl-C, a service manager's SIGTERM and Ctrl-D all stop peerbot the
+    same way: the outbox drained, the database closed, exit status 0, and nothing
+    alarming on stderr."""
     assert peerbot("db", "upgrade", env=env).returncode == 0
     for _ in range(3):
         process = serving(env)
@@ -109,7 +110,10 @@ def test_a_normal_exit_is_quiet_and_orderly(env: dict[str, str], ending: str) ->
             process.stdin.write("help\n")
             process.stdin.flush()
             time.sleep(0.5)
-            if ending != "end of input":
+            if ending == "quit":
+                process.stdin.write("quit\n")
+                process.stdin.flush()
+            elif ending != "end of input":
                 process.send_signal(getattr(signal, ending))
             out, err = process.communicate(timeout=30)  # closes standard input
         finally:

@@ -71,8 +71,8 @@ async def test_help_lists_the_four_features_with_a_button_each(with_org: Service
 
 
 async def test_help_promises_only_what_works_today(with_org: Services) -> None:
-    """Event reminders and mentoring check-ins are not built yet: the menu offers signing
-    up for events with a calendar invite, and the programme directory with whom to contact."""
+    """Mentoring check-ins are not built yet: the menu offers signing up for events with a
+    calendar invite, and the programme directory with whom to contact."""
     (reply,) = await unsealed().handle(
         Command(actor=ACTOR, conversation=WHERE, at=AT, name="help"), with_org
     )
