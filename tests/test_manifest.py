@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import jsonschema
@@ -46,3 +47,32 @@ def test_manifest_matches_slacks_schema() -> None:
     validator = jsonschema.validators.validator_for(schema)(schema)
     errors = [f"{list(e.absolute_path)}: {e.message}" for e in validator.iter_errors(MANIFEST)]
     assert errors == []
+
+
+SCOPES_NEEDED = {
+    "chat_postMessage": {"chat:write"},
+    "chat_postEphemeral": {"chat:write"},
+    "conversations_open": {"im:write"},
+    "conversations_history": {"im:history", "channels:history", "groups:history"},
+    "files_upload_v2": {"files:write"},
+    "views_open": set(),
+    "views_push": set(),
+    "views_update": set(),
+    "views_publish": set(),
+    "send_socket_mode_response": set(),
+}
+"""Slack's bot scopes for each Web API method the adapter calls (api.slack.com/methods)."""
+CALL = re.compile(r"client\.([a-z]+_[A-Za-z0-9_]+)\(")
+
+
+def test_the_manifest_asks_for_every_scope_the_adapter_uses() -> None:
+    """A scope left out fails only in a real workspace (the fake Web API checks none): an
+    invite would be logged as not shared while the person is told it was sent."""
+    source = "\n".join(p.read_text() for p in (ROOT / "adapters" / "slack").glob("*.py"))
+    called = set(CALL.findall(source))
+    assert called >= {"chat_postMessage", "files_upload_v2", "conversations_open"}
+    unknown = called - set(SCOPES_NEEDED)
+    assert not unknown, f"say which scopes these need: {sorted(unknown)}"
+    granted = set(MANIFEST["oauth_config"]["scopes"]["bot"])
+    for method in called:
+        assert SCOPES_NEEDED[method] <= granted, f"{method} needs {SCOPES_NEEDED[method]}"
