@@ -299,8 +299,11 @@ def buttons(
     now: datetime,
     deps: Events,
 ) -> tuple[Button, ...]:
-    """What this person can do about this date, as things stand for them."""
+    """What this person can do about this date, as things stand for them: nothing, once
+    it is cancelled."""
     assert occurrence.id is not None
+    if places.cancelled(occurrence, series):
+        return ()
     ref = encode(OccurrenceRef(occurrence=occurrence.id))
     status = signup.status if signup is not None else None
     needs = (Button(label=NEEDS_LABEL, action=NEEDS, value=ref),) if deps.sealer else ()
@@ -397,7 +400,7 @@ def answer(press: ButtonPressed, reply: Reply, *, in_place: bool = True) -> Repl
 
 
 GONE = "That event is no longer listed."
-CANCELLED = "That event has been cancelled."
+CANCELLED = "That event has been cancelled. There is nothing you need to do."
 
 
 async def current(

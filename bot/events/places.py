@@ -162,11 +162,14 @@ async def sign_up(
 async def cancel(
     session: AsyncSession, occurrence_id: int, who: PersonAddress, *, now: datetime
 ) -> Result:
-    """Give up a place, an offer or a spot in the queue. A place given up moves on."""
+    """Give up a place, an offer or a spot in the queue. A place given up moves on. On a
+    cancelled date there is nothing left to give up: the cancellation said it all."""
     found = await event_of(session, occurrence_id, lock=True)
     if found is None:
         return Result(outcome=Outcome.GONE)
     occurrence, series = found
+    if cancelled(occurrence, series):
+        return Result(outcome=Outcome.EVENT_CANCELLED, occurrence=occurrence, series=series)
     for _ in range(RETRIES):
         row = await signup_of(session, occurrence_id, who)
         if row is None or row.status in (SignupStatus.CANCELLED, SignupStatus.LAPSED):
@@ -192,7 +195,7 @@ async def claim(
         return Result(outcome=Outcome.NOT_SIGNED_UP, occurrence=occurrence, series=series)
     if row.status != SignupStatus.OFFERED:
         return await _as_it_stands(session, row, occurrence, series)
-    if occurrence.cancelled_at is not None:
+    if cancelled(occurrence, series):
         return Result(outcome=Outcome.EVENT_CANCELLED, occurrence=occurrence, series=series)
     if await _move(session, row, SignupStatus.OFFERED, SignupStatus.GOING, now=now, before=now):
         return await _result(session, Outcome.GOING, row, occurrence, series)
@@ -208,6 +211,8 @@ async def decline(
     if found is None:
         return Result(outcome=Outcome.GONE)
     occurrence, series = found
+    if cancelled(occurrence, series):
+        return Result(outcome=Outcome.EVENT_CANCELLED, occurrence=occurrence, series=series)
     row = await signup_of(session, occurrence_id, who)
     if row is None or row.status != SignupStatus.OFFERED:
         return Result(outcome=Outcome.NOT_SIGNED_UP, occurrence=occurrence, series=series)
@@ -271,8 +276,13 @@ async def pass_on(
     return None
 
 
+def cancelled(occurrence: Occurrence, series: EventSeries) -> bool:
+    """The date was cancelled alone, or with its whole event."""
+    return occurrence.cancelled_at is not None or series.cancelled_at is not None
+
+
 def _shut(occurrence: Occurrence, series: EventSeries, now: datetime) -> Outcome | None:
-    if occurrence.cancelled_at is not None or series.cancelled_at is not None:
+    if cancelled(occurrence, series):
         return Outcome.EVENT_CANCELLED
     if now >= closes_at(occurrence, series):
         return Outcome.CLOSED
@@ -344,6 +354,8 @@ async def _move(
         values["offers"] = col(Signup.offers) + 1
     if requeue:
         values |= {"queued_at": now, "attended": None}
+    if to in (SignupStatus.CANCELLED, SignupStatus.LAPSED):
+        values["access_needs"] = None  # kept for the leads only while they are coming
     result = await session.exec(
         update(Signup).where(*where).values(**values).execution_options(synchronize_session=False)
     )

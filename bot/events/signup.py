@@ -203,6 +203,8 @@ async def ask_needs(press: ButtonPressed, services: Services, deps: Events) -> l
     if found is None:
         return [answer(press, say(GONE))]
     listed, signup, _ = found
+    if places.cancelled(listed.occurrence, listed.series):
+        return [answer(press, say(CANCELLED))]
     if signup is None or signup.status not in (SignupStatus.GOING, SignupStatus.WAITING):
         return [answer(press, say("Please sign up first, then tell the organisers."))]
     return [Reply(summary="Access needs", blocks=(needs_form(listed),))]
@@ -219,6 +221,8 @@ async def needs_given(form: FormSubmitted, services: Services, deps: Events) -> 
         if found is None:
             return [say(GONE)]
         listed, signup, _ = found
+        if places.cancelled(listed.occurrence, listed.series):
+            return [_notice("Cancelled", CANCELLED)]
         if (refused := rejected(needs_form(listed), form.values)) is not None:
             return [refused]
         text = text_of(form.values.get(NEEDS_FIELD))

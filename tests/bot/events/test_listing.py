@@ -13,7 +13,7 @@ from bot.conversation.inbound import ButtonPressed
 from bot.conversation.payloads import encode
 from bot.conversation.replies import Buttons, Link, Reply, When, plain_text
 from bot.conversation.services import Services
-from bot.events import actions
+from bot.events import actions, listing
 from bot.events.payloads import OccurrenceRef
 from bot.organisation.sync import apply_org_file
 from storage.engine import Database
@@ -217,7 +217,7 @@ async def test_a_cancelled_or_deleted_event_opened_says_so(services: Services) -
     occurrence = await an_event(services.db)
     await change(services.db, occurrence, cancelled_at=NOW)
     reply = await pressed(router(), services, actions.OPEN, occurrence)
-    assert plain_text(reply) == "That event has been cancelled."
+    assert plain_text(reply) == listing.CANCELLED
     reply = await pressed(router(), services, actions.OPEN, occurrence + 100)
     assert plain_text(reply) == "That event is no longer listed."
 

@@ -15,7 +15,7 @@ from bot.conversation.inbound import FormSubmitted
 from bot.conversation.replies import Form, Notice, Reply, TextInput, plain_text
 from bot.conversation.sealing import generate_key, open_sealed, sealer
 from bot.conversation.services import Services
-from bot.events import actions, invite
+from bot.events import actions, invite, listing
 from bot.events.signup import NEEDS_QUESTION
 from bot.organisation.sync import apply_org_file
 from storage.engine import Database
@@ -309,3 +309,57 @@ async def test_an_over_long_answer_comes_back_with_everything_kept(services: Ser
     (reply,) = await staff.handle(submitted, services)
     assert reply.form is not None and "needs" in reply.form.errors
     assert reply.form.carried == form.carried
+
+
+async def test_buttons_pressed_after_the_date_was_cancelled_change_nothing_and_say_so(
+    services: Services,
+) -> None:
+    """Cancel my place, No thanks, Yes I'll come and access needs sit in reminders and
+    offers people still have after a lead cancels: a press then must not send another
+    calendar cancellation, nor show the cancelled date with a Sign up button."""
+    occurrence = await an_event(services.db, capacity=1)
+    keyed = router(SEALER)
+    await pressed(keyed, services, actions.SIGN_UP, occurrence, 1)
+    await pressed(keyed, services, actions.SIGN_UP, occurrence, 2)
+    await pressed(keyed, services, actions.CANCEL, occurrence, 1)  # 2 is offered the place
+    await pressed(keyed, services, actions.SIGN_UP, occurrence, 3)  # 3 waits
+    await pressed(keyed, services, actions.SIGN_UP, occurrence, 1)  # 1 waits again
+    await change(services.db, occurrence, cancelled_at=NOW)
+    async with services.db.session(write=False) as session:
+        before = list((await session.exec(select(Signup).order_by(col(Signup.id)))).all())
+    for n, action in (
+        (2, actions.DECLINE),
+        (2, actions.CLAIM),
+        (3, actions.CANCEL),
+        (1, actions.CANCEL),
+        (3, actions.NEEDS),
+        (4, actions.SIGN_UP),
+    ):
+        reply = await pressed(keyed, services, action, occurrence, n)
+        assert plain_text(reply) == listing.CANCELLED, (n, action)
+        assert reply.files == () and labels(reply) == []
+    async with services.db.session(write=False) as session:
+        after = list((await session.exec(select(Signup).order_by(col(Signup.id)))).all())
+    assert [(s.status, s.changed_at) for s in after] == [(s.status, s.changed_at) for s in before]
+    assert len(after) == 3  # and nobody new was put on it
+
+
+async def test_access_needs_go_with_the_place_given_up(services: Services) -> None:
+    """Sealed for the leads while someone is coming; not kept once they cancel, nor
+    brought back if they sign up again."""
+    occurrence = await an_event(services.db, capacity=2)
+    keyed = router(SEALER)
+    await pressed(keyed, services, actions.SIGN_UP, occurrence)
+    await keyed.handle(
+        FormSubmitted(
+            actor=actor(1), conversation=dm(1), at=NOW, form=actions.NEEDS,
+            values={"needs": "A step-free route, please", "occurrence": str(occurrence)},
+        ),
+        services,
+    )  # fmt: skip
+    async with services.db.session(write=False) as session:
+        assert (await session.exec(select(Signup.access_needs))).one() is not None
+    await pressed(keyed, services, actions.CANCEL, occurrence)
+    await pressed(keyed, services, actions.SIGN_UP, occurrence)
+    async with services.db.session(write=False) as session:
+        assert (await session.exec(select(Signup.access_needs))).one() is None
