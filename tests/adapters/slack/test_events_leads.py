@@ -11,7 +11,7 @@ from bot.conversation.inbound import PersonAddress, Platform
 from bot.conversation.payloads import encode
 from bot.events import places
 from bot.events.payloads import OccurrenceRef
-from storage.events import EventAudit, EventSeries, Occurrence
+from storage.events import EventAudit, EventSeries, Occurrence, Signup
 from tests.adapters.slack.test_endpoint import Slack, delivered
 from tests.adapters.slack.test_endpoint import slack as slack  # the fixture
 from tests.adapters.slack.test_speakup_casework import open_modal, press
@@ -133,3 +133,44 @@ async def test_an_announcement_in_the_channel_never_names_who_signed_up(slack: S
     assert "Pride month planning" in shown and '"action_id": "events.signup#0"' in shown
     assert f'"value": "{ref}"' in shown
     assert "U0COMING" not in shown and "3" not in posted["text"]
+
+
+async def test_a_lead_marks_who_came_and_downloads_the_attendance_in_their_dm(
+    slack: Slack,
+) -> None:
+    """The modal ticks who came; the CSV goes to the lead's own DM, never the channel the
+    list was opened in, and holds no access needs."""
+    view = await open_modal(slack, press(LEAD, "events.lead_new"))
+    await slack.interaction(submitted(LEAD, view, **ANSWERS))
+    first = (await stored(slack))[1][0]
+    assert first.id is not None
+    coming = [
+        PersonAddress(platform=Platform.SLACK, tenant="T1", user_id=f"U0COMING{n}")
+        for n in range(2)
+    ]
+    async with slack.runtime.db.session() as session:
+        for who in coming:
+            await places.sign_up(session, first.id, who, now=slack.runtime.clock.now())
+    ref = encode(OccurrenceRef(occurrence=first.id))
+
+    mark = await open_modal(slack, press(LEAD, "events.lead_mark", ref))
+    assert mark["callback_id"] == "events.lead_mark_form"
+    (ticks,) = [b for b in mark["blocks"] if b["type"] == "input"]
+    assert len(ticks["element"]["options"]) == 2
+    ticked = ticks["element"]["options"][0]["value"]
+    done = await (await slack.interaction(submitted(LEAD, mark, attended=(ticked,)))).json()
+    assert done["response_action"] == "update"
+    assert "Saved: 1 of 2 came." in json.dumps(done["view"])
+    async with slack.runtime.db.session(write=False) as session:
+        signups = (await session.exec(select(Signup).order_by(col(Signup.id)))).all()
+    assert [s.attended for s in signups] == [True, False]
+
+    in_channel = {**press(LEAD, "events.lead_export", ref), "channel": {"id": "C07LGBTQ"}}
+    assert (await slack.interaction(in_channel)).status == 200
+    (upload,) = await slack.api.wait_for("files.completeUploadExternal")
+    assert upload["channel_id"] == "D0NEWDM"  # the lead's DM, opened for them
+    assert [o["users"] for o in slack.api.of("conversations.open")] == [LEAD]
+    (data,) = slack.api.uploaded.values()
+    lines = data.decode().splitlines()
+    assert len(lines) == 3 and "U0COMING0" in lines[1] and "U0COMING1" in lines[2]
+    assert "needs" not in lines[0].lower()
