@@ -16,7 +16,10 @@ the run waits until every press has its sign-up row and its answer.
 
 Then the database is read directly: exactly `--places` going and as many places taken, the
 rest waiting, and the waitlist one strict order (positions 1 to N, each once, as
-bot.events.places counts them). Any other count fails the run (exit status 1).
+bot.events.places counts them). And the queue is the order people were answered in: each
+person told "You're going" has a place, and each told "number N" on the waitlist is number N
+in the tables (nobody leaves during the rush, so the number someone was told is where they
+still stand). Any other count fails the run (exit status 1).
 """
 
 from __future__ import annotations
@@ -25,10 +28,12 @@ import argparse
 import asyncio
 import json
 import os
+import re
 import statistics
 import sys
 import time
 from collections import Counter
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlencode
 
@@ -110,8 +115,27 @@ async def signed_up(db: Database, occurrence: int, people: int) -> float:
     return time.perf_counter() - began
 
 
-async def checked(db: Database, occurrence: int, people: int, capacity: int) -> list[str]:
-    """What is wrong with the places given and the queue, read from the tables."""
+NUMBER = re.compile(r"waitlist: number (\d+)\.")
+
+
+def as_told(said: dict[str, str], rows: Sequence[Signup]) -> list[str]:
+    """Where each person was told they stand, against where the tables have them."""
+    wrong = []
+    for row in rows:
+        text = said.get(f"D0{row.user_id}", "")
+        number = NUMBER.search(text)
+        if row.status == SignupStatus.GOING and not text.startswith("You're going"):
+            wrong.append(f"{row.user_id} has a place but was told {text[:40]!r}")
+        if row.status == SignupStatus.WAITING and number is None:
+            wrong.append(f"{row.user_id} is waiting but was told {text[:40]!r}")
+    return wrong
+
+
+async def checked(
+    db: Database, occurrence: int, people: int, capacity: int, said: dict[str, str]
+) -> list[str]:
+    """What is wrong with the places given and the queue, read from the tables, and with
+    what each person was told."""
     async with db.session(write=False) as session:
         date = (
             await session.exec(select(Occurrence).where(col(Occurrence.id) == occurrence))
@@ -123,6 +147,8 @@ async def checked(db: Database, occurrence: int, people: int, capacity: int) -> 
             (r for r in rows if r.status == SignupStatus.WAITING), key=lambda r: (r.queued_at, r.id)
         )
         told = [await places.position(session, r) for r in queue]
+    numbers = [NUMBER.search(said.get(f"D0{r.user_id}", "")) for r in queue]
+    as_answered = [int(n.group(1)) if n else 0 for n in numbers] == told
     statuses = Counter(r.status for r in rows)
     going = statuses[SignupStatus.GOING]
     print(
@@ -137,13 +163,19 @@ async def checked(db: Database, occurrence: int, people: int, capacity: int) -> 
         f"waitlist: positions 1..{len(queue)} each once in (queued_at, id) order: {in_order}; "
         f"waiting people who pressed before the last one given a place: {overtaken}"
     )
-    problems = []
+    print(
+        f"waitlist: each waiting person's number as they were told it is where they stand: "
+        f"{as_answered}"
+    )
+    problems = as_told(said, rows)
     if going != capacity or date.taken != capacity:
         problems.append(f"{going} going and {date.taken} taken, not {capacity}")
     if len(queue) != people - capacity or len(rows) != people:
         problems.append(f"{len(queue)} waiting of {len(rows)} rows, not {people - capacity}")
     if not in_order:
         problems.append("the waitlist positions are not 1..N each once")
+    if not as_answered:
+        problems.append("the waitlist is not in the order people were told their numbers")
     return problems
 
 
@@ -174,7 +206,9 @@ async def main(args: argparse.Namespace) -> int:
                 rush, during = split(poured, mixed, support)
                 worked = await signed_up(db, occurrence, args.people)
                 answers = await settle(http, api, {f"D0{user}" for user in users})
-            problems = await checked(db, occurrence, args.people, args.places)
+                async with http.get(f"{api}/said") as response:
+                    said = await response.json()
+            problems = await checked(db, occurrence, args.people, args.places, said)
         finally:
             await db.dispose()
     backend = "PostgreSQL" if args.database else "SQLite"

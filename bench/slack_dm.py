@@ -47,9 +47,11 @@ EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "org.yml"
 
 
 async def serve_fake_api(port: int) -> None:
-    """Answers every Web API method with ok and counts chat.postMessage per channel. Files
-    (a calendar invite) are taken as Slack takes them: an upload URL, then the bytes."""
+    """Answers every Web API method with ok and counts chat.postMessage per channel (and
+    keeps the last text each channel was sent, for a run to check what people were told).
+    Files (a calendar invite) are taken as Slack takes them: an upload URL, then the bytes."""
     replies: Counter[str] = Counter()
+    said: dict[str, str] = {}
     uploads = iter(range(1, 2**31))
 
     async def method(request: web.Request) -> web.Response:
@@ -60,6 +62,7 @@ async def serve_fake_api(port: int) -> None:
             else:
                 params = dict(await request.post())
             replies[str(params.get("channel", ""))] += 1
+            said[str(params.get("channel", ""))] = str(params.get("text", ""))
         else:
             await request.read()
         if name == "files.getUploadURLExternal":
@@ -77,10 +80,14 @@ async def serve_fake_api(port: int) -> None:
     async def counts(_request: web.Request) -> web.Response:
         return web.json_response(dict(replies))
 
+    async def last_said(_request: web.Request) -> web.Response:
+        return web.json_response(said)
+
     app = web.Application()
     app.router.add_post("/api/{method}", method)
     app.router.add_post("/upload/{file_id}", upload)
     app.router.add_get("/counts", counts)
+    app.router.add_get("/said", last_said)
     await _serve(app, port)
 
 

@@ -295,6 +295,8 @@ async def _queued(
     """Their row, and whether this press put them in the queue (a first press, or coming
     back after leaving): only then is it this press's to place."""
     row = await signup_of(session, occurrence_id, who)
+    if row is None or row.status in (SignupStatus.CANCELLED, SignupStatus.LAPSED):
+        now = await _in_turn(session, occurrence_id, now)
     if row is None:
         new = await insert_new(
             session,
@@ -315,6 +317,22 @@ async def _queued(
         back = await _move(session, row, row.status, SignupStatus.WAITING, now=now, requeue=True)
         return (row, True) if back else (None, False)
     return row, False
+
+
+async def _in_turn(session: AsyncSession, occurrence_id: int, now: datetime) -> datetime:
+    """When someone joins this date's queue: `now`, or just after the last person to join
+    it, whichever is later. Presses take the date's lock in turn, but each read the clock
+    before its turn came, so a press that waited longer could carry an earlier time and
+    jump ahead of someone already told their number. Called under the date's lock."""
+    latest = (
+        await session.exec(
+            select(func.max(Signup.queued_at)).where(col(Signup.occurrence_id) == occurrence_id)
+        )
+    ).one()
+    return max(now, latest + QUEUE_STEP) if latest is not None else now
+
+
+QUEUE_STEP = timedelta(microseconds=1)
 
 
 async def _take_place(session: AsyncSession, occurrence: Occurrence, series: EventSeries) -> bool:
