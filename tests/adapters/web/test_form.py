@@ -110,6 +110,25 @@ async def test_the_stylesheet_and_unknown_paths_carry_the_same_guards(visitor: V
         assert response.headers["Content-Security-Policy"] == CSP
         assert response.headers["Cache-Control"] == "no-store"
     assert (missing.status, wrong_method.status) == (404, 405)
+    assert wrong_method.headers["Allow"] == "GET,HEAD,POST"
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "title"),
+    [("GET", "/speakup/nothing-here", "Page not found"), ("PUT", "/speakup", "That did not work")],
+)
+async def test_a_wrong_address_or_method_is_a_page_of_ours_with_the_way_back(
+    visitor: Visitor, method: str, path: str, title: str
+) -> None:
+    """Not the server's bare "404: Not Found", which a screen reader reads as an untitled
+    document with no heading; elsewhere on the server nothing changes."""
+    response = await visitor.http.request(method, path)
+    page = await response.text()
+    assert response.content_type == "text/html"
+    assert f"<title>{title}</title>" in page and f"<h1>{title}</h1>" in page
+    assert '<html lang="en">' in page and '<a href="/speakup">Back to the start</a>' in page
+    elsewhere = await visitor.http.get("/nothing-here")
+    assert elsewhere.status == 404 and elsewhere.content_type == "text/plain"
 
 
 @pytest.mark.parametrize("token", ["missing", "wrong", "no cookie"])
