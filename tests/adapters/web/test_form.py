@@ -190,6 +190,30 @@ async def test_a_form_sent_while_the_database_is_locked_keeps_what_was_typed(
     assert visitor.status == 200 and await cases(runtime) == 1
 
 
+async def test_an_error_the_form_could_not_check_names_its_field_in_the_summary(
+    visitor: Visitor, runtime: Runtime
+) -> None:
+    """Not just the checks' own errors: "couldn't save" and "could not open a case" name
+    the field their link goes to, so the list reads right on its own."""
+    await visitor.open()
+    await visitor.press("Start")
+    await visitor.fill(ANONYMOUS)
+    async with locked(runtime):
+        page = await visitor.fill([])
+    saving = html.escape(f"“What happened?”: {SAVE_LATER}")
+    assert f'<li><a href="#f-what">{saving}</a></li>' in page
+    assert f'<p class="error" id="f-what-error">{html.escape(SAVE_LATER)}</p>' in page
+
+    code, phrase = await raise_anonymously(visitor)
+    await look_up(visitor, code, phrase)
+    assert isinstance(runtime.clock, FakeClock)
+    runtime.clock.advance(minutes=90)  # adding asks for code and passphrase again
+    await visitor.press("Add something")
+    page = await visitor.fill([("passphrase", "AAAAA-BBBBB-CCCCC-DDDDD"), ("text", "Again.")])
+    no_match = html.escape(f"“Passphrase”: {NO_MATCH}")
+    assert f'<li><a href="#f-passphrase">{no_match}</a></li>' in page
+
+
 async def test_an_anonymous_reporter_comes_back_with_code_and_passphrase(
     visitor: Visitor, runtime: Runtime
 ) -> None:
