@@ -383,3 +383,32 @@ async def test_a_page_left_open_too_long_keeps_the_concern_and_takes_it_again(
     receipt = await visitor.fill([])
     assert CODE.search(receipt), receipt
     assert await cases(runtime) == 1
+
+
+async def test_a_page_whose_cookie_the_phone_dropped_keeps_the_concern_and_takes_it_again(
+    visitor: Visitor, runtime: Runtime
+) -> None:
+    """A phone browser that was closed drops its session cookies, the CSRF one too: the
+    concern comes back as typed, with a fresh token, as for a page left open too long.
+    Nothing is done with it, and a post from another site is still refused outright."""
+    visitor.http.headers["Sec-Fetch-Site"] = "same-origin"  # as a browser says of our pages
+    await visitor.open()
+    await visitor.press("Start")
+    fields = visitor.form_fields()
+    visitor.http.cookie_jar.clear()
+    page = await visitor.post([*fields, *ANONYMOUS])
+    assert visitor.status == 200
+    assert "This page was open a long time, so nothing was sent yet." in page
+    assert html.escape(CONCERN, quote=False) in page
+    assert await cases(runtime) == 0
+
+    await visitor.fill([])  # sent again as it stands, to check: a fresh cookie and token
+    receipt = await visitor.fill([])
+    assert CODE.search(receipt), receipt
+    assert await cases(runtime) == 1
+
+    visitor.http.cookie_jar.clear()
+    refused = await visitor.http.post(
+        "/speakup", data=[*fields, *ANONYMOUS], headers={"Sec-Fetch-Site": "cross-site"}
+    )
+    assert refused.status == 403 and CONCERN not in await refused.text()
