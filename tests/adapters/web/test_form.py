@@ -174,6 +174,21 @@ async def test_a_half_filled_form_shows_each_problem_and_keeps_what_was_typed(
     assert await cases(runtime) == 0
 
 
+async def test_nothing_is_stored_while_the_answers_are_checked_and_one_case_after_send(
+    visitor: Visitor, runtime: Runtime
+) -> None:
+    """The check-your-answers page is a real step: until Send is pressed on it, there is
+    no case, so closing the page there sends nothing."""
+    await visitor.open()
+    await visitor.press("Start")
+    review = await visitor.fill(ANONYMOUS)
+    assert "Nothing has been sent yet." in review
+    assert await cases(runtime) == 0
+    receipt = await visitor.fill([])  # Send, on the check-your-answers page
+    assert CODE.search(receipt), receipt
+    assert await cases(runtime) == 1
+
+
 async def test_a_form_sent_while_the_database_is_locked_keeps_what_was_typed(
     visitor: Visitor, runtime: Runtime
 ) -> None:
