@@ -481,8 +481,9 @@ async def test_the_first_guardian_to_reply_has_the_case(runtime: Runtime) -> Non
     assert "Treated badly before for speaking up: Not said" in seen
 
 
-async def test_adding_later_asks_the_passphrase_and_a_wrong_one_loses_nothing(
-    runtime: Runtime,
+@pytest.mark.parametrize("typed", ["WRONG-AAAAA-BBBBB-CCCCC", ""], ids=["wrong", "missing"])
+async def test_adding_later_asks_the_passphrase_and_a_wrong_or_missing_one_loses_nothing(
+    runtime: Runtime, typed: str
 ) -> None:
     raised = await console(runtime, "nurse-12", "speakup", "1", CONCERN, "", "", "", "", "1", "1")
     code = re.search(r"SU-[2-9A-Z]{4}-[2-9A-Z]{2}", raised)
@@ -500,7 +501,7 @@ async def test_adding_later_asks_the_passphrase_and_a_wrong_one_loses_nothing(
         lambda: clock.advance(hours=2),  # the case was left open on screen
         "1",  # Add something: too long ago, so the passphrase is asked
         "",  # keep the code
-        "WRONG-AAAAA-BBBBB-CCCCC",
+        typed,
         "It happened again last night.",
         phrase[1],  # only the passphrase is asked again
     )

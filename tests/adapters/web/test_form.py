@@ -257,15 +257,16 @@ async def test_an_anonymous_reporter_comes_back_with_code_and_passphrase(
     assert "Added to your case" in added
 
 
-async def test_a_wrong_passphrase_when_adding_keeps_what_was_written(
-    visitor: Visitor, runtime: Runtime
+@pytest.mark.parametrize("typed", ["AAAAA-BBBBB-CCCCC-DDDDD", ""], ids=["wrong", "missing"])
+async def test_a_wrong_or_missing_passphrase_when_adding_keeps_what_was_written(
+    visitor: Visitor, runtime: Runtime, typed: str
 ) -> None:
     code, phrase = await raise_anonymously(visitor)
     await look_up(visitor, code, phrase)
     assert isinstance(runtime.clock, FakeClock)
     runtime.clock.advance(minutes=90)  # the page was left open: adding asks again
     await visitor.press("Add something")
-    page = await visitor.fill([("passphrase", "AAAAA-BBBBB-CCCCC-DDDDD"), ("text", "Again.")])
+    page = await visitor.fill([("passphrase", typed), ("text", "Again.")])
     assert '<p class="error" id="f-passphrase-error">' in page
     assert ">Again.</textarea>" in page  # what was written is all there
     added = await visitor.fill([("passphrase", phrase)])
