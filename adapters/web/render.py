@@ -34,6 +34,7 @@ from bot.conversation.replies import (
     Text,
     TextInput,
     When,
+    marked_optional,
     moment,
 )
 
@@ -203,7 +204,7 @@ def _input(spec: FormInput, error: str) -> str:
     ident = f"f-{spec.field}"
     notes, described = _notes(ident, spec.hint, error)
     label = escape(spec.label) + (
-        "" if spec.required else ' <span class="optional">(optional)</span>'
+        ' <span class="optional">(optional)</span>' if marked_optional(spec) else ""
     )
     field_class = "field has-error" if error else "field"
     if isinstance(spec, ChoiceInput):

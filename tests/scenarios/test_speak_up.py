@@ -508,6 +508,10 @@ async def test_adding_later_asks_the_passphrase_and_a_wrong_or_missing_one_loses
     assert "We could not open a case with those details." in added
     assert "Added to your case" in added
     assert added.count("What would you like to add?") == 1  # typed once, never lost
+    # asked again right under the refusal: not "optional" to the reporter who has one
+    asked_again = added.split("Some answers need another look:")[1]
+    assert "\nPassphrase, if you were given one" in asked_again
+    assert "optional" not in added.split("Add to your case")[1]
 
 
 async def test_nothing_is_sent_until_send_and_any_answer_can_be_changed_first(

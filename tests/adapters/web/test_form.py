@@ -225,7 +225,7 @@ async def test_an_error_the_form_could_not_check_names_its_field_in_the_summary(
     runtime.clock.advance(minutes=90)  # adding asks for code and passphrase again
     await visitor.press("Add something")
     page = await visitor.fill([("passphrase", "AAAAA-BBBBB-CCCCC-DDDDD"), ("text", "Again.")])
-    no_match = html.escape(f"“Passphrase”: {NO_MATCH}")
+    no_match = html.escape(f"“Passphrase, if you were given one”: {NO_MATCH}")
     assert f'<li><a href="#f-passphrase">{no_match}</a></li>' in page
 
 
@@ -269,6 +269,8 @@ async def test_a_wrong_or_missing_passphrase_when_adding_keeps_what_was_written(
     page = await visitor.fill([("passphrase", typed), ("text", "Again.")])
     assert '<p class="error" id="f-passphrase-error">' in page
     assert ">Again.</textarea>" in page  # what was written is all there
+    # right under the refusal: not "optional" to the anonymous reporter who has one
+    assert '<label for="f-passphrase">Passphrase, if you were given one</label>' in page
     added = await visitor.fill([("passphrase", phrase)])
     assert "Added to your case" in added
 
