@@ -9,18 +9,30 @@ from collections.abc import Sequence
 from adapters.console.render import wrap
 from bot.conversation.forms import NOT_AN_OPTION, parse_local_datetime
 from bot.conversation.inbound import FieldValue
-from bot.conversation.replies import ChoiceInput, DateTimeInput, FormInput, TextInput
+from bot.conversation.replies import (
+    ChoiceInput,
+    DateTimeInput,
+    FormInput,
+    TextInput,
+    marked_optional,
+)
 
 CARRY_ON = "\\"
 NUMBER = re.compile(r"[0-9]+")
+SKIP = " (optional — press Enter to skip)"
+SKIP_IF_NOT = " (press Enter if not)"
+"""After a label that says when it may be left empty: "Passphrase, if you were given one"."""
 
 
 def question(spec: FormInput) -> str:
     """The label, how to answer, and what pressing Enter does."""
     keep = _shown(spec)
-    optional = (
-        "" if spec.required else " (optional)" if keep else " (optional — press Enter to skip)"
-    )
+    if spec.required:
+        optional = ""
+    elif not marked_optional(spec):
+        optional = "" if keep else SKIP_IF_NOT
+    else:
+        optional = " (optional)" if keep else SKIP
     lines = ["", spec.label + optional]
     if spec.hint:
         lines.append(wrap(spec.hint))

@@ -201,6 +201,8 @@ def _input(spec: FormInput) -> dict[str, Any]:
         "type": "input",
         "block_id": spec.field,
         "label": _plain(spec.label, FIELD_LIMIT),
+        # Slack takes an empty answer only from an optional block, and then labels it
+        # "(optional)" itself, even where the label says who may leave it (see says_when)
         "optional": not spec.required,
         "element": element,
     }

@@ -11,6 +11,7 @@ import logging
 from importlib.resources import files
 
 from aiohttp import web
+from aiohttp.typedefs import Handler
 
 from adapters.runtime import Runtime
 from adapters.web import csrf, parse, render
@@ -57,6 +58,7 @@ STALE = (
     "Please check them and send again."
 )
 UNREADABLE = "Sorry, we could not read what was sent. Please go back to the start and try again."
+NOT_FOUND = "There is no page at this address. Please go back to the start."
 TRY_LATER = "Sorry, that could not be done just now. Please try again in a minute."
 BROKEN = (
     "Sorry, something went wrong on our side. Please try again in a few minutes. "
@@ -172,10 +174,33 @@ def _html(status: int, page: str) -> web.Response:
     return web.Response(status=status, text=page, content_type="text/html", charset="utf-8")
 
 
+@web.middleware
+async def _our_pages(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """A mistyped address or a method the form does not take, under /speakup, is a page of
+    ours like every other: a heading, words to read and the way back, not the server's bare
+    text, which a screen reader announces as an untitled document."""
+    try:
+        return await handler(request)
+    except web.HTTPNotFound:
+        if not _ours(request):
+            raise
+        return _plain(404, "Page not found", NOT_FOUND)
+    except web.HTTPMethodNotAllowed as exc:
+        if not _ours(request):
+            raise
+        refused = _plain(405, "That did not work", UNREADABLE)
+        refused.headers["Allow"] = exc.headers["Allow"]
+        return refused
+
+
 async def _protect(request: web.Request, response: web.StreamResponse) -> None:
     """Every /speakup answer, errors and the stylesheet included, carries the same guards."""
-    if request.path == PATH or request.path.startswith(f"{PATH}/"):
+    if _ours(request):
         response.headers.update(HEADERS)
+
+
+def _ours(request: web.Request) -> bool:
+    return request.path == PATH or request.path.startswith(f"{PATH}/")
 
 
 def mount(app: web.Application, runtime: Runtime) -> None:
@@ -183,6 +208,7 @@ def mount(app: web.Application, runtime: Runtime) -> None:
     app.router.add_get(PATH, form.show)
     app.router.add_post(PATH, form.post)
     app.router.add_get(render.STYLE, stylesheet)
+    app.middlewares.append(_our_pages)
     app.on_response_prepare.append(_protect)
 
 

@@ -27,6 +27,9 @@ LIFETIME = timedelta(hours=2)
 RENEW_AFTER = LIFETIME / 2
 """A page served with a token older than this gets a fresh one, so no page is handed a
 token about to expire; tabs opened within the same hour share one token."""
+FETCHED_FROM = "Sec-Fetch-Site"
+SAME_ORIGIN = "same-origin"
+"""What a browser says of a post sent from a page of this site; pages cannot say it."""
 SKEW = timedelta(minutes=1)
 """Replicas' clocks may differ a little: a token from one a moment ahead still counts."""
 
@@ -60,12 +63,18 @@ class Tokens:
         return issued is not None and now - LIFETIME <= issued <= now + SKEW
 
     def stale(self, request: web.Request, sent: list[str] | None) -> bool:
-        """Both the cookie and the page's token are peerbot's, only too old or from another
-        tab: a page of ours left open too long. Other sites can never send the cookie."""
-        kept = request.cookies.get(COOKIE, "")
-        if not sent or len(sent) != 1:
+        """A post from a page of ours that no longer counts, to be handed back as it was
+        sent (never acted on): the page's token is peerbot's, and so is the cookie, only
+        too old or from another tab; or the cookie is gone (a phone browser drops its
+        session cookies) and the browser itself says the post came from a page of this
+        site. Other sites can never send the cookie, nor set Sec-Fetch-Site (only the
+        browser does), so none can have a form of ours shown filled in with its words."""
+        if not sent or len(sent) != 1 or self._issued(sent[0]) is None:
             return False
-        return self._issued(kept) is not None and self._issued(sent[0]) is not None
+        kept = request.cookies.get(COOKIE, "")
+        if not kept:
+            return request.headers.get(FETCHED_FROM) == SAME_ORIGIN
+        return self._issued(kept) is not None
 
     def _issued(self, token: str) -> datetime | None:
         """When peerbot issued this token; None for anything it did not sign."""

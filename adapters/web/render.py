@@ -14,7 +14,7 @@ from html import escape
 from adapters.web import csrf
 from adapters.web.parse import ACTION, FORM, MULTI, SUBMISSION, VALUE
 from adapters.web.scope import ACTIONS, PATH, opens_start
-from bot.conversation.forms import parse_local_datetime
+from bot.conversation.forms import parse_local_datetime, problems
 from bot.conversation.replies import (
     Block,
     Button,
@@ -34,6 +34,7 @@ from bot.conversation.replies import (
     Text,
     TextInput,
     When,
+    marked_optional,
     moment,
 )
 
@@ -158,7 +159,7 @@ class _Writer:
         if form.intro:
             parts.append(_paragraphs(form.intro))
         if form.errors:
-            parts.append(_summary(form.errors))
+            parts.append(_summary(form))
         # autocomplete off: on a shared ward computer the next person must not be offered
         # what this one typed. A fresh submission token per page: sent twice, one case.
         parts.append(self._open(autocomplete="off"))
@@ -183,12 +184,15 @@ def _hidden(name: str, value: str) -> str:
     return f"<input{_attributes({'type': 'hidden', 'name': name, 'value': value})}>"
 
 
-def _summary(errors: Mapping[str, str]) -> str:
-    """Every problem at the top, each a link to its field (the GOV.UK error summary): the
-    messages name their fields, so the list makes sense read alone by a screen reader."""
+def _summary(form: Form) -> str:
+    """Every problem at the top, each a link to its field (the GOV.UK error summary): each
+    names its field (see forms.problems), so the list makes sense read alone by a screen
+    reader."""
     items = "".join(
         f'<li><a href="#f-{escape(field)}">{escape(text)}</a></li>'
-        for field, text in errors.items()
+        if field
+        else f"<li>{escape(text)}</li>"
+        for field, text in problems(form)
     )
     return (
         '<div class="error-summary" role="alert" tabindex="-1" aria-labelledby="error-summary">'
@@ -200,7 +204,7 @@ def _input(spec: FormInput, error: str) -> str:
     ident = f"f-{spec.field}"
     notes, described = _notes(ident, spec.hint, error)
     label = escape(spec.label) + (
-        "" if spec.required else ' <span class="optional">(optional)</span>'
+        ' <span class="optional">(optional)</span>' if marked_optional(spec) else ""
     )
     field_class = "field has-error" if error else "field"
     if isinstance(spec, ChoiceInput):

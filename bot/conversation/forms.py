@@ -21,7 +21,7 @@ def check_field(spec: FormInput, value: FieldValue) -> str | None:
     """The error to show for one field, or None when the value is acceptable. Each names its
     field by its label: it reads as well beside the field (Slack, the console) as in a list
     of every problem at the top of a web page, where "Please fill this in" twice says nothing."""
-    name = f"“{spec.label}”"
+    name = named(spec)
     if isinstance(spec, ChoiceInput):
         picked = chosen(value)
         if not picked:
@@ -39,6 +39,27 @@ def check_field(spec: FormInput, value: FieldValue) -> str | None:
     if isinstance(spec, DateTimeInput) and parse_local_datetime(text) is None:
         return f"Please give {name} as a date and time like 2026-12-01 14:30"
     return None
+
+
+def named(spec: FormInput) -> str:
+    """How a message names a field: its label in quotes, as people see it on the form."""
+    return f"“{spec.label}”"
+
+
+def problems(form: Form) -> list[tuple[str | None, str]]:
+    """Every error on `form` as it reads in a list away from the fields (the summary at the
+    top of a web page), in the order of the fields, each naming its own: the checks' errors
+    do already, and one a handler set beside a field ("We could not open a case…", beside
+    the passphrase) gets the field's name put before it. An error no field owns comes last,
+    with None for its field: there is nothing to name or to link to."""
+    owned = {spec.field for spec in form.inputs}
+    listed: list[tuple[str | None, str]] = []
+    for spec in form.inputs:
+        if error := form.errors.get(spec.field):
+            name = named(spec)
+            listed.append((spec.field, error if name in error else f"{name}: {error}"))
+    listed += [(None, error) for field, error in form.errors.items() if field not in owned]
+    return listed
 
 
 def check_form(form: Form, values: Mapping[str, FieldValue]) -> dict[str, str]:
@@ -103,7 +124,9 @@ __all__ = [
     "check_field",
     "check_form",
     "chosen",
+    "named",
     "parse_local_datetime",
+    "problems",
     "refill",
     "rejected",
     "returned",

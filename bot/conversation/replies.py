@@ -162,6 +162,9 @@ class TextInput:
     max_length: int = 3000
     hint: str = ""
     initial: str = ""
+    says_when: bool = False
+    """The label says itself when the field may be left empty ("Passphrase, if you were
+    given one"): no platform then marks it "optional", which to whoever has one it is not."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -191,6 +194,12 @@ class DateTimeInput:
 
 
 FormInput = Annotated[TextInput | ChoiceInput | DateTimeInput, Discriminated(discriminator="kind")]
+
+
+def marked_optional(spec: FormInput) -> bool:
+    """Whether a platform marks the field "optional" where it can: one that may be left
+    empty, unless its label says when (see TextInput.says_when)."""
+    return not spec.required and not (isinstance(spec, TextInput) and spec.says_when)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -145,10 +145,11 @@ CODE_INPUTS = (
     TextInput(field="code", label="Case code", hint="Like SU-7K3M-Q9", max_length=20),
     TextInput(
         field="passphrase",
-        label="Passphrase",
-        hint="If you were given one",
+        label="Passphrase, if you were given one",
         required=False,
         max_length=40,
+        # only anonymous reporters have one, and to them it is not optional
+        says_when=True,
     ),
 )
 SPEAK_AGAIN = (

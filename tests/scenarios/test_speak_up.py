@@ -481,8 +481,9 @@ async def test_the_first_guardian_to_reply_has_the_case(runtime: Runtime) -> Non
     assert "Treated badly before for speaking up: Not said" in seen
 
 
-async def test_adding_later_asks_the_passphrase_and_a_wrong_one_loses_nothing(
-    runtime: Runtime,
+@pytest.mark.parametrize("typed", ["WRONG-AAAAA-BBBBB-CCCCC", ""], ids=["wrong", "missing"])
+async def test_adding_later_asks_the_passphrase_and_a_wrong_or_missing_one_loses_nothing(
+    runtime: Runtime, typed: str
 ) -> None:
     raised = await console(runtime, "nurse-12", "speakup", "1", CONCERN, "", "", "", "", "1", "1")
     code = re.search(r"SU-[2-9A-Z]{4}-[2-9A-Z]{2}", raised)
@@ -500,13 +501,17 @@ async def test_adding_later_asks_the_passphrase_and_a_wrong_one_loses_nothing(
         lambda: clock.advance(hours=2),  # the case was left open on screen
         "1",  # Add something: too long ago, so the passphrase is asked
         "",  # keep the code
-        "WRONG-AAAAA-BBBBB-CCCCC",
+        typed,
         "It happened again last night.",
         phrase[1],  # only the passphrase is asked again
     )
     assert "We could not open a case with those details." in added
     assert "Added to your case" in added
     assert added.count("What would you like to add?") == 1  # typed once, never lost
+    # asked again right under the refusal: not "optional" to the reporter who has one
+    asked_again = added.split("Some answers need another look:")[1]
+    assert "\nPassphrase, if you were given one" in asked_again
+    assert "optional" not in added.split("Add to your case")[1]
 
 
 async def test_nothing_is_sent_until_send_and_any_answer_can_be_changed_first(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from adapters.console.questions import parse_answer, question
@@ -43,3 +45,23 @@ def test_typed_answers_become_field_values(spec: FormInput, typed: str, value: F
 def test_a_question_shows_what_enter_keeps_in_words_people_read() -> None:
     assert "(Press Enter to keep: Afternoon)" in question(ONE)
     assert "Note (optional)\n(Press Enter to keep: Bring a pen)" in question(NOTE)
+
+
+def test_a_field_whose_label_says_when_it_may_be_left_empty_is_not_called_optional() -> None:
+    """ "Passphrase, if you were given one" is not optional to whoever was given one: Enter
+    is offered to those who were not, and "optional" is never said."""
+    said = TextInput(
+        field="passphrase",
+        label="Passphrase, if you were given one",
+        required=False,
+        says_when=True,
+    )
+    assert (
+        question(said).splitlines()[1] == "Passphrase, if you were given one (press Enter if not)"
+    )
+    assert "optional" not in question(replace(said, initial="AAAAA")).lower()
+    assert (
+        question(replace(said, says_when=False))
+        .splitlines()[1]
+        .endswith("(optional — press Enter to skip)")
+    )

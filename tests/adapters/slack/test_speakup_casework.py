@@ -184,6 +184,15 @@ async def test_a_reporter_adds_to_their_case_from_inside_the_modal(slack: Slack)
     assert "Added to your case" in json.dumps(body["view"])
 
 
+async def test_in_slack_the_passphrase_label_says_who_has_one(slack: Slack) -> None:
+    """Slack marks a field that may be sent empty "(optional)" itself, and it must be sent
+    empty by confidential and open reporters, who have none: the label says who has one."""
+    view = await open_modal(slack, press(REPORTER, "speakup.check"))
+    (asked,) = [b for b in view["blocks"] if b.get("block_id") == "passphrase"]
+    assert asked["label"]["text"] == "Passphrase, if you were given one"
+    assert asked["optional"] is True and "hint" not in asked
+
+
 async def test_a_confidential_reporter_is_told_in_slack_when_a_guardian_replies(
     slack: Slack,
 ) -> None:

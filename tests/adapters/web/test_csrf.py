@@ -39,3 +39,26 @@ def test_a_recent_token_peerbot_signed_is_kept_and_anything_else_replaced() -> N
     forged = make_mocked_request("GET", "/speakup", headers={"Cookie": f"{csrf.COOKIE}={made_up}"})
     assert tokens.for_page(forged, NOW) != made_up
     assert not tokens.matches(forged, [made_up], NOW)
+
+
+def test_a_page_is_handed_back_when_its_token_is_ours_and_the_browser_says_it_is_ours() -> None:
+    """Stale: the cookie too old, or gone with the phone's session but the post sent from a
+    page of this site. Never for a token peerbot did not sign, nor a post from elsewhere."""
+    tokens = csrf.Tokens(b"k" * 32)
+    old, fresh = tokens.issue(NOW - timedelta(hours=3)), tokens.issue(NOW)
+    forged = "A" * 22 + f".{int(NOW.timestamp())}." + "0" * 64
+
+    def post(cookie: str | None, site: str | None) -> web.Request:
+        headers = {"Cookie": f"{csrf.COOKIE}={cookie}"} if cookie else {}
+        headers |= {"Sec-Fetch-Site": site} if site else {}
+        return make_mocked_request("POST", "/speakup", headers=headers)
+
+    assert tokens.stale(post(old, None), [old])
+    assert tokens.stale(post(None, "same-origin"), [old])
+    assert tokens.stale(post(None, "same-origin"), [fresh])
+    assert not tokens.stale(post(None, None), [fresh])  # no word from the browser
+    assert not tokens.stale(post(None, "cross-site"), [fresh])
+    assert not tokens.stale(post(None, "same-site"), [fresh])  # another app on a subdomain
+    assert not tokens.stale(post(None, "same-origin"), [forged])
+    assert not tokens.stale(post(None, "same-origin"), [])
+    assert not tokens.stale(post(forged, "same-origin"), [fresh])  # a cookie not ours

@@ -110,6 +110,25 @@ async def test_the_stylesheet_and_unknown_paths_carry_the_same_guards(visitor: V
         assert response.headers["Content-Security-Policy"] == CSP
         assert response.headers["Cache-Control"] == "no-store"
     assert (missing.status, wrong_method.status) == (404, 405)
+    assert wrong_method.headers["Allow"] == "GET,HEAD,POST"
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "title"),
+    [("GET", "/speakup/nothing-here", "Page not found"), ("PUT", "/speakup", "That did not work")],
+)
+async def test_a_wrong_address_or_method_is_a_page_of_ours_with_the_way_back(
+    visitor: Visitor, method: str, path: str, title: str
+) -> None:
+    """Not the server's bare "404: Not Found", which a screen reader reads as an untitled
+    document with no heading; elsewhere on the server nothing changes."""
+    response = await visitor.http.request(method, path)
+    page = await response.text()
+    assert response.content_type == "text/html"
+    assert f"<title>{title}</title>" in page and f"<h1>{title}</h1>" in page
+    assert '<html lang="en">' in page and '<a href="/speakup">Back to the start</a>' in page
+    elsewhere = await visitor.http.get("/nothing-here")
+    assert elsewhere.status == 404 and elsewhere.content_type == "text/plain"
 
 
 @pytest.mark.parametrize("token", ["missing", "wrong", "no cookie"])
@@ -155,6 +174,21 @@ async def test_a_half_filled_form_shows_each_problem_and_keeps_what_was_typed(
     assert await cases(runtime) == 0
 
 
+async def test_nothing_is_stored_while_the_answers_are_checked_and_one_case_after_send(
+    visitor: Visitor, runtime: Runtime
+) -> None:
+    """The check-your-answers page is a real step: until Send is pressed on it, there is
+    no case, so closing the page there sends nothing."""
+    await visitor.open()
+    await visitor.press("Start")
+    review = await visitor.fill(ANONYMOUS)
+    assert "Nothing has been sent yet." in review
+    assert await cases(runtime) == 0
+    receipt = await visitor.fill([])  # Send, on the check-your-answers page
+    assert CODE.search(receipt), receipt
+    assert await cases(runtime) == 1
+
+
 async def test_a_form_sent_while_the_database_is_locked_keeps_what_was_typed(
     visitor: Visitor, runtime: Runtime
 ) -> None:
@@ -169,6 +203,30 @@ async def test_a_form_sent_while_the_database_is_locked_keeps_what_was_typed(
     assert await cases(runtime) == 0
     await visitor.fill([])  # the same page, sent again once the lock is gone
     assert visitor.status == 200 and await cases(runtime) == 1
+
+
+async def test_an_error_the_form_could_not_check_names_its_field_in_the_summary(
+    visitor: Visitor, runtime: Runtime
+) -> None:
+    """Not just the checks' own errors: "couldn't save" and "could not open a case" name
+    the field their link goes to, so the list reads right on its own."""
+    await visitor.open()
+    await visitor.press("Start")
+    await visitor.fill(ANONYMOUS)
+    async with locked(runtime):
+        page = await visitor.fill([])
+    saving = html.escape(f"“What happened?”: {SAVE_LATER}")
+    assert f'<li><a href="#f-what">{saving}</a></li>' in page
+    assert f'<p class="error" id="f-what-error">{html.escape(SAVE_LATER)}</p>' in page
+
+    code, phrase = await raise_anonymously(visitor)
+    await look_up(visitor, code, phrase)
+    assert isinstance(runtime.clock, FakeClock)
+    runtime.clock.advance(minutes=90)  # adding asks for code and passphrase again
+    await visitor.press("Add something")
+    page = await visitor.fill([("passphrase", "AAAAA-BBBBB-CCCCC-DDDDD"), ("text", "Again.")])
+    no_match = html.escape(f"“Passphrase, if you were given one”: {NO_MATCH}")
+    assert f'<li><a href="#f-passphrase">{no_match}</a></li>' in page
 
 
 async def test_an_anonymous_reporter_comes_back_with_code_and_passphrase(
@@ -199,17 +257,20 @@ async def test_an_anonymous_reporter_comes_back_with_code_and_passphrase(
     assert "Added to your case" in added
 
 
-async def test_a_wrong_passphrase_when_adding_keeps_what_was_written(
-    visitor: Visitor, runtime: Runtime
+@pytest.mark.parametrize("typed", ["AAAAA-BBBBB-CCCCC-DDDDD", ""], ids=["wrong", "missing"])
+async def test_a_wrong_or_missing_passphrase_when_adding_keeps_what_was_written(
+    visitor: Visitor, runtime: Runtime, typed: str
 ) -> None:
     code, phrase = await raise_anonymously(visitor)
     await look_up(visitor, code, phrase)
     assert isinstance(runtime.clock, FakeClock)
     runtime.clock.advance(minutes=90)  # the page was left open: adding asks again
     await visitor.press("Add something")
-    page = await visitor.fill([("passphrase", "AAAAA-BBBBB-CCCCC-DDDDD"), ("text", "Again.")])
+    page = await visitor.fill([("passphrase", typed), ("text", "Again.")])
     assert '<p class="error" id="f-passphrase-error">' in page
     assert ">Again.</textarea>" in page  # what was written is all there
+    # right under the refusal: not "optional" to the anonymous reporter who has one
+    assert '<label for="f-passphrase">Passphrase, if you were given one</label>' in page
     added = await visitor.fill([("passphrase", phrase)])
     assert "Added to your case" in added
 
@@ -340,3 +401,32 @@ async def test_a_page_left_open_too_long_keeps_the_concern_and_takes_it_again(
     receipt = await visitor.fill([])
     assert CODE.search(receipt), receipt
     assert await cases(runtime) == 1
+
+
+async def test_a_page_whose_cookie_the_phone_dropped_keeps_the_concern_and_takes_it_again(
+    visitor: Visitor, runtime: Runtime
+) -> None:
+    """A phone browser that was closed drops its session cookies, the CSRF one too: the
+    concern comes back as typed, with a fresh token, as for a page left open too long.
+    Nothing is done with it, and a post from another site is still refused outright."""
+    visitor.http.headers["Sec-Fetch-Site"] = "same-origin"  # as a browser says of our pages
+    await visitor.open()
+    await visitor.press("Start")
+    fields = visitor.form_fields()
+    visitor.http.cookie_jar.clear()
+    page = await visitor.post([*fields, *ANONYMOUS])
+    assert visitor.status == 200
+    assert "This page was open a long time, so nothing was sent yet." in page
+    assert html.escape(CONCERN, quote=False) in page
+    assert await cases(runtime) == 0
+
+    await visitor.fill([])  # sent again as it stands, to check: a fresh cookie and token
+    receipt = await visitor.fill([])
+    assert CODE.search(receipt), receipt
+    assert await cases(runtime) == 1
+
+    visitor.http.cookie_jar.clear()
+    refused = await visitor.http.post(
+        "/speakup", data=[*fields, *ANONYMOUS], headers={"Sec-Fetch-Site": "cross-site"}
+    )
+    assert refused.status == 403 and CONCERN not in await refused.text()

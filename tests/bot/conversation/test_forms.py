@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.conversation.actions import ActionId
-from bot.conversation.forms import check_form, refill, rejected
+from bot.conversation.forms import check_form, problems, refill, rejected
 from bot.conversation.replies import ChoiceInput, DateTimeInput, Form, Option, TextInput
 
 FORM = Form(
@@ -49,6 +49,18 @@ def test_every_problem_is_keyed_by_its_field_and_names_it() -> None:
         "when": "Please give “When” as a date and time like 2026-12-01 14:30",
     }
     assert check_form(FORM, {"what": "ok"}) == {"kind": "Please choose an answer to “Kind”"}
+
+
+def test_in_a_list_of_problems_every_error_names_its_field() -> None:
+    """An error a handler set beside a field ("couldn't save", beside the first) says
+    nothing of the field read away from it, in a list at the top of a page; the checks'
+    own errors name theirs already, and are not named twice."""
+    errors = {"kind": NOT_A_KIND, "stray": "Something else", "what": "Not saved just now."}
+    assert problems(refill(FORM, {}, errors)) == [
+        ("what", "“What happened”: Not saved just now."),
+        ("kind", NOT_A_KIND),
+        (None, "Something else"),  # no field owns it: nothing to name or to link to
+    ]
 
 
 def test_too_long_text_says_how_long() -> None:
