@@ -24,7 +24,7 @@ from adapters.web import url as web_form_url
 from bot.conversation.inbound import Platform
 from bot.conversation.sealing import generate_key
 from bot.events import attendance, demo
-from bot.organisation.config import ConfigError, Settings, load_settings
+from bot.organisation.config import EXAMPLE_ORG_FILE, ConfigError, Settings, load_settings
 from bot.organisation.orgfile import OrgFileError
 from bot.organisation.sync import apply_org_file
 from bot.organisation.zone import home_zone
@@ -281,7 +281,7 @@ def demo_load(
     now (safe to run again: events already there are kept, nothing is added twice)."""
     settings = settings_or_exit()
     org_file = settings.resolved_org_file()
-    example = org_file != settings.org_file
+    example = org_file.resolve() == EXAMPLE_ORG_FILE.resolve()
 
     async def load() -> int | None:
         async with _database(settings) as db:

@@ -26,10 +26,11 @@ from storage.upsert import insert_new
 
 
 async def create(
-    session: AsyncSession, draft: Draft, actor: Actor, *, now: datetime
+    session: AsyncSession, draft: Draft, actor: Actor, *, now: datetime, tell: bool = True
 ) -> tuple[EventSeries, int]:
     """Store a series and its dates for the next six months (each date its own sign-ups),
-    and let the network's members hear of it."""
+    and let the network's members hear of it (unless not `tell`: a made-up demo event
+    must never reach a real member)."""
     series = EventSeries(
         network=draft.network,
         time_zone=draft.time_zone,
@@ -45,7 +46,8 @@ async def create(
     for slot in slots:
         session.add(_occurrence(series.id, slot))
     await session.flush()
-    await notices.published(session, series, now=now)
+    if tell:
+        await notices.published(session, series, now=now)
     return series, len(slots)
 
 

@@ -4,8 +4,9 @@ living events list rather than an empty one.
 Every date is counted from now, in the organisation's zone, so the list is "upcoming"
 whenever the demo is loaded. Loading is idempotent: a demo event already there (found by
 its title among the demo's own) is left alone, so running it twice adds nothing. Events
-are stored as a lead's form stores them (bot.events.catalogue.create), so a network's
-members hear of them as they would of a lead's: on a fresh database there are none to tell.
+are stored as a lead's form stores them (bot.events.catalogue.create), except that nobody
+is told of them: loaded into a real organisation's database, a made-up event must never
+reach a real member's DMs.
 """
 
 from __future__ import annotations
@@ -161,7 +162,7 @@ async def _add(session: AsyncSession, demo: Demo, zone: str, *, now: datetime) -
         accessibility=demo.accessibility,
         rule=demo.rule,
     )
-    series, _ = await create(session, draft, DEMO, now=now)
+    series, _ = await create(session, draft, DEMO, now=now, tell=False)
     if demo.full:
         first_date = select(Occurrence.id).where(col(Occurrence.series_id) == series.id)
         occurrence = (await session.exec(first_date.order_by(col(Occurrence.starts_at)))).first()

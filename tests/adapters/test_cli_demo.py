@@ -68,3 +68,12 @@ def test_fresh_leaves_a_real_organisation_alone(env: dict[str, str], tmp_path: P
     asked = peerbot("demo", "load", env=env)  # asked for by name, it loads
     assert asked.returncode == 0, asked.stderr
     assert counted(env, "event_series") == 5
+
+
+def test_fresh_knows_the_example_however_it_is_named(env: dict[str, str]) -> None:
+    """PEERBOT_ORG_FILE pointing at the example itself is still the example."""
+    env["PEERBOT_ORG_FILE"] = str(ROOT / "examples" / "org.yml")
+    assert peerbot("db", "upgrade", env=env).returncode == 0
+    done = peerbot("demo", "load", "--fresh", env=env)
+    assert done.returncode == 0, done.stderr
+    assert counted(env, "event_series") == 5

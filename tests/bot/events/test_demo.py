@@ -12,7 +12,8 @@ from sqlmodel import col, select
 from bot.events import demo
 from bot.organisation.sync import apply_org_file
 from storage.engine import Database
-from storage.events import EventSeries, Occurrence, Signup, SignupStatus
+from storage.events import EventSeries, Membership, Occurrence, Signup, SignupStatus
+from storage.outbox import OutboxRow
 from tests.bot.organisation.test_directory_features import EXAMPLE
 
 NOW = datetime(2026, 10, 20, 8, 0, tzinfo=UTC)
@@ -94,3 +95,20 @@ async def test_networks_the_organisation_does_not_have_get_no_demo_events(db: Da
         assert not await demo.any_events(session)
         count = (await session.exec(select(EventSeries).where(col(EventSeries.id) > 0))).all()
     assert count == []
+
+
+async def test_made_up_events_are_never_told_to_real_members(db: Database) -> None:
+    """Loaded into an organisation whose networks have members, the demo sends nobody a
+    "new event" message about an event that is not real."""
+    await apply_org_file(db, EXAMPLE)
+    async with db.session() as session:
+        for network in ("lgbtq", "womens"):
+            session.add(
+                Membership(
+                    network=network, platform="slack", tenant="T1", user_id="U0MEMBER",
+                    joined_at=NOW,
+                )
+            )  # fmt: skip
+    assert await loaded(db) == len(demo.EVENTS)
+    async with db.session(write=False) as session:
+        assert (await session.exec(select(OutboxRow))).all() == []
