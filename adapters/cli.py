@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import getpass
 import logging
+import os
 import signal
 import sys
 from collections.abc import AsyncIterator, Coroutine
@@ -69,6 +70,16 @@ UserOption = Annotated[
 def fail(message: str, code: int = 1) -> typer.Exit:
     typer.echo(f"peerbot: {message}", err=True)
     return typer.Exit(code)
+
+
+def written(path: Path, text: str) -> None:
+    """A report written for its reader alone (it may name people: attendance holds user ids
+    and emails), or one line saying why it could not be."""
+    try:
+        with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as out:
+            out.write(text)
+    except OSError as exc:
+        raise fail(f"cannot write {path}: {exc.strerror or exc}", 1) from None
 
 
 def settings_or_exit() -> Settings:
@@ -179,7 +190,7 @@ def speakup_report(
     for measure, value in result.rows(suppress_below=suppress_below):
         typer.echo(f"  {measure:<{width}}  {value}")
     if csv is not None:
-        csv.write_text(result.csv(suppress_below=suppress_below))
+        written(csv, result.csv(suppress_below=suppress_below))
         typer.echo(f"Written to {csv}.")
 
 
@@ -222,7 +233,7 @@ def events_export(
     rows = _startup(export())
     if rows is None:
         raise fail(f"there is no event date with id {event}", 2)
-    csv.write_text(attendance.as_csv(rows))
+    written(csv, attendance.as_csv(rows))
     typer.echo(f"{len(rows)} sign-up{'' if len(rows) == 1 else 's'} written to {csv}.")
 
 

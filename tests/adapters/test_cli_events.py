@@ -65,3 +65,22 @@ def test_events_export_writes_attendance_without_access_needs(
     assert not (tmp_path / "x.csv").exists()
     helped = peerbot("events", "export", "--help", env=env)
     assert "occurrence id" in helped.stdout
+
+
+def test_the_attendance_file_is_for_its_reader_alone_and_a_bad_path_is_one_line(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    """It names people: nobody else on the machine may read it. A folder that is not there
+    gets a line saying so, not a traceback."""
+    assert peerbot("db", "upgrade", env=env).returncode == 0
+    assert peerbot("org", "apply", str(EXAMPLE), env=env).returncode == 0
+    event = an_event_with_signups(Path(env["DATABASE_URL"].removeprefix("sqlite:///")))
+    out = tmp_path / "attendance.csv"
+    assert peerbot("events", "export", str(event), "--csv", str(out), env=env).returncode == 0
+    assert out.stat().st_mode & 0o777 == 0o600
+    nowhere = tmp_path / "no" / "such" / "folder.csv"
+    done = peerbot("events", "export", str(event), "--csv", str(nowhere), env=env)
+    assert done.returncode == 1
+    assert done.stderr.strip().splitlines() == [
+        f"peerbot: cannot write {nowhere}: No such file or directory"
+    ]
