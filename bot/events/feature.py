@@ -35,6 +35,8 @@ Uses = Needs[E, Events]
 
 COMMANDS: Mapping[str, Handler[Command] | Uses[Command]] = {
     "events": leads.routed(listing.show),  # first: help's button and home pages open it
+    "event": leads.routed(listing.show),
+    "myevents": listing.mine_typed,
     **networks.COMMANDS,
     "newevent": leads.new_event,
     "manageevents": leads.manage,

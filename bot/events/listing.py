@@ -251,6 +251,11 @@ def standing(mine: Mine) -> str:
             return "A place is yours if you want it"
 
 
+async def mine_typed(command: Command, services: Services) -> list[Reply]:
+    """`my events`, as people say it."""
+    return [await show_mine(command.actor, services)]
+
+
 async def show_mine(actor: Actor, services: Services) -> Reply:
     async with services.db.session(write=False) as session:
         found = await mine(session, person_of(actor), now=services.clock.now())

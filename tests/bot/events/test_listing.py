@@ -163,6 +163,8 @@ async def test_events_mine_shows_going_waiting_with_place_and_offered(services: 
     assert "You're not signed up for any events" in plain_text(
         await listed(services, "events mine", 4)
     )
+    for said in ("my events", "My Events", "event mine"):  # as people type it
+        assert plain_text(await listed(services, said)) == text, said
 
 
 async def test_an_opened_event_shows_everything_but_who_is_coming(services: Services) -> None:
