@@ -20,7 +20,7 @@ from bot.conversation.inbound import (
     Command,
     FormSubmitted,
 )
-from bot.conversation.payloads import encode
+from bot.conversation.payloads import decode, encode
 from bot.conversation.replies import (
     Block,
     Button,
@@ -54,7 +54,7 @@ from bot.events.lead import (
     series_ref,
 )
 from bot.events.leadform import FORM, Draft, Move, checked, checked_move, lead_form, move_form
-from bot.events.payloads import SeriesRef
+from bot.events.payloads import PageRef, SeriesRef
 from storage.events import EventSeries, Occurrence, Signup, SignupStatus
 from storage.seen import first_times
 
@@ -263,10 +263,13 @@ async def event_cancelled(form: FormSubmitted, services: Services) -> list[Reply
 
 async def manage(asked: Command | ButtonPressed, services: Services) -> list[Reply]:
     """`manage events` or its button: the dates to come of the networks they lead, each
-    with the lead's buttons."""
+    with the lead's buttons, LISTED at a time with a button to the later ones."""
+    page = (
+        decode(PageRef, asked.value).page if isinstance(asked, ButtonPressed) and asked.value else 0
+    )
 
     async def work(lead: Lead) -> list[Reply]:
-        query = (
+        coming = (
             select(Occurrence, EventSeries)
             .join(EventSeries, col(EventSeries.id) == col(Occurrence.series_id))
             .where(
@@ -274,10 +277,10 @@ async def manage(asked: Command | ButtonPressed, services: Services) -> list[Rep
                 col(Occurrence.starts_at) > lead.now,
                 col(Occurrence.cancelled_at).is_(None),
             )
-            .order_by(col(Occurrence.starts_at))
-            .limit(LISTED)
         )
-        found = list((await lead.session.exec(query)).all())
+        query = coming.order_by(col(Occurrence.starts_at), col(Occurrence.id))
+        found = list((await lead.session.exec(query.offset(page * LISTED).limit(LISTED))).all())
+        total = (await lead.session.exec(select(func.count()).select_from(coming.subquery()))).one()
         for network in lead.networks:
             lead.own(network)
         waiting = await _waiting(lead.session, [o.id for o, _ in found if o.id is not None])
@@ -291,9 +294,28 @@ async def manage(asked: Command | ButtonPressed, services: Services) -> list[Rep
             blocks += _managed(
                 occurrence, series, lead.networks, waiting.get(occurrence.id or 0, 0)
             )
+        blocks += _pages(page, len(found), total)
         return [Reply(summary="Your networks' events", blocks=tuple(blocks), ephemeral=True)]
 
     return await as_lead(services, asked.actor, "list", work)
+
+
+def _pages(page: int, shown: int, total: int) -> list[Block]:
+    """Where this page sits among all the dates to come, and the buttons to the others."""
+    if page == 0 and shown >= total:
+        return []
+    first = page * LISTED + 1
+    blocks: list[Block] = [Text(text=f"Dates {first} to {first + shown - 1} of {total}.")]
+    moves = []
+    if page > 0:
+        moves.append(
+            Button(label="Sooner dates", action=MANAGE, value=encode(PageRef(page=page - 1)))
+        )
+    if first + shown - 1 < total:
+        moves.append(
+            Button(label="Later dates", action=MANAGE, value=encode(PageRef(page=page + 1)))
+        )
+    return [*blocks, Buttons(buttons=tuple(moves))] if moves else blocks
 
 
 async def _waiting(session: AsyncSession, ids: Sequence[int]) -> dict[int, int]:

@@ -38,3 +38,10 @@ class NetworkRef:
     """A button about one network: join, leave, mute, or list its events."""
 
     network: NetworkKey
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PageRef:
+    """Which page of a lead's list of dates a button shows (0 is the soonest dates)."""
+
+    page: Annotated[int, Field(ge=0, le=10_000)]

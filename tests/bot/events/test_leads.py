@@ -410,6 +410,27 @@ async def test_a_leads_list_and_home_show_their_events_and_no_one_elses(runtime:
     assert "LGBTQ+ Network" in str(await events.home(LEAD, runtime.services))
 
 
+async def test_a_leads_list_pages_through_every_date_to_come(runtime: Runtime) -> None:
+    """Fourteen dates, ten to a page: the last four are a button away, not out of reach."""
+    await create(runtime, count="14")
+    (first,) = await said(runtime, "manage events")
+    text = plain_text(first)
+    assert "Dates 1 to 10 of 14." in text and "Later dates" in text and "Sooner" not in text
+    (later,) = [
+        b for block in first.blocks if isinstance(block, Buttons) for b in block.buttons
+        if b.label == "Later dates"
+    ]  # fmt: skip
+    (second,) = await press(runtime, later.action, later.value)
+    shown = plain_text(second)
+    assert "Dates 11 to 14 of 14." in shown and "Sooner dates" in shown
+    assert "Later dates" not in shown
+    numbers = [d.id for d in await dates(runtime)]
+    assert all(f"Date number: {n} " in text for n in numbers[:10])
+    assert all(f"Date number: {n} " in shown for n in numbers[10:])
+    (few,) = await said(runtime, "manage events", OTHER_LEAD)
+    assert "Dates " not in plain_text(few)  # one page: no paging said
+
+
 async def test_a_stale_button_is_answered_kindly(runtime: Runtime) -> None:
     await create(runtime)
     (reply,) = await press(runtime, attendees.ATTENDEES, encode(OccurrenceRef(occurrence=999)))
