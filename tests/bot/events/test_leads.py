@@ -40,6 +40,7 @@ from storage.events import EventAudit, EventSeries, Occurrence, Signup, SignupSt
 from storage.outbox import OutboxRow
 from tests.bot.organisation.test_directory_features import EXAMPLE
 from tests.fakes import FakeClock
+from tests.scenarios.test_speak_up import table_dump
 
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
 LONDON = ZoneInfo("Europe/London")
@@ -292,8 +293,11 @@ async def test_raising_capacity_offers_the_new_place_and_lowering_below_taken_is
     assert [r.outcome for r in results] == ["going", "going", "waiting"]
     (opened,) = await press(runtime, leads.EDIT, encode(SeriesRef(series=series.id or 0)))
     assert opened.form is not None
+    before = await table_dump(runtime)
     (back,) = await send(runtime, leads.EVENT_FORM, answers(opened.form, capacity="1"))
     assert back.form is not None and "2 people already have a place" in back.form.errors["capacity"]
+    assert back.form.inputs and dict(answers(back.form)) == dict(answers(opened.form, capacity="1"))
+    assert await table_dump(runtime) == before  # nothing written, not even an audit row
     (done,) = await send(runtime, leads.EVENT_FORM, answers(opened.form, capacity="3"))
     assert "is changed" in plain_text(done)
     async with runtime.db.session(write=False) as session:
