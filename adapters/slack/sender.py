@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Sequence
 
+from aiohttp import ClientError
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.render import message
+from bot.conversation.errors import described
 from bot.conversation.inbound import Conversation, PersonAddress, Platform
 from bot.conversation.outbox import DeliveryFailed
 from bot.conversation.replies import Attachment, Reply
@@ -40,9 +43,16 @@ HISTORY_LOOKBACK = 50
 for within a lease or two of its send, so it is among the latest in its conversation."""
 
 
+UPLOAD_WAITS = (1.0, 4.0)
+"""Seconds between tries of a message's files: a dropped connection or a Slack blip."""
+
+
 class SlackSender:
-    def __init__(self, client: AsyncWebClient) -> None:
+    def __init__(
+        self, client: AsyncWebClient, *, upload_waits: Sequence[float] = UPLOAD_WAITS
+    ) -> None:
         self._client = client
+        self._upload_waits = tuple(upload_waits)
 
     async def resolve(self, person: PersonAddress) -> Conversation:
         """The person's DM with the bot, opened (or found: Slack gives the same one back).
@@ -66,9 +76,26 @@ class SlackSender:
                 metadata={"event_type": METADATA_TYPE, "event_payload": {"key": key}},
                 **message(reply),
             )
-            await upload(self._client, address.channel_id, reply.files)
         except SlackApiError as exc:
             raise failure(exc) from None
+        await self._files_after(address.channel_id, reply, key)
+
+    async def _files_after(self, channel: str, reply: Reply, key: str) -> None:
+        """The files of a message already posted, tried a few times here: the row cannot
+        be retried for them, since its message is there (a retry would find it by its key
+        and count the row as sent), so a file that still fails is logged, never lost
+        silently, and never posted with its message twice."""
+        for wait in (*self._upload_waits, None):
+            try:
+                await upload(self._client, channel, reply.files)
+                return
+            except (SlackApiError, ClientError, TimeoutError) as exc:
+                if wait is None:
+                    logger.warning(
+                        "outbox: the file of %s was not shared (%s)", key, described(exc)
+                    )
+                    return
+                await asyncio.sleep(wait)
 
     async def already_sent(self, address: Conversation, key: str) -> bool:
         try:

@@ -59,3 +59,20 @@ async def test_a_queued_reply_brings_its_file_into_the_conversation() -> None:
     (done,) = api.of("files.completeUploadExternal")
     assert done["channel_id"] == "D1"
     assert api.uploaded == {"F1": invite.data}
+
+
+async def test_a_file_whose_upload_drops_once_is_tried_again_after_its_message() -> None:
+    """The message is there, so the outbox cannot retry the row for its file (it would
+    find the message and count the row sent): the file is tried again here, and the
+    message is not posted twice."""
+    invite = Attachment(name="invite.ics", media_type="text/calendar", data=b"BEGIN:VCALENDAR")
+    async with fake_slack_api() as api:
+        api.fail_next("files.getUploadURLExternal", web.Response(status=502))
+        sender = SlackSender(AsyncWebClient(token="xoxb-test", base_url=api.base_url))
+        await sender.send(
+            conversation("T1", "D1", "U123"), Reply(summary="x", files=(invite,)), key="k"
+        )
+    assert len(api.of("chat.postMessage")) == 1
+    (done,) = api.of("files.completeUploadExternal")
+    assert done["channel_id"] == "D1"
+    assert list(api.uploaded.values())[-1] == invite.data
