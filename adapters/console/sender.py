@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import os
+import stat
 import tempfile
 from collections.abc import Callable, Sequence
 from datetime import UTC, tzinfo
@@ -16,8 +18,19 @@ from bot.conversation.replies import Attachment, Reply
 
 logger = logging.getLogger(__name__)
 
-FILES = Path(tempfile.gettempdir()) / "peerbot-files"
+
+def _own_folder() -> Path:
+    """One folder per login on the machine: the temporary folder is shared, and what is saved
+    in it (an invite to an LGBTQ+ event, an attendance list with emails) says who goes where.
+    Windows gives each login its own temporary folder already."""
+    name = f"peerbot-files-{os.getuid()}" if hasattr(os, "getuid") else "peerbot-files"
+    return Path(tempfile.gettempdir()) / name
+
+
+FILES = _own_folder()
 """Where the console saves a reply's files (an .ics invite) unless told otherwise."""
+PRIVATE_FOLDER = 0o700
+PRIVATE_FILE = 0o600
 NEW_MESSAGE = "--- new message ---"
 END_MESSAGE = "-------------------"
 
@@ -77,14 +90,52 @@ class ConsoleSender:
 
 def save(files: Sequence[Attachment], folder: Path) -> list[str]:
     """Each file saved in `folder`, never over another one, and where it went: a terminal
-    cannot show a file, but the person can open it from there."""
+    cannot show a file, but the person can open it from there. Only the person's own login
+    can open the folder or read the files in it."""
     said = []
     for attached in files:
-        folder.mkdir(parents=True, exist_ok=True)
-        path = folder / attached.name
-        stem, suffix, n = path.stem, path.suffix, 1
-        while path.exists():
-            path, n = folder / f"{stem}-{n}{suffix}", n + 1
-        path.write_bytes(attached.data)
-        said.append(f"Saved {attached.name} to {path}")
+        try:
+            path = _write_new(private(folder), attached)
+        except (OSError, UnsafeFolder) as exc:
+            logger.warning("console: a file could not be saved: %s", exc)
+            said.append(f"Sorry, {attached.name} couldn't be saved in {folder}.")
+        else:
+            said.append(f"Saved {attached.name} to {path}")
     return said
+
+
+class UnsafeFolder(Exception):
+    """The folder is not this login's own: another login made it first, or it is a link."""
+
+
+def private(folder: Path) -> Path:
+    """`folder`, made if need be, that this login alone can open; a folder another login
+    made (or a link to one) is refused, never written into."""
+    folder.mkdir(mode=PRIVATE_FOLDER, parents=True, exist_ok=True)
+    found = folder.lstat()
+    if not stat.S_ISDIR(found.st_mode):
+        raise UnsafeFolder(f"{folder} is not a folder of its own")
+    if hasattr(os, "getuid") and found.st_uid != os.getuid():
+        raise UnsafeFolder(f"{folder} belongs to another login")
+    if stat.S_IMODE(found.st_mode) != PRIVATE_FOLDER:
+        folder.chmod(PRIVATE_FOLDER)  # made before files were kept private, or by a loose umask
+    return folder
+
+
+def _write_new(folder: Path, attached: Attachment) -> Path:
+    """Under the file's own name, else the first free `name-1.ext`, `name-2.ext`…; created
+    for this login alone, and never through a link someone left under that name."""
+    name = Path(attached.name)
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+    for n in range(1000):
+        path = folder / (name.name if n == 0 else f"{name.stem}-{n}{name.suffix}")
+        try:
+            handle = os.open(path, flags, PRIVATE_FILE)
+        except FileExistsError:
+            continue
+        with os.fdopen(handle, "wb") as written:
+            if hasattr(os, "fchmod"):
+                os.fchmod(written.fileno(), PRIVATE_FILE)  # whatever the umask
+            written.write(attached.data)
+        return path
+    raise OSError(f"no free name for {attached.name} in {folder}")

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 from adapters.console import ConsoleSender, console_address
 from adapters.console.render import Pick
+from adapters.console.sender import save
 from bot.conversation.actions import ActionId
 from bot.conversation.inbound import Platform
 from bot.conversation.outbox import Sender
-from bot.conversation.replies import Button, Buttons, Reply, Text, say
+from bot.conversation.replies import Attachment, Button, Buttons, Reply, Text, say
 
 LATER = ActionId("demo", "later")
 
@@ -45,3 +47,15 @@ def test_the_console_address_is_the_local_one_person_conversation() -> None:
     address = console_address("nurse")
     assert address.platform is Platform.CONSOLE
     assert (address.tenant, address.channel_id, address.user_id) == ("local", "console", "nurse")
+
+
+def test_a_file_is_never_saved_through_a_link_someone_left(tmp_path: Path) -> None:
+    """Another login could leave a link named like this login's folder, pointing at one
+    they can read: nothing is written there."""
+    theirs = tmp_path / "theirs"
+    theirs.mkdir()
+    link = tmp_path / "peerbot-files-1000"
+    link.symlink_to(theirs)
+    invite = Attachment(name="invite.ics", media_type="text/calendar", data=b"BEGIN:VCALENDAR")
+    assert save([invite], link) == [f"Sorry, invite.ics couldn't be saved in {link}."]
+    assert list(theirs.iterdir()) == []
