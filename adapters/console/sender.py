@@ -14,6 +14,7 @@ from typing import TextIO
 from adapters.console.address import console_address
 from adapters.console.render import Pick, render_all
 from bot.conversation.inbound import Conversation, PersonAddress
+from bot.conversation.outbox import DeliveryFailed
 from bot.conversation.replies import Attachment, Reply
 
 logger = logging.getLogger(__name__)
@@ -31,6 +32,10 @@ FILES = _own_folder()
 """Where the console saves a reply's files (an .ics invite) unless told otherwise."""
 PRIVATE_FOLDER = 0o700
 PRIVATE_FILE = 0o600
+WAIT_FOR_THEM = 30.0
+"""Seconds before a message for someone not at this console is offered again: soon enough
+that when they open a console of their own (another terminal on the same database) it
+reaches them within half a minute, and one waiting since before they came is due at once."""
 NEW_MESSAGE = "--- new message ---"
 END_MESSAGE = "-------------------"
 
@@ -39,9 +44,10 @@ class ConsoleSender:
     """Prints each reply delivered to the person at this console between clear markers.
 
     Everyone the outbox writes to on the console platform comes here (the guardians of
-    the example organisation, a reporter told of a reply), but only what is addressed
-    to the person at the keyboard is shown: another's message is theirs alone, and is
-    only counted.
+    the example organisation, a reporter told of a reply, a nurse whose event a lead
+    cancelled), but only what is addressed to the person at the keyboard is shown:
+    another's message is theirs alone. It is handed back to the outbox to wait for them
+    (see `send`), and shown when they next open the console with `--user`.
 
     `arrived` (a session's) is told the message's numbered options, so typing a number
     presses them, and gives the prompt back if the person was waiting at it. Times are
@@ -61,7 +67,6 @@ class ConsoleSender:
         self._out = out
         self._user_id = user_id
         self._arrived = arrived
-        self._not_shown = 0
         self.folder = folder
         self.zone = UTC
 
@@ -71,10 +76,14 @@ class ConsoleSender:
         return console_address(person.user_id)
 
     async def send(self, address: Conversation, reply: Reply, *, key: str = "") -> None:
-        if address.user_id != self._user_id:
-            self._not_shown += 1
-            logger.debug("console: %s messages for others not shown", self._not_shown)
+        """Show a message for the person here; refuse one for anyone else as a platform's
+        "not now", which the worker never counts as the message's fault, so it waits in the
+        outbox for them (until the outbox's give-up time, as any platform's outage would)."""
+        if address.user_id is None:
+            logger.debug("console: a message for a channel; the console has none to show it in")
             return
+        if address.user_id != self._user_id:
+            raise DeliveryFailed("its person is not at this console", retry_after=WAIT_FOR_THEM)
         text, picks = render_all([reply], self.zone)
         body = "\n".join([text.strip("\n"), *save(reply.files, self.folder)])
         body = body.strip("\n")  # keep the indent of a first numbered option

@@ -5,12 +5,14 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
+import pytest
+
 from adapters.console import ConsoleSender, console_address
 from adapters.console.render import Pick
-from adapters.console.sender import save
+from adapters.console.sender import WAIT_FOR_THEM, save
 from bot.conversation.actions import ActionId
 from bot.conversation.inbound import Platform
-from bot.conversation.outbox import Sender
+from bot.conversation.outbox import DeliveryFailed, Sender
 from bot.conversation.replies import Attachment, Button, Buttons, Reply, Text, say
 
 LATER = ActionId("demo", "later")
@@ -59,3 +61,15 @@ def test_a_file_is_never_saved_through_a_link_someone_left(tmp_path: Path) -> No
     invite = Attachment(name="invite.ics", media_type="text/calendar", data=b"BEGIN:VCALENDAR")
     assert save([invite], link) == [f"Sorry, invite.ics couldn't be saved in {link}."]
     assert list(theirs.iterdir()) == []
+
+
+async def test_a_message_for_someone_else_is_handed_back_to_wait_for_them() -> None:
+    """Refused as the platform's "not now", never the message's fault: the worker keeps it
+    for that person's own console and does not count it towards giving up."""
+    out = io.StringIO()
+    sender = ConsoleSender(out, user_id="lead")
+    with pytest.raises(DeliveryFailed) as refused:
+        await sender.send(console_address("nurse"), say("Your event is cancelled."))
+    assert refused.value.transient and not refused.value.permanent
+    assert refused.value.retry_after == WAIT_FOR_THEM
+    assert out.getvalue() == ""
