@@ -12,6 +12,9 @@ from bot.conversation.inbound import FieldValue
 from bot.conversation.replies import ChoiceInput, DateTimeInput, FormInput, TextInput
 
 CARRY_ON = "\\"
+CLEAR = "-"
+"""Typed for an optional question: no answer, even where one is filled in already (Enter
+keeps that). A form on a screen is emptied by deleting; a console needs a word for it."""
 NUMBER = re.compile(r"[0-9]+")
 
 
@@ -27,7 +30,7 @@ def question(spec: FormInput) -> str:
     if isinstance(spec, ChoiceInput):
         lines += [f"  [{n}] {option.label}" for n, option in enumerate(spec.options, 1)]
         lines.append(
-            "Type the numbers you choose, like 1, 3."
+            f"Type the numbers you choose, like {_example(len(spec.options))}."
             if spec.multiple
             else "Type the number of your choice."
         )
@@ -37,7 +40,21 @@ def question(spec: FormInput) -> str:
         lines.append(f"(To write more than one line, end a line with {CARRY_ON} and carry on.)")
     if keep:
         lines.append(f"(Press Enter to keep: {keep})")
+        if not spec.required:
+            lines.append(_to_clear(spec))
     return "\n".join(lines)
+
+
+def _example(count: int) -> str:
+    """Numbers there are to type: "1, 3" among three options or more, "1, 2" among two."""
+    return ", ".join(str(n) for n in sorted({1, min(count, 3)}))
+
+
+def _to_clear(spec: FormInput) -> str:
+    """How to leave an optional question with an answer already in it unanswered."""
+    if isinstance(spec, ChoiceInput) and spec.multiple:
+        return f"(Type {CLEAR} to choose none.)"
+    return f"(Type {CLEAR} to clear it.)"
 
 
 def cut_to_fit(spec: FormInput, value: FieldValue) -> TextInput | None:
@@ -66,10 +83,13 @@ def continues(spec: FormInput) -> bool:
 
 def parse_answer(spec: FormInput, typed: str) -> tuple[FieldValue, str | None]:
     """Typed text as the field's value, or a console-specific error (a number that picks
-    nothing). Pressing Enter keeps the value already there. The shared checks in
+    nothing). Pressing Enter keeps the value already there; `-` leaves it unanswered (a
+    required question then says it needs an answer). The shared checks in
     `bot.conversation.forms` still run on the result."""
     if not typed:
         return kept(spec), None
+    if typed == CLEAR:
+        return None, None
     if isinstance(spec, ChoiceInput):
         return _choose(spec, typed)
     if isinstance(spec, DateTimeInput) and (when := parse_local_datetime(typed)) is not None:
@@ -89,8 +109,15 @@ def review(inputs: Sequence[FormInput]) -> str:
 def kept(spec: FormInput) -> FieldValue:
     """The value Enter keeps: the field's initial answer, as the platform would send it."""
     if isinstance(spec, ChoiceInput):
-        return _value(spec, spec.initial)
+        return _value(spec, _initial(spec))
     return spec.initial or None
+
+
+def _initial(spec: ChoiceInput) -> tuple[str, ...]:
+    """The options filled in already; a key that is no option (an empty one, for a
+    multi-choice with none chosen) is not an answer, as no checkbox would show it ticked."""
+    options = {o.value for o in spec.options}
+    return tuple(v for v in spec.initial if v in options)
 
 
 def _choose(spec: ChoiceInput, typed: str) -> tuple[FieldValue, str | None]:
@@ -126,5 +153,5 @@ def _shown(spec: FormInput) -> str:
     """The value Enter keeps, as people read it (option labels, not keys)."""
     if isinstance(spec, ChoiceInput):
         labels = {o.value: o.label for o in spec.options}
-        return ", ".join(labels.get(v, v) for v in spec.initial)
+        return ", ".join(labels[v] for v in _initial(spec))
     return spec.initial

@@ -8,8 +8,10 @@ from pathlib import Path
 import pytest
 
 from adapters.runtime import Runtime
+from storage.events import EventSeries, Occurrence
 from tests.adapters.console.consoles import at_console, clock, outbox
 from tests.bot.events.places_fixtures import an_event
+from tests.bot.events.staff_fixtures import change
 from tests.scenarios.test_speak_up import runtime as runtime  # the fixture
 
 NEW_MESSAGE = "--- new message ---"
@@ -44,3 +46,83 @@ async def test_a_cancelled_date_waits_for_the_nurse_and_is_shown_to_her_once(
 
     again = await at_console(runtime, "nurse", "quit", files=files)
     assert NEW_MESSAGE not in again
+
+
+async def series_of(runtime: Runtime, occurrence: int) -> tuple[EventSeries, Occurrence]:
+    async with runtime.db.session(write=False) as session:
+        date = await session.get(Occurrence, occurrence)
+        assert date is not None
+        series = await session.get(EventSeries, date.series_id)
+        assert series is not None
+        return series, date
+
+
+KEEP_ALL = [""] * 14
+"""Enter at each of the change form's questions: every answer kept."""
+
+
+async def test_changing_an_event_can_empty_each_optional_answer(
+    runtime: Runtime, files: Path
+) -> None:
+    """Unlimited places again, sign-up open until the start, no reminders, no place (it is
+    online): each is an answer taken away, which Enter (keep) alone could never do."""
+    occurrence = await an_event(runtime.db)
+    await change(
+        runtime.db,
+        occurrence,
+        place="Room 2",
+        online_url="https://meet.example.org/abc",
+        closes_before=120,
+    )
+    emptied = [*KEEP_ALL]
+    emptied[4] = emptied[6] = emptied[8] = emptied[9] = "-"  # place, places, closes, reminders
+    shown = await at_console(runtime, "lead", "events manage", "6", *emptied, "quit", files=files)
+    assert "(Press Enter to keep: Room 2)\n(Type - to clear it.)" in shown
+    assert (
+        "(Press Enter to keep: The day before, An hour before)\n(Type - to choose none.)" in shown
+    )
+    assert "Type the numbers you choose, like 1, 2." in shown  # there are only two
+    assert "“Lunch and learn” is changed." in shown
+    series, _ = await series_of(runtime, occurrence)
+    assert (series.place, series.capacity, series.closes_before) == ("", None, None)
+    assert series.reminders == []
+    assert series.online_url == "https://meet.example.org/abc"
+
+    again = await at_console(runtime, "lead", "events manage", "6", *KEEP_ALL, "quit", files=files)
+    assert "Remind people (optional — press Enter to skip)" in again  # none now, none kept
+    assert "“Lunch and learn” is changed." in again and "another look" not in again
+
+
+async def test_a_repeat_that_would_never_happen_can_be_left_blank_instead(
+    runtime: Runtime, files: Path
+) -> None:
+    new = [
+        "events new",
+        "Coffee morning",
+        "",
+        "2026-12-10 10:00",
+        "2026-12-10 11:00",
+        "Room 1",
+        *[""] * 6,  # link, places, waitlist, closes, reminders, accessibility
+        "2",  # every week
+        "2026-01-01",  # until: before the first date
+        "",
+    ]
+    shown = await at_console(runtime, "lead", *new, "", "-", "quit", files=files)
+    assert shown.count("That is before the first date, so it would never happen.") == 2
+    assert "(Press Enter to keep: 2026-01-01)\n(Type - to clear it.)" in shown
+    assert "“Coffee morning” is saved." in shown
+
+
+async def test_a_moved_date_can_go_back_to_the_events_own_place(
+    runtime: Runtime, files: Path
+) -> None:
+    occurrence = await an_event(runtime.db)
+    await change(runtime.db, occurrence, place="Room 2", at_place="Room 9")
+    shown = await at_console(
+        runtime, "lead", "events manage", "4", "", "", "-", "quit", files=files
+    )
+    assert "(Press Enter to keep: Room 9)\n(Type - to clear it.)" in shown
+    assert "This date of “Lunch and learn” is moved." in shown
+    _, date = await series_of(runtime, occurrence)
+    assert date.place == ""
