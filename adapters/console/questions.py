@@ -154,4 +154,6 @@ def _shown(spec: FormInput) -> str:
     if isinstance(spec, ChoiceInput):
         labels = {o.value: o.label for o in spec.options}
         return ", ".join(labels[v] for v in _initial(spec))
+    if isinstance(spec, DateTimeInput):
+        return spec.initial.replace("T", " ", 1)  # as people type it, as the hint shows it
     return spec.initial

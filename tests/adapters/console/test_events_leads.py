@@ -126,3 +126,11 @@ async def test_a_moved_date_can_go_back_to_the_events_own_place(
     assert "This date of “Lunch and learn” is moved." in shown
     _, date = await series_of(runtime, occurrence)
     assert date.place == ""
+
+
+async def test_kept_times_are_shown_the_way_they_are_typed(runtime: Runtime, files: Path) -> None:
+    await an_event(runtime.db)  # 09:00 on 8 December, London time
+    shown = await at_console(runtime, "lead", "events manage", "4", "cancel", "quit", files=files)
+    hint = "Type a date and time like 2026-12-01 14:30."
+    assert f"{hint}\n(Press Enter to keep: 2026-12-08 09:00)" in shown
+    assert "T09:00" not in shown
