@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from adapters.console.render import wrap
 from bot.conversation.forms import NOT_AN_OPTION, parse_local_datetime
 from bot.conversation.inbound import FieldValue
-from bot.conversation.replies import ChoiceInput, DateTimeInput, FormInput, TextInput
+from bot.conversation.replies import ChoiceInput, DateTimeInput, Form, FormInput, TextInput
 
 CARRY_ON = "\\"
 CLEAR = "-"
@@ -95,6 +95,23 @@ def parse_answer(spec: FormInput, typed: str) -> tuple[FieldValue, str | None]:
     if isinstance(spec, DateTimeInput) and (when := parse_local_datetime(typed)) is not None:
         return when.isoformat(timespec="minutes"), None  # the neutral form's ISO 8601
     return typed, None
+
+
+def problems(form: Form) -> str:
+    """What to fix in a refused form, for its top: an error no field owns (every question
+    is then asked again), and, when there are several, each field's error by its name, so
+    the whole of it is seen at once rather than learnt one question at a time."""
+    owned = {spec.field: spec for spec in form.inputs}
+    lines = [f"! {error}" for field, error in form.errors.items() if field not in owned]
+    refused = [(spec, form.errors[spec.field]) for spec in form.inputs if spec.field in form.errors]
+    if len(refused) > 1:
+        lines += [f"! {_named(spec, error)}" for spec, error in refused]
+    return "\n".join(wrap(line) for line in lines)
+
+
+def _named(spec: FormInput, error: str) -> str:
+    """The error with its question's name in front, unless it names the question itself."""
+    return error if f"“{spec.label}”" in error else f"{spec.label}: {error}"
 
 
 def review(inputs: Sequence[FormInput]) -> str:

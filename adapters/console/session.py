@@ -17,6 +17,7 @@ from adapters.console.questions import (
     cut_to_fit,
     kept,
     parse_answer,
+    problems,
     question,
     review,
     too_long,
@@ -197,13 +198,10 @@ class ConsoleSession:
 
     async def _fill(self, form: Form, answers: dict[str, FieldValue]) -> None:
         self._say(f"\n{form.title}")
-        fields = {spec.field for spec in form.inputs}
         if form.errors:
             self._say(LOOK_AGAIN)
-            # An error no field owns is shown here; every field is then offered again.
-            for field, error in form.errors.items():
-                if field not in fields:
-                    self._say(f"! {error}")
+            if listed := problems(form):
+                self._say(listed)
         else:
             if form.intro:
                 self._say(form.intro)

@@ -93,21 +93,42 @@ async def test_changing_an_event_can_empty_each_optional_answer(
     assert "“Lunch and learn” is changed." in again and "another look" not in again
 
 
-async def test_a_repeat_that_would_never_happen_can_be_left_blank_instead(
-    runtime: Runtime, files: Path
-) -> None:
-    new = [
+def new_event(start: str, end: str, *, repeats: str = "", until: str = "") -> list[str]:
+    """`events new` and an answer to each question, only the lead's one network to pick."""
+    return [
         "events new",
         "Coffee morning",
         "",
-        "2026-12-10 10:00",
-        "2026-12-10 11:00",
+        start,
+        end,
         "Room 1",
         *[""] * 6,  # link, places, waitlist, closes, reminders, accessibility
-        "2",  # every week
-        "2026-01-01",  # until: before the first date
-        "",
+        repeats,
+        until,
+        "",  # how many times
     ]
+
+
+async def test_a_refused_form_shows_every_error_before_asking_again(
+    runtime: Runtime, files: Path
+) -> None:
+    """Fixing the start should not be the first time the lead hears the end is wrong too."""
+    passed = new_event("2026-11-01 10:00", "2026-11-01 09:00")
+    shown = await at_console(
+        runtime, "lead", *passed, "2026-12-10 10:00", "2026-12-10 11:00", "quit", files=files
+    )
+    assert (
+        "Some answers need another look:\n"
+        "! Starts: That start time has passed. Please pick a time to come.\n"
+        "! Ends: The end must be after the start.\n\nStarts\n"
+    ) in shown
+    assert "“Coffee morning” is saved." in shown
+
+
+async def test_a_repeat_that_would_never_happen_can_be_left_blank_instead(
+    runtime: Runtime, files: Path
+) -> None:
+    new = new_event("2026-12-10 10:00", "2026-12-10 11:00", repeats="2", until="2026-01-01")
     shown = await at_console(runtime, "lead", *new, "", "-", "quit", files=files)
     assert shown.count("That is before the first date, so it would never happen.") == 2
     assert "(Press Enter to keep: 2026-01-01)\n(Type - to clear it.)" in shown
