@@ -74,7 +74,7 @@ def _lines(block: Block, picks: list[Pick], zone: tzinfo) -> list[str]:
                 _numbered(picks, Pick(action=b.action, value=b.value), b.label) for b in buttons
             ]
         case Choices(label=label, action=action, options=options):
-            return [label if label.endswith(("?", ":", ".")) else f"{label}:"] + [
+            return [_introducing(label)] + [
                 _numbered(picks, Pick(action=action, value=o.value), o.label) for o in options
             ]
         case Notice(title=title, text=text):
@@ -84,10 +84,16 @@ def _lines(block: Block, picks: list[Pick], zone: tzinfo) -> list[str]:
         case People(label=label, people=people, empty=empty):
             if not people:
                 return [wrap(f"{label}: {empty}" if empty else label)]
-            return [f"{label}:", *(f"  - {p.user_id}" for p in people)]
+            return [_introducing(label), *(f"  - {p.user_id}" for p in people)]
         case Form():
             return []  # a form is asked question by question, not printed
     raise TypeError(f"unknown block {block!r}")
+
+
+def _introducing(label: str) -> str:
+    """A label over the list it heads, with a colon unless it has one already: "Coming: 2"
+    (a count) heads its names as it is, where "Coming: 2:" would read as a typing slip."""
+    return label if label.endswith(("?", ":", ".")) or ": " in label else f"{label}:"
 
 
 def _numbered(picks: list[Pick], pick: Pick, label: str) -> str:

@@ -155,3 +155,13 @@ async def test_kept_times_are_shown_the_way_they_are_typed(runtime: Runtime, fil
     hint = "Type a date and time like 2026-12-01 14:30."
     assert f"{hint}\n(Press Enter to keep: 2026-12-08 09:00)" in shown
     assert "T09:00" not in shown
+
+
+async def test_who_is_coming_lists_each_group_under_its_count(
+    runtime: Runtime, files: Path
+) -> None:
+    await an_event(runtime.db)
+    await at_console(runtime, "nurse", "events", "1", "1", "quit", files=files)
+    shown = await at_console(runtime, "lead", "events manage", "2", "quit", files=files)
+    assert "Coming: 1\n  - nurse\nOffered a place: 0\nWaiting: 0\n" in shown
+    assert "Coming: 1:" not in shown
