@@ -39,6 +39,7 @@ from bot.conversation.plan import OpenForm, Refuse, ReplaceForm, plan
 from bot.conversation.replies import Form, FormInput, Reply
 from bot.conversation.router import Router
 from bot.conversation.services import Services
+from bot.events.announce import ANNOUNCE
 from bot.organisation.zone import viewer_zone
 
 logger = logging.getLogger(__name__)
@@ -54,6 +55,12 @@ LOOK_AGAIN = "Some answers need another look:"
 REVIEW_CHOICES = "  [1] {send}\n  [2] Change an answer\nType 1 or 2, or 'cancel' to send nothing."
 ASKS = Surface(can_open_form=True)
 """The console can always ask a form's questions, one by one."""
+NOT_HERE = {
+    ANNOUNCE: "Announcing happens in the network's Slack or Teams channel, not in the console. "
+    "Nothing was posted.",
+}
+"""Buttons whose work is done in a shared channel, which the console has none of: said
+plainly, rather than that the network's channel is not set up yet."""
 
 
 class SessionOver(Exception):
@@ -144,6 +151,9 @@ class ConsoleSession:
             self._say(self._no_such_option(number))
             return
         pick = self._picks[number - 1]
+        if (elsewhere := NOT_HERE.get(pick.action)) is not None:
+            self._say(wrap(elsewhere))
+            return
         await self._handle(
             ButtonPressed(
                 actor=self._actor,

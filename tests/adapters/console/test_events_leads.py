@@ -165,3 +165,14 @@ async def test_who_is_coming_lists_each_group_under_its_count(
     shown = await at_console(runtime, "lead", "events manage", "2", "quit", files=files)
     assert "Coming: 1\n  - nurse\nOffered a place: 0\nWaiting: 0\n" in shown
     assert "Coming: 1:" not in shown
+
+
+async def test_announce_says_it_happens_in_the_networks_channel(
+    runtime: Runtime, files: Path
+) -> None:
+    await an_event(runtime.db)
+    shown = await at_console(runtime, "lead", "events manage", "3", "quit", files=files)
+    said = " ".join(shown.split())
+    assert "Announcing happens in the network's Slack or Teams channel, not in the console." in said
+    assert "ask the admin" not in shown
+    assert await outbox(runtime, "events:announce:") == []
