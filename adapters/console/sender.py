@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TextIO
 
 from adapters.console.address import console_address
-from adapters.console.render import Pick, render_all
+from adapters.console.menu import Menu
 from bot.conversation.inbound import Conversation, PersonAddress
 from bot.conversation.outbox import DeliveryFailed
 from bot.conversation.replies import Attachment, Reply
@@ -49,9 +49,11 @@ class ConsoleSender:
     another's message is theirs alone. It is handed back to the outbox to wait for them
     (see `send`), and shown when they next open the console with `--user`.
 
-    `arrived` (a session's) is told the message's numbered options, so typing a number
-    presses them, and gives the prompt back if the person was waiting at it. Times are
-    shown on the console user's clock, `zone`, which the session sets once it knows it.
+    A message's options are numbered after those on screen, in `menu` (a session's), so
+    typing a number presses them and no number already shown changes meaning as it
+    arrives; `arrived` (a session's) gives the prompt back if the person was waiting at
+    it. Times are shown on the console user's clock, `zone`, which the session sets once
+    it knows it.
     """
 
     zone: tzinfo
@@ -61,11 +63,13 @@ class ConsoleSender:
         out: TextIO,
         *,
         user_id: str,
-        arrived: Callable[[Sequence[Pick]], None] | None = None,
+        menu: Menu | None = None,
+        arrived: Callable[[], None] | None = None,
         folder: Path = FILES,
     ) -> None:
         self._out = out
         self._user_id = user_id
+        self.menu = menu or Menu()
         self._arrived = arrived
         self.folder = folder
         self.zone = UTC
@@ -84,13 +88,13 @@ class ConsoleSender:
             return
         if address.user_id != self._user_id:
             raise DeliveryFailed("its person is not at this console", retry_after=WAIT_FOR_THEM)
-        text, picks = render_all([reply], self.zone)
+        text = self.menu.add([reply], self.zone)
         body = "\n".join([text.strip("\n"), *save(reply.files, self.folder)])
         body = body.strip("\n")  # keep the indent of a first numbered option
         self._out.write(f"\n{NEW_MESSAGE}\n{body}\n{END_MESSAGE}\n")
         self._out.flush()
         if self._arrived is not None:
-            self._arrived(picks)
+            self._arrived()
 
     async def already_sent(self, address: Conversation, key: str) -> bool:
         """A terminal keeps no record to look in: a message in doubt is printed again."""

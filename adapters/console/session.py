@@ -11,6 +11,7 @@ from typing import TextIO
 
 from adapters.console.address import console_actor, console_address
 from adapters.console.lines import PROMPT, LineSource, TerminalLines
+from adapters.console.menu import Menu, span
 from adapters.console.questions import (
     NUMBER,
     continues,
@@ -22,7 +23,7 @@ from adapters.console.questions import (
     review,
     too_long,
 )
-from adapters.console.render import Pick, render_all, wrap
+from adapters.console.render import wrap
 from adapters.console.sender import FILES, ConsoleSender, save
 from bot.conversation.forms import check_field, refill
 from bot.conversation.inbound import (
@@ -35,7 +36,7 @@ from bot.conversation.inbound import (
     Surface,
     TextMessage,
 )
-from bot.conversation.plan import OpenForm, Refuse, ReplaceForm, plan
+from bot.conversation.plan import OpenForm, Refuse, ReplaceForm, Step, UpdatePressed, plan
 from bot.conversation.replies import Form, FormInput, Reply
 from bot.conversation.router import Router
 from bot.conversation.services import Services
@@ -55,6 +56,8 @@ LOOK_AGAIN = "Some answers need another look:"
 REVIEW_CHOICES = "  [1] {send}\n  [2] Change an answer\nType 1 or 2, or 'cancel' to send nothing."
 ASKS = Surface(can_open_form=True)
 """The console can always ask a form's questions, one by one."""
+PRESSED = Surface(can_open_form=True, on_message=True)
+"""A number typed presses a button on a message on screen, which the answer may change."""
 NOT_HERE = {
     ANNOUNCE: "Announcing happens in the network's Slack or Teams channel, not in the console. "
     "Nothing was posted.",
@@ -102,8 +105,10 @@ class ConsoleSession:
         self._actor = console_actor(user_id, time_zone)
         self._address = console_address(user_id)
         self._greeting = greeting
-        self._picks: list[Pick] = []
-        self._sender = ConsoleSender(out, user_id=user_id, arrived=self._arrived, folder=files)
+        self._menu = Menu()
+        self._sender = ConsoleSender(
+            out, user_id=user_id, menu=self._menu, arrived=self._arrived, folder=files
+        )
         self._zone = self._sender.zone = viewer_zone(self._actor, home_zone)
 
     async def run(self) -> None:
@@ -134,10 +139,7 @@ class ConsoleSession:
     async def resolve(self, person: PersonAddress) -> Conversation:
         return await self._sender.resolve(person)
 
-    def _arrived(self, picks: Sequence[Pick]) -> None:
-        # A message without options leaves the menu on screen pickable.
-        if picks:
-            self._picks = list(picks)
+    def _arrived(self) -> None:
         # Only a terminal shows a prompt while it waits; a pipe echoes after reading.
         if isinstance(self._lines, TerminalLines):
             self._lines.redraw()
@@ -147,45 +149,50 @@ class ConsoleSession:
             await self._handle(self._text(text))
             return
         number = int(text)
-        if not 1 <= number <= len(self._picks):
+        if (found := self._menu.pressed(number)) is None:
             self._say(self._no_such_option(number))
             return
-        pick = self._picks[number - 1]
+        pick, message = found
         if (elsewhere := NOT_HERE.get(pick.action)) is not None:
             self._say(wrap(elsewhere))
             return
-        await self._handle(
-            ButtonPressed(
-                actor=self._actor,
-                conversation=self._address,
-                at=self._services.clock.now(),
-                action=pick.action,
-                value=pick.value,
-                surface=ASKS,
-            )
+        press = ButtonPressed(
+            actor=self._actor,
+            conversation=self._address,
+            at=self._services.clock.now(),
+            action=pick.action,
+            value=pick.value,
+            surface=PRESSED,
         )
+        await self._handle(press, pressed=message)
 
     def _no_such_option(self, number: int) -> str:
-        count = len(self._picks)
-        if count == 0:
+        shown = self._menu.numbers()
+        if not shown:
             return "There is nothing to pick by number just now. Type 'help' to see what I can do."
-        span = "1" if count == 1 else f"a number from 1 to {count}"
-        return f"There is no option {number}. Type {span}, or 'help'."
+        if self._menu.gone(number):
+            return (
+                f"Option {number} isn't there any more: the list has changed. Type {span(shown)}."
+            )
+        return f"There is no option {number}. Type {span(shown)}, or 'help'."
 
-    async def _handle(self, event: InboundEvent) -> None:
+    async def _handle(self, event: InboundEvent, *, pressed: int | None = None) -> None:
         try:
             replies = await self._router.handle(event, self._services)
         except Exception as exc:
             self._failed(event, exc)
             return
-        await self._show(replies, after=event)
+        await self._show(replies, after=event, pressed=pressed)
 
-    async def _show(self, replies: list[Reply], *, after: InboundEvent) -> None:
+    async def _show(
+        self, replies: list[Reply], *, after: InboundEvent, pressed: int | None = None
+    ) -> None:
         """Carry out the reply plan: everything is printed, then a form it opens (or that
         takes a submitted one's place) is filled in, question by question. A refused form
-        asks only the refused fields again, keeping every other answer."""
+        asks only the refused fields again, keeping every other answer. `pressed` is the
+        message whose button was pressed, which an answer may change in its place."""
         steps = plan(after, replies)
-        text, self._picks = render_all([step.reply for step in steps], self._zone)
+        text = self._numbered(steps, pressed)
         if text:
             self._say(text)
         for step in steps:
@@ -205,6 +212,20 @@ class ConsoleSession:
                     else:
                         await self._fill(form, dict(form.carried))
                     return
+
+    def _numbered(self, steps: Sequence[Step], pressed: int | None) -> str:
+        """The answer's text with its options numbered: a message changed where it stands
+        keeps the numbers of the options still in it (see Menu), anything else is new."""
+        if pressed is None or not any(isinstance(step, UpdatePressed) for step in steps):
+            return self._menu.answer([step.reply for step in steps], self._zone)
+        texts = []
+        for step in steps:
+            if isinstance(step, UpdatePressed) and pressed is not None:
+                texts.append(self._menu.update(pressed, step.reply, self._zone))
+                pressed = None  # one message was pressed; any other reply is new
+            else:
+                texts.append(self._menu.add([step.reply], self._zone))
+        return "\n".join(text for text in texts if text.strip())
 
     async def _fill(self, form: Form, answers: dict[str, FieldValue]) -> None:
         self._say(f"\n{form.title}")

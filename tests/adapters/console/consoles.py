@@ -25,10 +25,13 @@ Line = str | Callable[[], None]
 
 
 class Typing:
-    """Lines typed in order, the outbox delivered before each is read; then the end of input."""
+    """Lines typed in order, the outbox delivered before each is read; then the end of input.
+    Each line is echoed after its prompt, as a piped session shows it, so a screen reads as
+    the conversation it was."""
 
-    def __init__(self, lines: Iterable[Line]) -> None:
+    def __init__(self, lines: Iterable[Line], out: io.StringIO) -> None:
         self._lines = list(lines)
+        self._out = out
         self.worker: DeliveryWorker | None = None
 
     async def read(self, prompt: str) -> str | None:
@@ -37,13 +40,17 @@ class Typing:
             line()
         if self.worker is not None:
             await self.worker.run_once()
-        return str(self._lines.pop(0)) if self._lines else None
+        if not self._lines:
+            return None
+        typed = str(self._lines.pop(0))
+        self._out.write(f"{prompt}{typed}\n")
+        return typed
 
 
 async def at_console(runtime: Runtime, user: str, *lines: Line, files: Path) -> str:
     """One session for `user`, from opening the console to `quit`: what their screen shows."""
     out = io.StringIO()
-    typing = Typing(lines)
+    typing = Typing(lines, out)
     session = ConsoleSession(
         runtime.router,
         runtime.services,

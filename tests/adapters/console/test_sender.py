@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from adapters.console import ConsoleSender, console_address
+from adapters.console.menu import Menu
 from adapters.console.render import Pick
 from adapters.console.sender import WAIT_FOR_THEM, save
 from bot.conversation.actions import ActionId
@@ -29,8 +30,9 @@ async def test_a_delivered_message_is_printed_between_clear_markers() -> None:
 
 async def test_its_options_are_numbered_and_handed_to_the_session() -> None:
     out = io.StringIO()
-    seen: list[list[Pick]] = []
-    sender = ConsoleSender(out, user_id="nurse", arrived=lambda picks: seen.append(list(picks)))
+    menu = Menu()
+    arrived: list[str] = []
+    sender = ConsoleSender(out, user_id="nurse", menu=menu, arrived=lambda: arrived.append("x"))
     reply = Reply(
         summary="Reminder",
         blocks=(
@@ -42,7 +44,25 @@ async def test_its_options_are_numbered_and_handed_to_the_session() -> None:
     await sender.send(console_address("nurse"), reply)
     text = out.getvalue()
     assert "--- new message ---\nReminder\n========\nTime for a break?\n  [1] Later\n---" in text
-    assert seen == [[Pick(action=LATER, value="1h")]]
+    found = menu.pressed(1)
+    assert found is not None and found[0] == Pick(action=LATER, value="1h")
+    assert arrived == ["x"]
+
+
+async def test_a_message_arriving_under_a_list_is_numbered_after_it() -> None:
+    """A number the person is typing from the list on screen must not change its meaning
+    because a message came in meanwhile."""
+    out = io.StringIO()
+    menu = Menu()
+    menu.answer([say_with(Button(label="Open", action=LATER, value="list"))])
+    sender = ConsoleSender(out, user_id="nurse", menu=menu)
+    await sender.send(console_address("nurse"), say_with(Button(label="Later", action=LATER)))
+    assert "  [2] Later" in out.getvalue()
+    assert [found[0].value for n in (1, 2) if (found := menu.pressed(n))] == ["list", ""]
+
+
+def say_with(button: Button) -> Reply:
+    return Reply(summary=button.label, blocks=(Buttons(buttons=(button,)),))
 
 
 def test_the_console_address_is_the_local_one_person_conversation() -> None:
