@@ -37,7 +37,7 @@ from bot.conversation.inbound import (
     TextMessage,
 )
 from bot.conversation.plan import OpenForm, Refuse, ReplaceForm, Step, UpdatePressed, plan
-from bot.conversation.replies import Form, FormInput, Reply
+from bot.conversation.replies import Form, FormInput, Reply, TextInput
 from bot.conversation.router import Router
 from bot.conversation.services import Services
 from bot.events.announce import ANNOUNCE
@@ -53,6 +53,12 @@ BYE = "Bye. Take care of yourself."
 SORRY = "Sorry, something went wrong on our side. Please try again."
 CANCELLED = "Form cancelled. Nothing was sent."
 LOOK_AGAIN = "Some answers need another look:"
+COMMAND_OR_ANSWER = (
+    "“{word}” is also something you can type to peerbot.\n"
+    "  [1] Use “{word}” as the answer\n"
+    "  [2] Stop this form and go to {word} (nothing is sent)\n"
+    "Type 1 or 2."
+)
 REVIEW_CHOICES = "  [1] {send}\n  [2] Change an answer\nType 1 or 2, or 'cancel' to send nothing."
 ASKS = Surface(can_open_form=True)
 """The console can always ask a form's questions, one by one."""
@@ -74,6 +80,15 @@ class FormCancelled(Exception):
     def __init__(self, *, leaving: bool) -> None:
         super().__init__("leaving" if leaving else "cancelled")
         self.leaving = leaving
+
+
+class FormLeft(FormCancelled):
+    """The person typed a command at a question and meant it: the form is dropped and the
+    command answered."""
+
+    def __init__(self, command: str) -> None:
+        super().__init__(leaving=False)
+        self.command = command
 
 
 class ConsoleSession:
@@ -235,14 +250,14 @@ class ConsoleSession:
                 self._say(listed)
         else:
             if form.intro:
-                self._say(form.intro)
+                self._say(wrap(form.intro))
             self._say(f"(Type '{CANCEL}' at any question to stop. Nothing is sent until the end.)")
         again = [spec for spec in form.inputs if spec.field in form.errors]
         try:
             for spec in again or form.inputs:
                 answers[spec.field] = await self._ask(spec, form.errors.get(spec.field))
         except FormCancelled as cancelled:
-            self._cancelled(cancelled)
+            await self._cancelled(cancelled)
             return
         await self._submit(form, answers)
 
@@ -267,7 +282,7 @@ class ConsoleSession:
                 else:
                     self._say(f"! {REVIEW_CHOICES.format(send=form.submit_label)}")
         except FormCancelled as cancelled:
-            self._cancelled(cancelled)
+            await self._cancelled(cancelled)
             return
         await self._submit(form, answers)
 
@@ -279,10 +294,12 @@ class ConsoleSession:
                 return inputs[int(typed) - 1]
             self._say(f"! Please type a number from 1 to {len(inputs)}.")
 
-    def _cancelled(self, cancelled: FormCancelled) -> None:
+    async def _cancelled(self, cancelled: FormCancelled) -> None:
         self._say(CANCELLED)
         if cancelled.leaving:
             raise SessionOver from None
+        if isinstance(cancelled, FormLeft):
+            await self._handle(self._text(cancelled.command))
 
     async def _submit(self, form: Form, answers: dict[str, FieldValue]) -> None:
         await self._handle(
@@ -302,12 +319,31 @@ class ConsoleSession:
         while True:
             if error:
                 self._say(f"! {error}")
-            value, error = parse_answer(spec, await self._answer(spec))
+            typed = await self._answer(spec)
+            if isinstance(spec, TextInput) and self._is_command(typed):
+                await self._answer_or_leave(typed)
+            value, error = parse_answer(spec, typed)
             error = error or check_field(spec, value)
             if error is None:
                 return value
             if (cut := cut_to_fit(spec, value)) is not None:
                 spec, error = cut, f"{error} {too_long(cut)}"
+
+    def _is_command(self, typed: str) -> bool:
+        """Whether an answer is one of peerbot's words alone (`events`, `help`), which
+        someone may type to get out of a form they did not mean to be in."""
+        if not typed or "\n" in typed:
+            return False
+        command = self._router.command_of(self._text(typed))
+        return not command.args and self._router.answers(command.name)
+
+    async def _answer_or_leave(self, typed: str) -> None:
+        """Ask before taking a command word as an answer; raises FormLeft to go to it."""
+        self._say(COMMAND_OR_ANSWER.format(word=typed))
+        while (choice := (await self._answer(None)).strip()) not in {"1", "2"}:
+            self._say("! Please type 1 or 2.")
+        if choice == "2":
+            raise FormLeft(typed)
 
     async def _answer(self, spec: FormInput | None) -> str:
         line = await self._read_in_form()

@@ -6,11 +6,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from sqlmodel import select
+from sqlmodel import col, select
 
 from adapters.runtime import Runtime
-from storage.events import Membership
+from bot.conversation.sealing import open_sealed
+from storage.events import Membership, Signup
 from tests.adapters.console.consoles import at_console
+from tests.bot.events.places_fixtures import an_event
 from tests.scenarios.test_speak_up import runtime as runtime  # the fixture
 
 
@@ -42,3 +44,37 @@ async def test_networks_join_mute_and_leave_each_keep_their_numbers(
     assert "You've left the Disabled Staff Network." in " ".join(steps[5].split())
     assert steps[5].index("[1] Join") < steps[5].index("LGBTQ+ Network")  # 1 is Join again
     assert await memberships(runtime) == []
+
+
+async def test_a_command_typed_at_the_access_needs_question_is_checked_before_it_is_kept(
+    runtime: Runtime, files: Path
+) -> None:
+    """Someone who pressed "Tell the organisers" by mistake types `events` to get back to
+    the list: that is asked about, not sealed and passed on as their access need."""
+    await an_event(runtime.db)
+    # open, sign up ([1] gone: [2] Cancel my place, [3] Tell the organisers)
+    signed_up = ["events", "1", "1"]
+    shown = await at_console(
+        runtime, "nurse", *signed_up, "3", "events", "2", "1", "2", NEEDS, "quit", files=files
+    )
+    assert "“events” is also something you can type to peerbot." in shown
+    left = shown.split("[2] Stop this form and go to events (nothing is sent)")[1]
+    assert left.index("Form cancelled. Nothing was sent.") < left.index("Upcoming events")
+    assert "We've passed this on. Only the LGBTQ+ Network's leads will see it." in shown
+    assert await needs_of(runtime, "nurse") == NEEDS
+
+    lead = await at_console(runtime, "lead", "events manage", "2", "quit", files=files)
+    assert f"Access needs (only leads see these)\n  nurse: {NEEDS}" in lead
+
+
+NEEDS = "A seat near the door, please."
+
+
+async def needs_of(runtime: Runtime, user: str) -> str | None:
+    """What someone told the organisers, opened with the sealing key; None if nothing."""
+    async with runtime.db.session(write=False) as session:
+        signup = (await session.exec(select(Signup).where(col(Signup.user_id) == user))).one()
+    if signup.access_needs is None:
+        return None
+    assert runtime.sealer is not None and NEEDS.encode() not in signup.access_needs.encode()
+    return str(open_sealed(runtime.sealer, signup.access_needs)["text"])

@@ -446,3 +446,18 @@ async def test_a_file_is_saved_and_the_person_told_where(
     assert f"Saved invite.ics to {tmp_path / 'invite.ics'}" in out.getvalue()
     assert f"Saved invite.ics to {tmp_path / 'invite-1.ics'}" in out.getvalue()
     assert (tmp_path / "invite-1.ics").read_bytes() == invite.data
+
+
+async def test_a_command_word_as_an_answer_is_asked_about_first(services: Services) -> None:
+    """Typed at a question, `menu` may be the answer or a way out of the form: asked."""
+    kept = Demo()
+    out = await chat(kept, services, "report", "menu", "3", "1", "Ward 7", "1", "", "")
+    assert "! Please type 1 or 2." in out
+    (sent,) = kept.submissions
+    assert sent.values["what"] == "menu"
+
+    left = Demo()
+    out = await chat(left, services, "report", "menu", "2")
+    assert "“menu” is also something you can type to peerbot." in out
+    assert left.submissions == []
+    assert out.index("Form cancelled. Nothing was sent.") < out.index("[1] Tea")
