@@ -3,9 +3,11 @@ and what the people coming see of them in consoles of their own."""
 
 from __future__ import annotations
 
+import stat
 from pathlib import Path
 
 import pytest
+from icalendar import Calendar
 
 from adapters.runtime import Runtime
 from storage.events import EventSeries, Occurrence
@@ -157,14 +159,49 @@ async def test_kept_times_are_shown_the_way_they_are_typed(runtime: Runtime, fil
     assert "T09:00" not in shown
 
 
-async def test_who_is_coming_lists_each_group_under_its_count(
+async def test_who_is_coming_then_mark_attended_and_the_attendance_file(
     runtime: Runtime, files: Path
 ) -> None:
-    await an_event(runtime.db)
-    await at_console(runtime, "nurse", "events", "1", "1", "quit", files=files)
-    shown = await at_console(runtime, "lead", "events manage", "2", "quit", files=files)
+    occurrence = await an_event(runtime.db)
+    await at_console(runtime, "nurse", "events", "1", "1", "quit", files=files / "nurse")
+    # [2] Who's coming: [1] Mark attended, [2] Download CSV; then Who came? [1] nurse
+    shown = await at_console(
+        runtime, "lead", "events manage", "2", "1", "1", "2", "quit", files=files
+    )
     assert "Coming: 1\n  - nurse\nOffered a place: 0\nWaiting: 0\n" in shown
     assert "Coming: 1:" not in shown
+    assert "Who came?" in shown and "  [1] nurse\nType the numbers you choose, like 1." in shown
+    assert "Saved: 1 of 1 came." in shown
+    # the Who's coming buttons are still on screen, and still what 1 and 2 press
+    assert "Attendance for Lunch and learn. Access needs are not in the file." in shown
+    saved = files / f"attendance-{occurrence}.csv"
+    assert f"Saved {saved.name} to {saved}" in shown
+    assert saved.read_text().splitlines() == [
+        "platform,user_id,email,status,attended",
+        "console,nurse,,going,yes",
+    ]
+    assert (mode(saved), mode(files)) == (0o600, 0o700)
+
+
+async def test_cancelling_the_whole_event_tells_everyone_coming(
+    runtime: Runtime, files: Path
+) -> None:
+    occurrence = await an_event(runtime.db)
+    await at_console(runtime, "nurse", "events", "1", "1", "quit", files=files)
+    # [7] Cancel event; Are you sure? [1] Yes, cancel it
+    shown = await at_console(
+        runtime, "lead", "events manage", "7", "1", "events manage", files=files
+    )
+    assert "Lunch and learn: every date to come is cancelled." in shown
+    assert "“Lunch and learn” is cancelled. Everyone coming is told." in shown
+    assert "Nothing coming up yet. Press New event to add one." in shown.split("Done")[1]
+    series, _ = await series_of(runtime, occurrence)
+    assert series.cancelled_at is not None
+
+    clock(runtime).advance(hours=1)
+    told = await at_console(runtime, "nurse", "events", files=files)
+    assert "Lunch and learn is cancelled" in told.split("--- new message ---")[1]
+    assert "There are no upcoming events just now." in told
 
 
 async def test_announce_says_it_happens_in_the_networks_channel(
@@ -176,3 +213,47 @@ async def test_announce_says_it_happens_in_the_networks_channel(
     assert "Announcing happens in the network's Slack or Teams channel, not in the console." in said
     assert "ask the admin" not in shown
     assert await outbox(runtime, "events:announce:") == []
+
+
+def mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+async def test_a_moved_date_reaches_the_nurse_with_an_invite_that_replaces_hers(
+    runtime: Runtime, files: Path
+) -> None:
+    await an_event(runtime.db)  # 09:00 to 10:00 on 8 December
+    nurse = files / "nurse"
+    await at_console(runtime, "nurse", "events", "1", "1", "quit", files=nurse)
+    (invite,) = nurse.iterdir()
+    moving = ("events manage", "4", "2026-12-08 14:00", "2026-12-08 15:00", "")
+    shown = await at_console(runtime, "lead", *moving, "quit", files=files)
+    assert "This date of “Lunch and learn” is moved. Everyone coming will be told." in shown
+
+    clock(runtime).advance(hours=1)
+    told = (await at_console(runtime, "nurse", "quit", files=nurse)).split("--- new message ---")
+    assert "Lunch and learn has changed" in told[1]
+    assert "Starts: Tue 8 Dec 2026 at 14:00 GMT" in told[1]
+    (update,) = set(nurse.iterdir()) - {invite}
+    before, after = (Calendar.from_ical(p.read_bytes()).walk("VEVENT")[0] for p in (invite, update))
+    assert after["UID"] == before["UID"] and after["SEQUENCE"] > before["SEQUENCE"]
+
+
+async def test_a_new_event_reaches_the_networks_members_when_they_next_look(
+    runtime: Runtime, files: Path
+) -> None:
+    joined = await at_console(runtime, "nurse", "networks", "2", "quit", files=files)
+    assert "You'll get a message when the LGBTQ+ Network posts a new event." in " ".join(
+        joined.split()
+    )
+    made = await at_console(
+        runtime, "lead", *new_event("2026-12-10 10:00", "2026-12-10 11:00"), files=files
+    )
+    assert "“Coffee morning” is saved." in made
+    assert "--- new message ---" not in made
+
+    clock(runtime).advance(hours=1)
+    told = await at_console(runtime, "nurse", "1", "1", "quit", files=files)
+    message = told.split("--- new message ---")[1]
+    assert "New event: Coffee morning" in message and "From LGBTQ+ Network." in message
+    assert "You're going to Coffee morning." in told  # [1] Open, then [1] Sign up

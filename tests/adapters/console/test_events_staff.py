@@ -6,12 +6,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from icalendar import Calendar
 from sqlmodel import col, select
 
 from adapters.runtime import Runtime
 from bot.conversation.sealing import open_sealed
 from storage.events import Membership, Signup
-from tests.adapters.console.consoles import at_console
+from tests.adapters.console.consoles import at_console, clock
 from tests.bot.events.places_fixtures import an_event
 from tests.scenarios.test_speak_up import runtime as runtime  # the fixture
 
@@ -78,3 +79,48 @@ async def needs_of(runtime: Runtime, user: str) -> str | None:
         return None
     assert runtime.sealer is not None and NEEDS.encode() not in signup.access_needs.encode()
     return str(open_sealed(runtime.sealer, signup.access_needs)["text"])
+
+
+async def test_the_waitlist_a_cancelled_place_and_an_offer_taken_up_in_the_console(
+    runtime: Runtime, files: Path
+) -> None:
+    """The porter has the only place; the nurse waits. The porter cancels (and gets the
+    calendar cancellation); the offer waits for the nurse, who takes it next time she
+    opens the console and gets the invite."""
+    await an_event(runtime.db, capacity=1)
+    porter, nurse = files / "porter", files / "nurse"
+    await at_console(runtime, "porter", "events", "1", "1", "quit", files=porter)
+
+    waiting = await at_console(runtime, "nurse", "events", "1", "1", "events mine", files=nurse)
+    assert "Lunch and learn · LGBTQ+ Network · Full — join the waitlist" in waiting
+    assert "[1] Join the waitlist" in waiting
+    assert "you're on the waitlist: number 1." in " ".join(waiting.split())
+    mine = waiting.split("you> events mine")[1]
+    assert "Your events" in mine
+    assert "Lunch and learn · LGBTQ+ Network · You're on the waitlist: number 1" in mine
+
+    # the porter's list shows where they stand; open it, and [1] is Cancel my place
+    cancelled = await at_console(runtime, "porter", "events", "1", "1", "quit", files=porter)
+    assert "Lunch and learn · LGBTQ+ Network · You're going" in cancelled
+    assert "You've cancelled your place at Lunch and learn." in " ".join(cancelled.split())
+    assert "--- new message ---" not in cancelled  # the offer is the nurse's
+    invite, cancellation = (porter / f"lunch-and-learn-2026-12-08{n}.ics" for n in ("", "-1"))
+    assert ical(cancellation)["METHOD"] == "CANCEL"
+    assert ical(invite)["UID"] == ical(cancellation)["UID"]
+
+    clock(runtime).advance(minutes=5)
+    offered = await at_console(runtime, "nurse", "1", "events mine", "quit", files=nurse)
+    message = offered.split("--- new message ---")[1]
+    assert "A place has come up at Lunch and learn." in message
+    assert "  [1] Yes, I'll come\n  [2] No thanks" in message
+    assert "You're going to Lunch and learn. We've sent you a calendar invite." in offered
+    assert "Lunch and learn · LGBTQ+ Network · You're going" in offered.split("events mine")[1]
+    (taken,) = nurse.iterdir()
+    assert ical(taken)["METHOD"] == "REQUEST"
+
+
+def ical(path: Path) -> dict[str, str]:
+    """The calendar's method and its event's UID."""
+    calendar = Calendar.from_ical(path.read_bytes())
+    (event,) = calendar.walk("VEVENT")
+    return {"METHOD": str(calendar["METHOD"]), "UID": str(event["UID"])}
