@@ -12,12 +12,16 @@ from bot.conversation.inbound import FieldValue
 from bot.conversation.replies import (
     ChoiceInput,
     DateTimeInput,
+    Form,
     FormInput,
     TextInput,
     marked_optional,
 )
 
 CARRY_ON = "\\"
+CLEAR = "-"
+"""Typed for an optional question: no answer, even where one is filled in already (Enter
+keeps that). A form on a screen is emptied by deleting; a console needs a word for it."""
 NUMBER = re.compile(r"[0-9]+")
 SKIP = " (optional — press Enter to skip)"
 SKIP_IF_NOT = " (press Enter if not)"
@@ -39,7 +43,7 @@ def question(spec: FormInput) -> str:
     if isinstance(spec, ChoiceInput):
         lines += [f"  [{n}] {option.label}" for n, option in enumerate(spec.options, 1)]
         lines.append(
-            "Type the numbers you choose, like 1, 3."
+            f"Type the numbers you choose, like {_example(len(spec.options))}."
             if spec.multiple
             else "Type the number of your choice."
         )
@@ -49,7 +53,21 @@ def question(spec: FormInput) -> str:
         lines.append(f"(To write more than one line, end a line with {CARRY_ON} and carry on.)")
     if keep:
         lines.append(f"(Press Enter to keep: {keep})")
+        if not spec.required:
+            lines.append(_to_clear(spec))
     return "\n".join(lines)
+
+
+def _example(count: int) -> str:
+    """Numbers there are to type: "1, 3" among three options or more, "1, 2" among two."""
+    return ", ".join(str(n) for n in sorted({1, min(count, 3)}))
+
+
+def _to_clear(spec: FormInput) -> str:
+    """How to leave an optional question with an answer already in it unanswered."""
+    if isinstance(spec, ChoiceInput) and spec.multiple:
+        return f"(Type {CLEAR} to choose none.)"
+    return f"(Type {CLEAR} to clear it.)"
 
 
 def cut_to_fit(spec: FormInput, value: FieldValue) -> TextInput | None:
@@ -78,15 +96,35 @@ def continues(spec: FormInput) -> bool:
 
 def parse_answer(spec: FormInput, typed: str) -> tuple[FieldValue, str | None]:
     """Typed text as the field's value, or a console-specific error (a number that picks
-    nothing). Pressing Enter keeps the value already there. The shared checks in
+    nothing). Pressing Enter keeps the value already there; `-` leaves it unanswered (a
+    required question then says it needs an answer). The shared checks in
     `bot.conversation.forms` still run on the result."""
     if not typed:
         return kept(spec), None
+    if typed == CLEAR:
+        return None, None
     if isinstance(spec, ChoiceInput):
         return _choose(spec, typed)
     if isinstance(spec, DateTimeInput) and (when := parse_local_datetime(typed)) is not None:
         return when.isoformat(timespec="minutes"), None  # the neutral form's ISO 8601
     return typed, None
+
+
+def problems(form: Form) -> str:
+    """What to fix in a refused form, for its top: an error no field owns (every question
+    is then asked again), and, when there are several, each field's error by its name, so
+    the whole of it is seen at once rather than learnt one question at a time."""
+    owned = {spec.field: spec for spec in form.inputs}
+    lines = [f"! {error}" for field, error in form.errors.items() if field not in owned]
+    refused = [(spec, form.errors[spec.field]) for spec in form.inputs if spec.field in form.errors]
+    if len(refused) > 1:
+        lines += [f"! {_named(spec, error)}" for spec, error in refused]
+    return "\n".join(wrap(line) for line in lines)
+
+
+def _named(spec: FormInput, error: str) -> str:
+    """The error with its question's name in front, unless it names the question itself."""
+    return error if f"“{spec.label}”" in error else f"{spec.label}: {error}"
 
 
 def review(inputs: Sequence[FormInput]) -> str:
@@ -101,8 +139,15 @@ def review(inputs: Sequence[FormInput]) -> str:
 def kept(spec: FormInput) -> FieldValue:
     """The value Enter keeps: the field's initial answer, as the platform would send it."""
     if isinstance(spec, ChoiceInput):
-        return _value(spec, spec.initial)
+        return _value(spec, _initial(spec))
     return spec.initial or None
+
+
+def _initial(spec: ChoiceInput) -> tuple[str, ...]:
+    """The options filled in already; a key that is no option (an empty one, for a
+    multi-choice with none chosen) is not an answer, as no checkbox would show it ticked."""
+    options = {o.value for o in spec.options}
+    return tuple(v for v in spec.initial if v in options)
 
 
 def _choose(spec: ChoiceInput, typed: str) -> tuple[FieldValue, str | None]:
@@ -138,5 +183,7 @@ def _shown(spec: FormInput) -> str:
     """The value Enter keeps, as people read it (option labels, not keys)."""
     if isinstance(spec, ChoiceInput):
         labels = {o.value: o.label for o in spec.options}
-        return ", ".join(labels.get(v, v) for v in spec.initial)
+        return ", ".join(labels[v] for v in _initial(spec))
+    if isinstance(spec, DateTimeInput):
+        return spec.initial.replace("T", " ", 1)  # as people type it, as the hint shows it
     return spec.initial

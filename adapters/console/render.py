@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
 import textwrap
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, tzinfo
 
@@ -36,13 +37,17 @@ class Pick:
     value: str
 
 
-def render(reply: Reply, picks: list[Pick], zone: tzinfo = UTC) -> str:
-    """The reply as text, its times on the console user's clock (`zone`). Its buttons and
-    choices are appended to `picks` and numbered after the ones already there, so several
-    replies in one answer never share a number."""
+Numbering = Callable[[Pick], int]
+"""Gives each option its number as it is printed (see adapters.console.menu)."""
+
+
+def render(reply: Reply, number: Numbering | None = None, zone: tzinfo = UTC) -> str:
+    """The reply as text, its times on the console user's clock (`zone`), each of its
+    buttons and choices shown with the number `number` gives it (1, 2, 3… by default)."""
+    number = number or _counting()
     lines: list[str] = []
     for block in reply.blocks:
-        lines.extend(_lines(block, picks, zone))
+        lines.extend(_lines(block, number, zone))
     if not reply.blocks:
         lines.append(wrap(reply.summary))
     if reply.ephemeral:
@@ -51,13 +56,32 @@ def render(reply: Reply, picks: list[Pick], zone: tzinfo = UTC) -> str:
 
 
 def render_all(replies: Sequence[Reply], zone: tzinfo = UTC) -> tuple[str, list[Pick]]:
-    """One answer's replies, numbered across all of them."""
+    """Replies as one answer on a clear screen, numbered 1, 2, 3… across all of them, and
+    what each number presses (a session numbers through its Menu instead)."""
     picks: list[Pick] = []
-    texts = [render(reply, picks, zone) for reply in replies]
+
+    def number(pick: Pick) -> int:
+        picks.append(pick)
+        return len(picks)
+
+    texts = [render(reply, number, zone) for reply in replies]
     return "\n".join(t for t in texts if t.strip()), picks
 
 
-def _lines(block: Block, picks: list[Pick], zone: tzinfo) -> list[str]:
+def _counting() -> Numbering:
+    numbers = itertools.count(1)
+    return lambda _pick: next(numbers)
+
+
+def has_options(reply: Reply) -> bool:
+    """Whether the reply has anything to pick by number."""
+    return any(
+        (isinstance(b, Buttons) and b.buttons) or (isinstance(b, Choices) and b.options)
+        for b in reply.blocks
+    )
+
+
+def _lines(block: Block, number: Numbering, zone: tzinfo) -> list[str]:
     match block:
         case Text(text=text, heading=True):
             return ["", text, "=" * min(len(text), WIDTH)]
@@ -71,11 +95,11 @@ def _lines(block: Block, picks: list[Pick], zone: tzinfo) -> list[str]:
             return [wrap(f"{label}: {moment(at, zone)}", indent="  ")]
         case Buttons(buttons=buttons):
             return [
-                _numbered(picks, Pick(action=b.action, value=b.value), b.label) for b in buttons
+                _numbered(number, Pick(action=b.action, value=b.value), b.label) for b in buttons
             ]
         case Choices(label=label, action=action, options=options):
-            return [label if label.endswith(("?", ":", ".")) else f"{label}:"] + [
-                _numbered(picks, Pick(action=action, value=o.value), o.label) for o in options
+            return [_introducing(label)] + [
+                _numbered(number, Pick(action=action, value=o.value), o.label) for o in options
             ]
         case Notice(title=title, text=text):
             return ["", f"** {title} **", wrap(text)]
@@ -84,15 +108,20 @@ def _lines(block: Block, picks: list[Pick], zone: tzinfo) -> list[str]:
         case People(label=label, people=people, empty=empty):
             if not people:
                 return [wrap(f"{label}: {empty}" if empty else label)]
-            return [f"{label}:", *(f"  - {p.user_id}" for p in people)]
+            return [_introducing(label), *(f"  - {p.user_id}" for p in people)]
         case Form():
             return []  # a form is asked question by question, not printed
     raise TypeError(f"unknown block {block!r}")
 
 
-def _numbered(picks: list[Pick], pick: Pick, label: str) -> str:
-    picks.append(pick)
-    return f"  [{len(picks)}] {label}"
+def _introducing(label: str) -> str:
+    """A label over the list it heads, with a colon unless it has one already: "Coming: 2"
+    (a count) heads its names as it is, where "Coming: 2:" would read as a typing slip."""
+    return label if label.endswith(("?", ":", ".")) or ": " in label else f"{label}:"
+
+
+def _numbered(number: Numbering, pick: Pick, label: str) -> str:
+    return f"  [{number(pick)}] {label}"
 
 
 def wrap(text: str, indent: str = "") -> str:

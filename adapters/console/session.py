@@ -11,17 +11,19 @@ from typing import TextIO
 
 from adapters.console.address import console_actor, console_address
 from adapters.console.lines import PROMPT, LineSource, TerminalLines
+from adapters.console.menu import Menu, span
 from adapters.console.questions import (
     NUMBER,
     continues,
     cut_to_fit,
     kept,
     parse_answer,
+    problems,
     question,
     review,
     too_long,
 )
-from adapters.console.render import Pick, render_all, wrap
+from adapters.console.render import wrap
 from adapters.console.sender import FILES, ConsoleSender, save
 from bot.conversation.forms import check_field, refill
 from bot.conversation.inbound import (
@@ -34,10 +36,11 @@ from bot.conversation.inbound import (
     Surface,
     TextMessage,
 )
-from bot.conversation.plan import OpenForm, Refuse, ReplaceForm, plan
-from bot.conversation.replies import Form, FormInput, Reply
+from bot.conversation.plan import OpenForm, Refuse, ReplaceForm, Step, UpdatePressed, plan
+from bot.conversation.replies import Form, FormInput, Reply, TextInput
 from bot.conversation.router import Router
 from bot.conversation.services import Services
+from bot.events.announce import ANNOUNCE
 from bot.organisation.zone import viewer_zone
 
 logger = logging.getLogger(__name__)
@@ -50,9 +53,23 @@ BYE = "Bye. Take care of yourself."
 SORRY = "Sorry, something went wrong on our side. Please try again."
 CANCELLED = "Form cancelled. Nothing was sent."
 LOOK_AGAIN = "Some answers need another look:"
+COMMAND_OR_ANSWER = (
+    "“{word}” is also something you can type to peerbot.\n"
+    "  [1] Use “{word}” as the answer\n"
+    "  [2] Stop this form and go to {word} (nothing is sent)\n"
+    "Type 1 or 2."
+)
 REVIEW_CHOICES = "  [1] {send}\n  [2] Change an answer\nType 1 or 2, or 'cancel' to send nothing."
 ASKS = Surface(can_open_form=True)
 """The console can always ask a form's questions, one by one."""
+PRESSED = Surface(can_open_form=True, on_message=True)
+"""A number typed presses a button on a message on screen, which the answer may change."""
+NOT_HERE = {
+    ANNOUNCE: "Announcing happens in the network's Slack or Teams channel, not in the console. "
+    "Nothing was posted.",
+}
+"""Buttons whose work is done in a shared channel, which the console has none of: said
+plainly, rather than that the network's channel is not set up yet."""
 
 
 class SessionOver(Exception):
@@ -63,6 +80,15 @@ class FormCancelled(Exception):
     def __init__(self, *, leaving: bool) -> None:
         super().__init__("leaving" if leaving else "cancelled")
         self.leaving = leaving
+
+
+class FormLeft(FormCancelled):
+    """The person typed a command at a question and meant it: the form is dropped and the
+    command answered."""
+
+    def __init__(self, command: str) -> None:
+        super().__init__(leaving=False)
+        self.command = command
 
 
 class ConsoleSession:
@@ -94,8 +120,10 @@ class ConsoleSession:
         self._actor = console_actor(user_id, time_zone)
         self._address = console_address(user_id)
         self._greeting = greeting
-        self._picks: list[Pick] = []
-        self._sender = ConsoleSender(out, user_id=user_id, arrived=self._arrived, folder=files)
+        self._menu = Menu()
+        self._sender = ConsoleSender(
+            out, user_id=user_id, menu=self._menu, arrived=self._arrived, folder=files
+        )
         self._zone = self._sender.zone = viewer_zone(self._actor, home_zone)
 
     async def run(self) -> None:
@@ -126,10 +154,7 @@ class ConsoleSession:
     async def resolve(self, person: PersonAddress) -> Conversation:
         return await self._sender.resolve(person)
 
-    def _arrived(self, picks: Sequence[Pick]) -> None:
-        # A message without options leaves the menu on screen pickable.
-        if picks:
-            self._picks = list(picks)
+    def _arrived(self) -> None:
         # Only a terminal shows a prompt while it waits; a pipe echoes after reading.
         if isinstance(self._lines, TerminalLines):
             self._lines.redraw()
@@ -139,42 +164,50 @@ class ConsoleSession:
             await self._handle(self._text(text))
             return
         number = int(text)
-        if not 1 <= number <= len(self._picks):
+        if (found := self._menu.pressed(number)) is None:
             self._say(self._no_such_option(number))
             return
-        pick = self._picks[number - 1]
-        await self._handle(
-            ButtonPressed(
-                actor=self._actor,
-                conversation=self._address,
-                at=self._services.clock.now(),
-                action=pick.action,
-                value=pick.value,
-                surface=ASKS,
-            )
+        pick, message = found
+        if (elsewhere := NOT_HERE.get(pick.action)) is not None:
+            self._say(wrap(elsewhere))
+            return
+        press = ButtonPressed(
+            actor=self._actor,
+            conversation=self._address,
+            at=self._services.clock.now(),
+            action=pick.action,
+            value=pick.value,
+            surface=PRESSED,
         )
+        await self._handle(press, pressed=message)
 
     def _no_such_option(self, number: int) -> str:
-        count = len(self._picks)
-        if count == 0:
+        shown = self._menu.numbers()
+        if not shown:
             return "There is nothing to pick by number just now. Type 'help' to see what I can do."
-        span = "1" if count == 1 else f"a number from 1 to {count}"
-        return f"There is no option {number}. Type {span}, or 'help'."
+        if self._menu.gone(number):
+            return (
+                f"Option {number} isn't there any more: the list has changed. Type {span(shown)}."
+            )
+        return f"There is no option {number}. Type {span(shown)}, or 'help'."
 
-    async def _handle(self, event: InboundEvent) -> None:
+    async def _handle(self, event: InboundEvent, *, pressed: int | None = None) -> None:
         try:
             replies = await self._router.handle(event, self._services)
         except Exception as exc:
             self._failed(event, exc)
             return
-        await self._show(replies, after=event)
+        await self._show(replies, after=event, pressed=pressed)
 
-    async def _show(self, replies: list[Reply], *, after: InboundEvent) -> None:
+    async def _show(
+        self, replies: list[Reply], *, after: InboundEvent, pressed: int | None = None
+    ) -> None:
         """Carry out the reply plan: everything is printed, then a form it opens (or that
         takes a submitted one's place) is filled in, question by question. A refused form
-        asks only the refused fields again, keeping every other answer."""
+        asks only the refused fields again, keeping every other answer. `pressed` is the
+        message whose button was pressed, which an answer may change in its place."""
         steps = plan(after, replies)
-        text, self._picks = render_all([step.reply for step in steps], self._zone)
+        text = self._numbered(steps, pressed)
         if text:
             self._say(text)
         for step in steps:
@@ -195,25 +228,36 @@ class ConsoleSession:
                         await self._fill(form, dict(form.carried))
                     return
 
+    def _numbered(self, steps: Sequence[Step], pressed: int | None) -> str:
+        """The answer's text with its options numbered: a message changed where it stands
+        keeps the numbers of the options still in it (see Menu), anything else is new."""
+        if pressed is None or not any(isinstance(step, UpdatePressed) for step in steps):
+            return self._menu.answer([step.reply for step in steps], self._zone)
+        texts = []
+        for step in steps:
+            if isinstance(step, UpdatePressed) and pressed is not None:
+                texts.append(self._menu.update(pressed, step.reply, self._zone))
+                pressed = None  # one message was pressed; any other reply is new
+            else:
+                texts.append(self._menu.add([step.reply], self._zone))
+        return "\n".join(text for text in texts if text.strip())
+
     async def _fill(self, form: Form, answers: dict[str, FieldValue]) -> None:
         self._say(f"\n{form.title}")
-        fields = {spec.field for spec in form.inputs}
         if form.errors:
             self._say(LOOK_AGAIN)
-            # An error no field owns is shown here; every field is then offered again.
-            for field, error in form.errors.items():
-                if field not in fields:
-                    self._say(f"! {error}")
+            if listed := problems(form):
+                self._say(listed)
         else:
             if form.intro:
-                self._say(form.intro)
+                self._say(wrap(form.intro))
             self._say(f"(Type '{CANCEL}' at any question to stop. Nothing is sent until the end.)")
         again = [spec for spec in form.inputs if spec.field in form.errors]
         try:
             for spec in again or form.inputs:
                 answers[spec.field] = await self._ask(spec, form.errors.get(spec.field))
         except FormCancelled as cancelled:
-            self._cancelled(cancelled)
+            await self._cancelled(cancelled)
             return
         await self._submit(form, answers)
 
@@ -238,7 +282,7 @@ class ConsoleSession:
                 else:
                     self._say(f"! {REVIEW_CHOICES.format(send=form.submit_label)}")
         except FormCancelled as cancelled:
-            self._cancelled(cancelled)
+            await self._cancelled(cancelled)
             return
         await self._submit(form, answers)
 
@@ -250,10 +294,12 @@ class ConsoleSession:
                 return inputs[int(typed) - 1]
             self._say(f"! Please type a number from 1 to {len(inputs)}.")
 
-    def _cancelled(self, cancelled: FormCancelled) -> None:
+    async def _cancelled(self, cancelled: FormCancelled) -> None:
         self._say(CANCELLED)
         if cancelled.leaving:
             raise SessionOver from None
+        if isinstance(cancelled, FormLeft):
+            await self._handle(self._text(cancelled.command))
 
     async def _submit(self, form: Form, answers: dict[str, FieldValue]) -> None:
         await self._handle(
@@ -273,12 +319,31 @@ class ConsoleSession:
         while True:
             if error:
                 self._say(f"! {error}")
-            value, error = parse_answer(spec, await self._answer(spec))
+            typed = await self._answer(spec)
+            if isinstance(spec, TextInput) and self._is_command(typed):
+                await self._answer_or_leave(typed)
+            value, error = parse_answer(spec, typed)
             error = error or check_field(spec, value)
             if error is None:
                 return value
             if (cut := cut_to_fit(spec, value)) is not None:
                 spec, error = cut, f"{error} {too_long(cut)}"
+
+    def _is_command(self, typed: str) -> bool:
+        """Whether an answer is one of peerbot's words alone (`events`, `help`), which
+        someone may type to get out of a form they did not mean to be in."""
+        if not typed or "\n" in typed:
+            return False
+        command = self._router.command_of(self._text(typed))
+        return not command.args and self._router.answers(command.name)
+
+    async def _answer_or_leave(self, typed: str) -> None:
+        """Ask before taking a command word as an answer; raises FormLeft to go to it."""
+        self._say(COMMAND_OR_ANSWER.format(word=typed))
+        while (choice := (await self._answer(None)).strip()) not in {"1", "2"}:
+            self._say("! Please type 1 or 2.")
+        if choice == "2":
+            raise FormLeft(typed)
 
     async def _answer(self, spec: FormInput | None) -> str:
         line = await self._read_in_form()

@@ -4,7 +4,10 @@
 from __future__ import annotations
 
 import io
+import os
 import sqlite3
+import stat
+import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -13,6 +16,7 @@ import pytest
 from icalendar import Calendar
 
 from adapters.console import ConsoleSession
+from adapters.console.sender import FILES
 from bot.conversation.services import Services
 from bot.organisation.sync import apply_org_file
 from bot.organisation.zone import home_zone
@@ -84,3 +88,23 @@ async def test_times_stay_right_across_the_clock_change(
     assert shown.index("When: Thu 22 Oct 2026 at 10:00 BST") < shown.index(
         "When: Thu 29 Oct 2026 at 10:00 GMT"
     )
+
+
+async def test_saved_files_are_for_this_login_alone(services: Services, tmp_path: Path) -> None:
+    """An invite says who goes to which network's event: on a shared machine nobody else
+    may list the folder or read the file, even a folder left open by an older run."""
+    occurrence = await an_event(services.db, starts=AFTER_THE_CHANGE)
+    assert occurrence
+    left_open = tmp_path / "peerbot-files"
+    left_open.mkdir(mode=0o755)
+    left_open.chmod(0o755)
+    shown = await console(services, left_open, "events", "1", "1", "quit")
+    saved = left_open / "lunch-and-learn-2026-10-29.ics"
+    assert f"Saved {saved.name} to {saved}" in shown
+    assert stat.S_IMODE(left_open.stat().st_mode) == 0o700
+    assert stat.S_IMODE(saved.stat().st_mode) == 0o600
+
+
+def test_each_login_has_its_own_files_folder() -> None:
+    assert FILES.parent == Path(tempfile.gettempdir())
+    assert FILES.name == f"peerbot-files-{os.getuid()}"

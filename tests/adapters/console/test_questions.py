@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import replace
 
 import pytest
@@ -65,3 +66,26 @@ def test_a_field_whose_label_says_when_it_may_be_left_empty_is_not_called_option
         .splitlines()[1]
         .endswith("(optional — press Enter to skip)")
     )
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [dataclasses.replace(MANY, required=False), NOTE, dataclasses.replace(WHEN, required=False)],
+)
+def test_a_dash_leaves_an_optional_question_unanswered(spec: FormInput) -> None:
+    assert parse_answer(spec, "-") == (None, None)
+    assert check_field(spec, None) is None
+
+
+@pytest.mark.parametrize("spec", [ONE, WHEN])
+def test_a_dash_cannot_empty_a_question_that_needs_an_answer(spec: FormInput) -> None:
+    value, _ = parse_answer(spec, "-")
+    assert check_field(spec, value) is not None
+    assert "Type -" not in question(spec)
+
+
+def test_a_key_that_is_no_option_is_not_kept_as_an_answer() -> None:
+    """A multi-choice with nothing chosen may come back filled with an empty key."""
+    none_chosen = dataclasses.replace(MANY, required=False, initial=("",))
+    assert parse_answer(none_chosen, "") == (None, None)
+    assert "keep" not in question(none_chosen)

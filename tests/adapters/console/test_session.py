@@ -218,9 +218,9 @@ async def test_a_number_that_picks_nothing_gets_a_hint_not_a_press(services: Ser
     assert "There is nothing to pick by number just now. Type 'help'" in out
     assert out.count("There is no option 4. Type a number from 1 to 3, or 'help'.") == 1
     assert "There is no option 0." in out
-    # The tea reply has no options, so after it a number picks nothing again.
-    assert [p.value for p in demo.pressed] == ["milk"]
-    assert out.count("There is nothing to pick by number just now.") == 2
+    # The tea reply has no options, so the menu above it is still the one numbers pick.
+    assert [p.value for p in demo.pressed] == ["milk", "ok"]
+    assert out.count("There is nothing to pick by number just now.") == 1
 
 
 async def test_a_form_is_filled_field_by_field_with_each_answer_checked(services: Services) -> None:
@@ -446,3 +446,18 @@ async def test_a_file_is_saved_and_the_person_told_where(
     assert f"Saved invite.ics to {tmp_path / 'invite.ics'}" in out.getvalue()
     assert f"Saved invite.ics to {tmp_path / 'invite-1.ics'}" in out.getvalue()
     assert (tmp_path / "invite-1.ics").read_bytes() == invite.data
+
+
+async def test_a_command_word_as_an_answer_is_asked_about_first(services: Services) -> None:
+    """Typed at a question, `menu` may be the answer or a way out of the form: asked."""
+    kept = Demo()
+    out = await chat(kept, services, "report", "menu", "3", "1", "Ward 7", "1", "", "")
+    assert "! Please type 1 or 2." in out
+    (sent,) = kept.submissions
+    assert sent.values["what"] == "menu"
+
+    left = Demo()
+    out = await chat(left, services, "report", "menu", "2")
+    assert "“menu” is also something you can type to peerbot." in out
+    assert left.submissions == []
+    assert out.index("Form cancelled. Nothing was sent.") < out.index("[1] Tea")
