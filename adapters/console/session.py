@@ -40,7 +40,6 @@ from bot.conversation.plan import OpenForm, Refuse, ReplaceForm, Step, UpdatePre
 from bot.conversation.replies import Form, FormInput, Reply, TextInput
 from bot.conversation.router import Router
 from bot.conversation.services import Services
-from bot.events.announce import ANNOUNCE
 from bot.organisation.zone import viewer_zone
 
 logger = logging.getLogger(__name__)
@@ -64,12 +63,6 @@ ASKS = Surface(can_open_form=True)
 """The console can always ask a form's questions, one by one."""
 PRESSED = Surface(can_open_form=True, on_message=True)
 """A number typed presses a button on a message on screen, which the answer may change."""
-NOT_HERE = {
-    ANNOUNCE: "Announcing happens in the network's Slack or Teams channel, not in the console. "
-    "Nothing was posted.",
-}
-"""Buttons whose work is done in a shared channel, which the console has none of: said
-plainly, rather than that the network's channel is not set up yet."""
 
 
 class SessionOver(Exception):
@@ -168,9 +161,6 @@ class ConsoleSession:
             self._say(self._no_such_option(number))
             return
         pick, message = found
-        if (elsewhere := NOT_HERE.get(pick.action)) is not None:
-            self._say(wrap(elsewhere))
-            return
         press = ButtonPressed(
             actor=self._actor,
             conversation=self._address,

@@ -62,6 +62,24 @@ def announcement(occurrence: Occurrence, series: EventSeries) -> Reply:
     return Reply(summary=f"New event: {series.title}", blocks=tuple(blocks))
 
 
+PLATFORM_NAMES = {Platform.SLACK: "Slack", Platform.TEAMS: "Teams"}
+
+
+def elsewhere(platforms: list[str]) -> str:
+    """Why nothing was announced from here: the network's channel is on another platform
+    (the console has no channels at all), or it has none anywhere yet."""
+    names = [PLATFORM_NAMES.get(Platform(p), p) for p in platforms if p in set(Platform)]
+    if names:
+        return (
+            f"This network's channel is in {' and '.join(names)}. Please press Announce there. "
+            "Nothing was posted."
+        )
+    return (
+        "This network has no channel to announce in yet. Please ask whoever looks after "
+        "peerbot to add one to the organisation file. Nothing was posted."
+    )
+
+
 async def pressed_announce(press: ButtonPressed, services: Services) -> list[Reply]:
     async def work(lead: Lead) -> list[Reply]:
         occurrence, series = await date_of(lead, press.value)
@@ -70,12 +88,10 @@ async def pressed_announce(press: ButtonPressed, services: Services) -> list[Rep
         network = (
             await lead.session.exec(select(Network).where(col(Network.key) == series.network))
         ).first()
-        channel = network.channels.get(lead.actor.platform) if network else None
+        channels = dict(network.channels) if network else {}
+        channel = channels.get(lead.actor.platform)
         if not channel:
-            text = (
-                "This network has no channel to announce in yet. Please ask the admin to add one."
-            )
-            return [say(text, ephemeral=True)]
+            return [say(elsewhere(sorted(channels)), ephemeral=True)]
         where = Conversation(
             platform=Platform(lead.actor.platform), tenant="", channel_id=channel, is_private=False
         )

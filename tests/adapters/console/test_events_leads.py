@@ -210,7 +210,7 @@ async def test_announce_says_it_happens_in_the_networks_channel(
     await an_event(runtime.db)
     shown = await at_console(runtime, "lead", "events manage", "3", "quit", files=files)
     said = " ".join(shown.split())
-    assert "Announcing happens in the network's Slack or Teams channel, not in the console." in said
+    assert "This network's channel is in Slack. Please press Announce there." in said
     assert "ask the admin" not in shown
     assert await outbox(runtime, "events:announce:") == []
 

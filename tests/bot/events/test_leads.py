@@ -480,3 +480,10 @@ async def test_a_bad_move_is_sent_back_and_writes_nothing(runtime: Runtime) -> N
         first.place,
         0,
     )
+
+
+def test_announce_from_where_the_network_has_no_channel_says_where_it_has_one() -> None:
+    assert announce.elsewhere(["slack", "teams"]).startswith(
+        "This network's channel is in Slack and Teams. Please press Announce there."
+    )
+    assert "no channel to announce in yet" in announce.elsewhere([])
