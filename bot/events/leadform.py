@@ -141,7 +141,9 @@ def lead_form(networks: Mapping[str, str], zone: str, series: EventSeries | None
             multiple=True,
             required=False,
             hint="Choose neither for no reminders.",
-            initial=tuple(was["reminders"].split(",")) if "reminders" in was else _BOTH,
+            initial=tuple(m for m in was["reminders"].split(",") if m)
+            if "reminders" in was
+            else _BOTH,
         ),
         TextInput(
             field="accessibility",

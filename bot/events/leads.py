@@ -127,7 +127,9 @@ async def _first(lead: Lead, form: FormSubmitted) -> bool:
 
 def _saved(series: EventSeries, dates: int) -> str:
     more = f" {dates} dates are open for sign-up." if dates > 1 else ""
-    return f"“{series.title}” is saved.{more} Type “manage events” to announce it."
+    return (
+        f"“{series.title}” is saved.{more} To announce it, type “manage events” and press Announce."
+    )
 
 
 async def _edit(lead: Lead, form: FormSubmitted, carried: str) -> list[Reply]:
@@ -241,7 +243,9 @@ async def date_cancelled(form: FormSubmitted, services: Services) -> list[Reply]
         if (again := rejected(cancel_date_form(occurrence, series), form.values)) is not None:
             return [again]
         await catalogue.cancel_date(lead.session, occurrence, series, now=lead.now)
-        return done(f"This date of “{series.title}” is cancelled. Everyone coming is told.")
+        return done(
+            f"This date of “{series.title}” is cancelled. Everyone coming or waiting is told."
+        )
 
     return await as_lead(services, form.actor, "cancel_date", work)
 
@@ -253,7 +257,7 @@ async def event_cancelled(form: FormSubmitted, services: Services) -> list[Reply
         if (again := rejected(cancel_event_form(series), form.values)) is not None:
             return [again]
         await catalogue.cancel_event(lead.session, series, now=lead.now)
-        return done(f"“{series.title}” is cancelled. Everyone coming is told.")
+        return done(f"“{series.title}” is cancelled. Everyone coming or waiting is told.")
 
     return await as_lead(services, form.actor, "cancel_event", work)
 

@@ -193,7 +193,7 @@ async def test_cancelling_the_whole_event_tells_everyone_coming(
         runtime, "lead", "events manage", "7", "1", "events manage", files=files
     )
     assert "Lunch and learn: every date to come is cancelled." in shown
-    assert "“Lunch and learn” is cancelled. Everyone coming is told." in shown
+    assert "“Lunch and learn” is cancelled. Everyone coming or waiting is told." in shown
     assert "Nothing coming up yet. Press New event to add one." in shown.split("Done")[1]
     series, _ = await series_of(runtime, occurrence)
     assert series.cancelled_at is not None

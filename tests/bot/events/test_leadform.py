@@ -195,3 +195,5 @@ def test_the_edit_form_is_filled_from_the_series_and_keeps_its_past_start() -> N
         kept_start=first,
     )
     assert "passed" in errors_of(moved)["start"]
+    silent = lead_form(LEADS, ZONE, EventSeries(**{**series.model_dump(), "reminders": []}))
+    assert {i.field: i.initial for i in silent.inputs}["reminders"] == ()  # none, not one ""
