@@ -19,23 +19,24 @@ from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.acked import AckedWork
+from adapters.answering import Answering
 from adapters.patience import GaveUp, patiently
+from adapters.quiet import silenced
 from adapters.runtime import Runtime
 from adapters.slack import parse, payloads
 from adapters.slack.ingress import (
     PAYLOAD,
+    QUIET_LOGGERS,
     Refused,
     TypedSocketModeHandler,
     payload_of,
-    silenced,
     verified,
 )
 from adapters.slack.render import answer_view, field_errors, message, metadata, modal
 from adapters.slack.sender import SlackSender, upload
 from bot.conversation.errors import described
 from bot.conversation.forms import SAVE_LATER
-from bot.conversation.inbound import Address, Command, InboundEvent, person_of
-from bot.conversation.outbox import Outgoing, Unsealable, enqueue
+from bot.conversation.inbound import Command, InboundEvent
 from bot.conversation.plan import OpenForm, Post, Refuse, ReplaceForm, Step, UpdatePressed, plan
 from bot.conversation.replies import Form, Reply, say
 from bot.help.feature import HOME
@@ -113,7 +114,7 @@ class SlackAdapter:
 
 
 def build(runtime: Runtime) -> SlackAdapter:
-    quiet = silenced(f"{__name__}.libraries")
+    quiet = silenced(f"{__name__}.libraries", *QUIET_LOGGERS)
     settings = runtime.settings
     assert settings.slack_bot_token is not None
     client = AsyncWebClient(
@@ -134,17 +135,9 @@ def build(runtime: Runtime) -> SlackAdapter:
     now = runtime.clock.now
     seen = SeenKeys(runtime.db, now)
     acked = AckedWork()
-    turns = asyncio.Semaphore(SENDING_AT_ONCE)
-
-    async def route(event: InboundEvent) -> list[Reply]:
-        """The core's answer, after the ack: a busy database is waited out, and one that
-        stays busy gets the person an apology rather than silence."""
-        try:
-            return await patiently(
-                lambda: runtime.router.handle(event, services), what="slack: answering"
-            )
-        except GaveUp:
-            return [say(TRY_LATER, ephemeral=True)]
+    answering = Answering(
+        runtime=runtime, platform="slack", errors=SEND_ERRORS, for_later=for_later
+    )
 
     async def first_delivery(callback: payloads.EventCallback) -> bool:
         """Slack retries an event whose ack was late or lost; the first delivery wins.
@@ -171,49 +164,16 @@ def build(runtime: Runtime) -> SlackAdapter:
         respond: Respond | None = None,
         modal_id: str | None = None,
     ) -> None:
-        """Carry out the reply plan (bot.conversation.plan) with what Slack gave this event:
-        a trigger to open a modal, a response_url, the modal a button was pressed in.
+        """Carry out the reply plan with what Slack gave this event: a trigger to open a
+        modal, a response_url, the modal a button was pressed in; `origin` is Slack's own
+        id for what the person did (an event id, a trigger id, a view id)."""
 
-        A message Slack could not take just now goes to the outbox instead, keyed by
-        `origin`, Slack's own id for what the person did (an event id, a trigger id, a
-        view id), so the same delivery twice queues it once; a view cannot be shown later.
+        async def run(step: Step) -> None:
+            await carry_out(step, event, trigger_id, respond, modal_id)
+            if step.reply.files:
+                await share(step.reply, event)
 
-        Answers take turns: in a burst, events already acked wait here rather than crowd
-        the event loop, so the acks of new ones are not held up behind them.
-        """
-        async with turns:
-            for index, step in enumerate(steps):
-                try:
-                    await carry_out(step, event, trigger_id, respond, modal_id)
-                except SEND_ERRORS as exc:
-                    if not for_later(exc):
-                        raise
-                    if not isinstance(step, Post):
-                        logger.warning(
-                            "slack: a view failed (%s); it cannot be shown later", described(exc)
-                        )
-                        continue
-                    if origin is None:  # real Slack always sends one: without it, no key
-                        logger.warning(
-                            "slack: a reply failed (%s); with no id from Slack it is not queued",
-                            described(exc),
-                        )
-                        continue
-                    address: Address = event.conversation
-                    if step.only_asker:  # later, only to them: in their DM with peerbot
-                        address = person_of(event.actor)
-                    # speak-up words wait in the outbox only sealed
-                    item = Outgoing(
-                        dedupe_key=f"slack-reply:{origin}:{index}",
-                        address=address,
-                        reply=step.reply,
-                        due_at=now(),
-                        sealed=runtime.router.confidential(event),
-                    )
-                    await later(item, exc)
-                else:
-                    if step.reply.files:
-                        await share(step.reply, event)
+        await answering.carry_out(steps, event, run, origin=origin)
 
     async def carry_out(
         step: Step,
@@ -263,25 +223,6 @@ def build(runtime: Runtime) -> SlackAdapter:
         except SEND_ERRORS as exc:
             logger.warning("slack: a file could not be shared (%s)", described(exc))
 
-    async def later(item: Outgoing, exc: Exception) -> None:
-        async def queue() -> None:
-            async with runtime.db.session() as session:
-                await enqueue(session, item, now=now(), sealer=runtime.sealer)
-
-        key = item.dedupe_key
-        try:
-            await patiently(queue, what="slack: queueing a reply")
-        except (GaveUp, Unsealable) as why:
-            logger.error(
-                "slack: a reply failed (%s) and could not be queued (%s)",
-                described(exc),
-                described(why),
-            )
-            return
-        logger.warning(
-            "slack: a reply failed (%s); queued for the outbox as %s", described(exc), key
-        )
-
     async def in_time(event: InboundEvent) -> list[Reply] | None:
         """The core's answer within Slack's deadline, or None when it could not give one.
 
@@ -326,7 +267,7 @@ def build(runtime: Runtime) -> SlackAdapter:
         slash = payload_of(context, payloads.SlashCommand)
         event = parse.slash_command(slash, now())
         await answer(
-            plan(event, await route(event)),
+            plan(event, await answering.replies(event)),
             event,
             trigger_id=slash.trigger_id,
             respond=respond if slash.response_url else None,
@@ -346,7 +287,7 @@ def build(runtime: Runtime) -> SlackAdapter:
             name=shortcut.callback_id,
         )
         await answer(
-            plan(event, await route(event)),
+            plan(event, await answering.replies(event)),
             event,
             trigger_id=shortcut.trigger_id,
             origin=shortcut.trigger_id,
@@ -357,7 +298,9 @@ def build(runtime: Runtime) -> SlackAdapter:
         callback = payload_of(context, payloads.EventCallback)
         event = parse.message_event(callback, now())
         if event is not None and await first_delivery(callback):
-            await answer(plan(event, await route(event)), event, origin=callback.event_id)
+            await answer(
+                plan(event, await answering.replies(event)), event, origin=callback.event_id
+            )
 
     app.event("message")(on_message)
     app.event("app_mention")(on_message)
@@ -371,7 +314,7 @@ def build(runtime: Runtime) -> SlackAdapter:
         if event is None:
             return
         await answer(
-            plan(event, await route(event)),
+            plan(event, await answering.replies(event)),
             event,
             trigger_id=press.trigger_id,
             respond=respond if press.response_url else None,
@@ -427,7 +370,7 @@ def build(runtime: Runtime) -> SlackAdapter:
             at=now(),
             name=HOME,
         )
-        blocks = [b for reply in await route(event) for b in message(reply)["blocks"]]
+        blocks = [b for reply in await answering.replies(event) for b in message(reply)["blocks"]]
         await client.views_publish(user_id=user, view={"type": "home", "blocks": blocks})
 
     socket = None
@@ -445,11 +388,8 @@ def build(runtime: Runtime) -> SlackAdapter:
     )
 
 
-SENDING_AT_ONCE = 16
-"""Answers being rendered and sent at once; more wait their turn (see `answer`)."""
 WEB_API_TIMEOUT = 30
 """Seconds a Web API call may take: the SDK's own default."""
-TRY_LATER = "Sorry, I can't do that right now. Please try again in a minute."
 SORRY = "Sorry, that did not go through. Please try again in a minute."
 VIEW_DEADLINE = 2.5
 """Seconds a form's submission may take before its ack; Slack gives up at 3."""

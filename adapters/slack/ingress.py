@@ -39,7 +39,8 @@ SIGNATURE = re.compile(r"v0=[0-9a-f]{64}")
 PAYLOAD = "peerbot_payload"
 """Where the typed payload travels in bolt's context, from the ingress to the listeners."""
 QUIET_LOGGERS = ("slack_sdk", "slack_bolt")
-"""At DEBUG these log whole request and response bodies: people's words, user ids and
+"""Bolt logs whole request bodies (its failed-signature and unhandled-request lines at INFO
+and WARNING), the SDK its sent and received messages at DEBUG: people's words, user ids and
 the private metadata of a speak-up form. Nothing from them is written, at any level."""
 
 P = TypeVar("P", bound=BaseModel)
@@ -153,17 +154,3 @@ class TypedSocketModeHandler(AsyncSocketModeHandler):
             context=typed_context(payload),
         )
         await send_async_response(client, req, await self.app.async_dispatch(bolt_request), start)
-
-
-def silenced(name: str) -> logging.Logger:
-    """A logger for bolt and the Slack SDK that writes nothing at any level: they log whole
-    request bodies (bolt's failed-signature and unhandled-request lines at INFO and WARNING,
-    the SDK's sent and received messages at DEBUG), which for a speak-up form is a breach.
-    Bolt copies this logger's level and `disabled` flag into every logger it makes."""
-    for library in QUIET_LOGGERS:  # what the libraries log outside the loggers they are given
-        logging.getLogger(library).setLevel(logging.CRITICAL + 1)
-    quiet = logging.getLogger(name)
-    quiet.setLevel(logging.CRITICAL + 1)
-    quiet.disabled = True
-    quiet.propagate = False
-    return quiet
