@@ -362,6 +362,8 @@ async def _serve(settings: Settings, *, http: bool, console_user: str | None) ->
             await _listen(runner, settings)
             logger.info("listening on %s:%s", settings.host, settings.port)
             typer.echo(f"The speak-up web form is at {web_form_url(settings)}")
+            if settings.teams_enabled and not settings.teams_authenticated:
+                typer.echo(TEAMS_UNCHECKED, err=True)
         else:
             await runtime.start()
         if session is not None and org_file != settings.org_file:
@@ -369,6 +371,12 @@ async def _serve(settings: Settings, *, http: bool, console_user: str | None) ->
         await _until_signalled(session.run() if session is not None else None)
     finally:
         await _shutdown(runtime, runner)
+
+
+TEAMS_UNCHECKED = (
+    "WARNING: Teams is on with authentication OFF (MICROSOFT_APP_ID is empty): anyone who "
+    "can reach /api/messages can act as anyone. Use it only to try peerbot on this machine."
+)
 
 
 class PortUnavailable(Exception):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -20,7 +19,6 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.acked import AckedWork
 from adapters.answering import Answering
-from adapters.patience import GaveUp, patiently
 from adapters.quiet import silenced
 from adapters.runtime import Runtime
 from adapters.slack import parse, payloads
@@ -40,8 +38,6 @@ from bot.conversation.inbound import Command, InboundEvent
 from bot.conversation.plan import OpenForm, Post, Refuse, ReplaceForm, Step, UpdatePressed, plan
 from bot.conversation.replies import Form, Reply, say
 from bot.help.feature import HOME
-from storage.engine import BUSY
-from storage.seen import SeenKeys
 
 logger = logging.getLogger(__name__)
 
@@ -131,29 +127,14 @@ def build(runtime: Runtime) -> SlackAdapter:
     )
     api = urlsplit(settings.slack_api_url)
     origins = payloads.SLACK_ORIGINS | {f"{api.scheme}://{api.netloc}"}
-    services = runtime.services
     now = runtime.clock.now
-    seen = SeenKeys(runtime.db, now)
     acked = AckedWork()
     answering = Answering(
-        runtime=runtime, platform="slack", errors=SEND_ERRORS, for_later=for_later
+        runtime=runtime, platform="slack", errors=SEND_ERRORS, for_later=for_later, acked=acked
     )
 
     async def first_delivery(callback: payloads.EventCallback) -> bool:
-        """Slack retries an event whose ack was late or lost; the first delivery wins.
-
-        Checked after the ack, so the ack never waits for the database; the checks of
-        concurrent events are committed together (storage.seen.SeenKeys).
-        """
-        event_id = callback.event_id
-        key = f"slack:{event_id}"
-        try:
-            if await patiently(lambda: seen.first_time(key), what="slack: recording an event"):
-                return True
-        except GaveUp:
-            return True  # answer (with an apology, most likely) rather than stay silent
-        logger.info("slack: event %s already handled; retry ignored", event_id)
-        return False
+        return await answering.first_delivery(callback.event_id)
 
     async def answer(
         steps: list[Step],
@@ -168,7 +149,7 @@ def build(runtime: Runtime) -> SlackAdapter:
         modal, a response_url, the modal a button was pressed in; `origin` is Slack's own
         id for what the person did (an event id, a trigger id, a view id)."""
 
-        async def run(step: Step) -> None:
+        async def run(_index: int, step: Step) -> None:
             await carry_out(step, event, trigger_id, respond, modal_id)
             if step.reply.files:
                 await share(step.reply, event)
@@ -222,30 +203,6 @@ def build(runtime: Runtime) -> SlackAdapter:
             await upload(client, channel, reply.files)
         except SEND_ERRORS as exc:
             logger.warning("slack: a file could not be shared (%s)", described(exc))
-
-    async def in_time(event: InboundEvent) -> list[Reply] | None:
-        """The core's answer within Slack's deadline, or None when it could not give one.
-
-        Work still running at the deadline is left to finish, never cut off half-way: a
-        speak-up form it saves keeps its receipt, so pressing Submit again gets the same
-        case rather than a second one.
-        """
-        task = asyncio.create_task(runtime.router.handle(event, services))
-        done, _ = await asyncio.wait({task}, timeout=VIEW_DEADLINE)
-        if not done:
-            logger.warning("slack: a form took over %ss; asked to submit again", VIEW_DEADLINE)
-            acked.track(task)
-            task.add_done_callback(finished)
-            return None
-        try:
-            return task.result()
-        except BUSY as exc:
-            logger.warning("slack: a form met a busy database (%s)", described(exc))
-            return None
-
-    def finished(task: asyncio.Task[list[Reply]]) -> None:
-        if not task.cancelled() and (exc := task.exception()) is not None:
-            logger.warning("slack: a late form finished with %s", described(exc))
 
     @app.error
     async def failed(
@@ -333,7 +290,7 @@ def build(runtime: Runtime) -> SlackAdapter:
         if event is None:
             await ack()
             return
-        replies = await in_time(event)
+        replies = await answering.within(event, VIEW_DEADLINE)
         if replies is None:
             await ack(**keep_open(submitted, SAVE_LATER))
             return

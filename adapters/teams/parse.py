@@ -7,7 +7,7 @@ rather than half-read; nothing here logs or keeps what anyone wrote.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any
@@ -32,6 +32,8 @@ Id = Annotated[str, StringConstraints(min_length=1, max_length=512, pattern=r"^[
 """Teams ids (`29:1a...`, `a:1x...`, `19:abc@thread.tacv2;messageid=1`): they become addresses."""
 Name = Annotated[str, StringConstraints(max_length=255, pattern=r"^[^\x00]*$")]
 Words = Annotated[str, StringConstraints(max_length=40_000, pattern=r"^[^\x00]*$")]
+Sealed = Annotated[str, StringConstraints(max_length=30_000, pattern=r"^[A-Za-z0-9_=-]*$")]
+"""A reply sealed by peerbot (adapters.tokens), opened only by it."""
 """What people typed; Teams' own limit for a message is about 28 KB."""
 
 PERSONAL = "personal"
@@ -100,7 +102,8 @@ class Data(Teams):
     multiple: tuple[Name, ...] = Field(default=(), max_length=100)
     datetimes: tuple[Name, ...] = Field(default=(), max_length=100)
     sent: Name = ""
-    sealed: Annotated[str, StringConstraints(max_length=30_000)] | None = None
+    sealed: Sealed | None = None
+    spec: Sealed | None = None
 
 
 class Via(StrEnum):
@@ -122,7 +125,8 @@ class Via(StrEnum):
 class Inbound:
     """One activity, parsed: `event` for the core (None for an install, an opener and a
     dialog whose button is not ours), `card` the message a card action came from (to be
-    updated in place), `sealed` an opener's sealed form."""
+    updated in place), `sealed` an opener's sealed form, `spec` a sent form's own sealed
+    copy."""
 
     via: Via
     actor: Actor
@@ -131,6 +135,7 @@ class Inbound:
     event: InboundEvent | None = None
     card: str = ""
     sealed: str = ""
+    spec: str = ""
 
 
 def parse(body: object, at: datetime) -> Inbound | None:
@@ -141,48 +146,50 @@ def parse(body: object, at: datetime) -> Inbound | None:
     except ValidationError:
         return None
     actor, where = _actor(activity), _conversation(activity)
-
-    def inbound(via: Via, event: InboundEvent | None = None, **more: str) -> Inbound:
-        return Inbound(
-            via=via,
-            actor=actor,
-            conversation=where,
-            activity_id=activity.id,
-            event=event,
-            card=activity.replyToId or "",
-            **more,
-        )
-
+    base = Inbound(
+        via=Via.MESSAGE,
+        actor=actor,
+        conversation=where,
+        activity_id=activity.id,
+        card=activity.replyToId or "",
+    )
+    value = activity.value if isinstance(activity.value, dict) else {}
     match activity.type, activity.name:
-        case "message", _ if activity.value is not None:
-            data, inputs = _data(activity.value)
-            card = Surface(on_message=bool(activity.replyToId), can_open_form=True)
-            event = _pressed(data, inputs, actor, where, at, card) if data else None
-            return inbound(Via.MESSAGE, event) if event is not None else None
+        case "message", _ if activity.value is None:
+            return replace(base, event=_said(activity, actor, where, at))
         case "message", _:
-            return inbound(Via.MESSAGE, _said(activity, actor, where, at))
+            on_card = Surface(on_message=bool(activity.replyToId), can_open_form=True)
+            pressed = _from_card(base, value, at, on_card)
+            return pressed if pressed is not None and pressed.event is not None else None
         case "invoke", Via.FETCH | Via.SUBMIT:
-            via = Via(activity.name)
-            payload = activity.value.get("data") if isinstance(activity.value, dict) else None
-            data, inputs = _data(payload)
-            if via == Via.FETCH and data is not None and data.sealed:
-                return inbound(via, sealed=data.sealed)
             # a dialog's answers take its place, as answers to a press in a form do
-            dialog = Surface(in_form=True, can_open_form=True, asker_only=True)
-            return inbound(via, _pressed(data, inputs, actor, where, at, dialog) if data else None)
+            in_dialog = Surface(in_form=True, can_open_form=True, asker_only=True)
+            payload = value.get("data")
+            pressed = _from_card(replace(base, via=Via(activity.name)), payload, at, in_dialog)
+            return pressed or replace(base, via=Via(activity.name))
         case "invoke", Via.CARD_ACTION:
-            action = activity.value.get("action") if isinstance(activity.value, dict) else None
+            action = value.get("action")
             payload = action.get("data") if isinstance(action, dict) else None
-            data, inputs = _data(payload)
-            card = Surface(on_message=True)
-            return inbound(
-                Via.CARD_ACTION, _pressed(data, inputs, actor, where, at, card) if data else None
-            )
+            on_card = Surface(on_message=True)
+            pressed = _from_card(replace(base, via=Via.CARD_ACTION), payload, at, on_card)
+            return pressed or replace(base, via=Via.CARD_ACTION)
         case "conversationUpdate", _ if any(
             m.id == activity.recipient.id for m in activity.membersAdded or ()
         ):
-            return inbound(Via.INSTALL)
+            return replace(base, via=Via.INSTALL)
     return None
+
+
+def _from_card(base: Inbound, payload: object, at: datetime, surface: Surface) -> Inbound | None:
+    """What a card action carried: an opener's sealed form, or a press or a form sent; None
+    when it carried nothing of peerbot's."""
+    data, inputs = _data(payload)
+    if data is None:
+        return None
+    if data.sealed:
+        return replace(base, sealed=data.sealed) if base.via == Via.FETCH else None
+    event = _pressed(data, inputs, base.actor, base.conversation, at, surface)
+    return replace(base, event=event, spec=data.spec or "")
 
 
 def _actor(activity: Activity) -> Actor:

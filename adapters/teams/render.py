@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from bot.conversation.forms import check_field
+from bot.conversation.actions import ActionId
+from bot.conversation.forms import check_field, refill
 from bot.conversation.replies import (
     Attachment,
     Block,
@@ -52,27 +53,37 @@ DIALOG_TITLE = 60
 
 @dataclass(frozen=True, kw_only=True)
 class Look:
-    """Where a card is shown, which decides how its buttons behave.
+    """Where a card is shown, which decides how its buttons and forms behave.
 
     `dialog`: inside a Teams dialog, whose buttons all submit to it. `shared`: a
     conversation others see (a channel, a group chat), where every answer must reach the
-    presser alone, so every button opens a dialog. `private_button`: a button whose answer
-    belongs in a dialog even in the person's own chat (speak-up's, which the chat must
-    keep no copy of). `file_url`: the signed link a file is opened from.
+    presser alone, so every button opens a dialog. `private`: whether a button's answer
+    (its action and value), or a form, belongs in a dialog even in the person's own chat
+    (speak-up's, which the chat must keep no copy of). `file_url`: the signed link a file
+    is opened from, None when it is too big for one. `seal`: a reply sealed for peerbot
+    alone to open again (a form to open later in a dialog, or to give back as it was
+    sent when it could not be answered in time).
     """
 
     dialog: bool = False
     shared: bool = False
-    private_button: Callable[[Button], bool] = lambda _button: False
+    private: Callable[[ActionId, str], bool] = lambda _action, _value: False
     file_url: Callable[[Attachment], str | None] = lambda _file: None
+    seal: Callable[[Reply], str] | None = None
 
     def opens_dialog(self, button: Button) -> bool:
-        return not self.dialog and (self.shared or self.private_button(button))
+        return not self.dialog and (self.shared or self.private(button.action, button.value))
+
+    def opener_for(self, form: Form) -> bool:
+        """A private form asked for outside a dialog opens from a card with one button."""
+        return not self.dialog and self.seal is not None and self.private(form.form, "")
 
 
 def message(reply: Reply, look: Look) -> dict[str, Any]:
     """A message activity carrying the reply as one card; `summary` is what notifications
-    show."""
+    show. A private form is never put in the chat: an opener is, instead."""
+    if reply.form is not None and look.seal is not None and look.opener_for(reply.form):
+        return opener(reply, look.seal(reply))
     return {
         "type": "message",
         "summary": reply.summary,
@@ -213,7 +224,7 @@ def _elements(block: Block, look: Look) -> list[dict[str, Any]]:
             names = ", ".join(p.user_id for p in people) or empty
             return [*_text(label, bold=True), *(_text(names) if names else [])]
         case Form():
-            return _form(block)
+            return _form(block, look)
     raise TypeError(f"unknown block {block!r}")
 
 
@@ -291,11 +302,12 @@ def _submit(
     return action
 
 
-def _form(form: Form) -> list[dict[str, Any]]:
+def _form(form: Form, look: Look) -> list[dict[str, Any]]:
     """A form's questions as inputs Teams checks before sending (required ones, lengths),
     each refused answer's reason beside it, and its send button carrying what the form
     carries unasked. `sent` names this showing of the form, so the same form sent twice
-    is told apart from two forms."""
+    is told apart from two forms; `spec` is the form itself, sealed and without any
+    answers, to give it back as sent if it cannot be answered in time."""
     body: list[dict[str, Any]] = [*_text(form.title, heading=True)]
     if form.intro:
         body += _text(form.intro)
@@ -314,6 +326,8 @@ def _form(form: Form) -> list[dict[str, Any]]:
         "datetimes": [s.field for s in form.inputs if isinstance(s, DateTimeInput)],
         "sent": secrets.token_urlsafe(12),
     }
+    if look.seal is not None:
+        data["spec"] = look.seal(Reply(summary=form.title, blocks=(refill(form, {}, {}),)))
     body.append(_action_set([_submit(form.submit_label, data, "positive")]))
     return body
 

@@ -137,17 +137,17 @@ def test_buttons_send_a_message_or_open_a_dialog_as_the_look_says() -> None:
         ),
     )
 
-    def private(button: Button) -> bool:
-        return button.action.feature == "speakup"
+    def private(action: ActionId, _value: str) -> bool:
+        return action.feature == "speakup"
 
     def kinds(look: Look) -> list[object]:
         (content,) = valid_cards(message(reply, look))
         return [a["data"].get("msteams") for a in submit_actions(content)]  # type: ignore[attr-defined]
 
     task = {"type": "task/fetch"}
-    assert kinds(Look(private_button=private)) == [None, task]
+    assert kinds(Look(private=private)) == [None, task]
     assert kinds(Look(shared=True)) == [task, task]  # in a channel, answers reach one person
-    assert kinds(Look(dialog=True, private_button=private)) == [None, None]
+    assert kinds(Look(dialog=True, private=private)) == [None, None]
     (content,) = valid_cards(message(reply, Look()))
     assert submit_actions(content)[0]["data"] == {"peerbot": {"action": "ask.pick", "value": "7"}}
 
@@ -212,3 +212,23 @@ def test_a_file_too_big_for_a_link_says_so() -> None:
     )
     (content,) = valid_cards(message(reply, Look(file_url=lambda _f: None)))
     assert texts(content) == ["CSV", "a.csv is too big to open from here."]
+
+
+def sealed(reply: Reply) -> str:
+    return f"sealed:{reply.summary}"
+
+
+def test_a_private_form_outside_a_dialog_becomes_an_opener() -> None:
+    def private(action: ActionId, _value: str) -> bool:
+        return action == ASK
+
+    reply = Reply(summary="Ask", blocks=(FORM,))
+    (content,) = valid_cards(message(reply, Look(private=private, seal=sealed)))
+    (open_it,) = submit_actions(content)
+    assert open_it["data"] == {
+        "msteams": {"type": "task/fetch"},
+        "peerbot": {"sealed": "sealed:Ask"},
+    }
+    opened = dialog([reply], Look(dialog=True, private=private, seal=sealed))
+    (send,) = submit_actions(next(iter(valid_cards(opened))))
+    assert send["data"]["peerbot"]["spec"] == "sealed:Ask a guardian"  # type: ignore[index]

@@ -1,0 +1,177 @@
+"""Real Activity JSON into the real /api/messages, answered through a fake Bot Framework
+connector: messages, channels, installs, what is not an activity, and a turn that fails."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+
+from bot.conversation.inbound import Command, PersonAddress, Platform
+from bot.conversation.references import conversation_with
+from bot.conversation.replies import Reply
+from bot.conversation.router import Feature
+from bot.conversation.services import Services
+from tests.adapters.teams.activities import (
+    PERSONAL_CHAT,
+    TENANT,
+    USER,
+    activity,
+    installed,
+    invoke,
+    mentioned,
+    said,
+)
+from tests.adapters.teams.cards import texts, valid_cards
+from tests.adapters.teams.harness import Teams, serve
+
+
+@pytest.fixture
+async def teams(sqlite_url: str) -> AsyncIterator[Teams]:
+    async with serve(sqlite_url) as teams:
+        yield teams
+
+
+def said_in(call: Any) -> list[str]:
+    """What a sent message's card says, the card checked against the schema first."""
+    (card,) = valid_cards(call.body)
+    return texts(card)
+
+
+async def test_a_personal_message_is_answered_in_the_personal_chat(teams: Teams) -> None:
+    response = await teams.post(said(teams.url, "support"))
+    assert response.status == 200
+    (sent,) = await teams.connector.wait_for("send")
+    assert sent.conversation == PERSONAL_CHAT
+    assert sent.body["summary"] == "Support and crisis contacts"
+    assert any("Samaritans" in line for line in said_in(sent))
+    assert sent.authorization == ""  # authentication is off: nothing to sign with
+
+
+async def test_the_person_is_reachable_later_from_their_own_chat(teams: Teams) -> None:
+    await teams.post(said(teams.url, "help"))
+    await teams.connector.wait_for("send")
+    person = PersonAddress(platform=Platform.TEAMS, tenant=TENANT, user_id=USER)
+    async with teams.runtime.db.session() as session:
+        where = await conversation_with(session, person)
+    assert where is not None and where.channel_id == PERSONAL_CHAT
+    assert where.extra == {"service_url": teams.url, "type": "personal"}
+
+
+async def test_a_message_delivered_twice_is_answered_once(teams: Teams) -> None:
+    await teams.post(said(teams.url, "support", number=5))
+    await teams.post(said(teams.url, "support", number=5))
+    await teams.post(said(teams.url, "help", number=6))
+    sent = await teams.connector.wait_for("send", 2)
+    await asyncio.sleep(0.2)
+    assert (
+        [c.body["summary"] for c in teams.connector.of("send")]
+        == [
+            "Support and crisis contacts",
+            "Hello. I'm peerbot. Here is what I can help with:",
+        ]
+        == [c.body["summary"] for c in sent]
+    )
+
+
+async def test_a_mention_in_a_channel_is_answered_in_the_askers_own_chat(teams: Teams) -> None:
+    assert (await teams.post(mentioned(teams.url, "support"))).status == 200
+    (created,) = await teams.connector.wait_for("create")
+    assert created.body["members"] == [{"id": USER}]
+    assert created.body["channelData"] == {"tenant": {"id": TENANT}}
+    (sent,) = await teams.connector.wait_for("send")
+    assert sent.conversation == f"a:opened-{USER}"
+    assert sent.body["summary"] == "Support and crisis contacts"
+    assert teams.connector.messages("19:lgbtqnetwork@thread.tacv2") == []
+
+
+async def test_an_install_greets_once_and_keeps_the_reference(teams: Teams) -> None:
+    assert (await teams.post(installed(teams.url, number=1))).status == 200
+    (greeting,) = await teams.connector.wait_for("send")
+    assert greeting.body["summary"] == "Hello. I'm peerbot. Here is what I can help with:"
+    await teams.post(installed(teams.url, number=2))  # Teams tells of it again
+    await teams.post(said(teams.url, "support", number=3))
+    await teams.connector.wait_for("send", 2)
+    assert [c.body["summary"] for c in teams.connector.of("send")] == [
+        "Hello. I'm peerbot. Here is what I can help with:",
+        "Support and crisis contacts",
+    ]
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"type": "typing"},
+        {"type": "messageReaction", "reactionsAdded": [{"type": "like"}]},
+        {"type": "conversationUpdate", "membersAdded": [{"id": "29:someone-else"}]},
+        {"type": "installationUpdate", "action": "add"},
+        {"value": {"from another app": True}},
+    ],
+)
+async def test_activities_peerbot_does_not_answer_get_200_and_nothing(
+    teams: Teams, changes: dict[str, Any]
+) -> None:
+    assert (await teams.post(activity(teams.url, **changes))).status == 200
+    await asyncio.sleep(0.2)
+    assert teams.connector.calls == []
+
+
+async def test_an_invoke_peerbot_does_not_use_gets_200_and_no_body(teams: Teams) -> None:
+    response = await teams.post(invoke(teams.url, "composeExtension/query", {"x": 1}))
+    assert response.status == 200
+    assert await response.read() == b""
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type", "status"),
+    [
+        (b"not json {", "application/json", 400),
+        (b"[1, 2, 3]", "application/json", 400),
+        (b'{"no": "type"}', "application/json", 400),
+        (b'{"type": "message"}', "", 415),
+        (b'{"type": "message"}', "text/plain", 415),
+    ],
+)
+async def test_what_is_not_an_activity_is_refused_never_a_500(
+    teams: Teams, body: bytes, content_type: str, status: int
+) -> None:
+    headers = {"Content-Type": content_type} if content_type else {}
+    response = await teams.client.post("/api/messages", data=body, headers=headers)
+    assert response.status == status
+    assert (await teams.client.get("/healthz")).status == 200
+
+
+async def test_health_says_authentication_is_off(teams: Teams) -> None:
+    health = await (await teams.client.get("/healthz")).json()
+    assert health == {
+        "status": "ok",
+        "database": "ok",
+        "teams": "authentication off: for trying peerbot locally only",
+    }
+
+
+SECRET = "a word that must never reach a log"
+
+
+async def explode(_command: Command, _services: Services) -> list[Reply]:
+    raise RuntimeError(SECRET)
+
+
+async def test_a_failing_turn_says_sorry_kindly_and_logs_only_its_kind(
+    sqlite_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    breaking = Feature(
+        name="broken", title="Broken", summary="", commands={"broken": explode}, listed=False
+    )
+    async with serve(sqlite_url, extra=breaking) as teams:
+        assert (await teams.post(said(teams.url, "broken"))).status == 200
+        (sent,) = await teams.connector.wait_for("send")
+    assert said_in(sent) == [
+        "Sorry, something went wrong on our side. Please try again in a minute."
+    ]
+    assert "teams: a turn failed (RuntimeError at test_endpoint.py" in caplog.text
+    assert SECRET not in caplog.text
