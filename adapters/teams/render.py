@@ -49,6 +49,7 @@ TIME_SUFFIX = ".time"
 EXPANDED_UP_TO = 6
 """Choices shown as radio buttons or tick boxes up to this many; a drop-down beyond."""
 DIALOG_TITLE = 60
+PRIVATE = "Private to you"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -74,15 +75,26 @@ class Look:
     def opens_dialog(self, button: Button) -> bool:
         return not self.dialog and (self.shared or self.private(button.action, button.value))
 
-    def opener_for(self, form: Form) -> bool:
-        """A private form asked for outside a dialog opens from a card with one button."""
-        return not self.dialog and self.seal is not None and self.private(form.form, "")
+    def keeps_out(self, reply: Reply) -> bool:
+        """Whether `reply`, outside a dialog, must open from a card with one button rather
+        than be put in the chat: a private form, or an answer for the asker alone that
+        acts on something private (a case with a guardian's buttons on it)."""
+        if self.dialog or self.seal is None:
+            return False
+        if reply.form is not None:
+            return self.private(reply.form.form, "")
+        return reply.ephemeral and any(
+            self.private(b.action, b.value)
+            for block in reply.blocks
+            if isinstance(block, Buttons)
+            for b in block.buttons
+        )
 
 
 def message(reply: Reply, look: Look) -> dict[str, Any]:
     """A message activity carrying the reply as one card; `summary` is what notifications
-    show. A private form is never put in the chat: an opener is, instead."""
-    if reply.form is not None and look.seal is not None and look.opener_for(reply.form):
+    show. What must stay out of the chat is not put there: an opener is, instead."""
+    if look.seal is not None and look.keeps_out(reply):
         return opener(reply, look.seal(reply))
     return {
         "type": "message",
@@ -126,14 +138,13 @@ def dialog_note(text: str) -> dict[str, Any]:
 
 
 def opener(reply: Reply, sealed: str) -> dict[str, Any]:
-    """A card whose one button opens `reply`'s form in a dialog: a form whose words the chat
-    must keep no copy of, asked for where no dialog could open at once (a typed message).
-    The form travels in `sealed`, opened only by peerbot, never in the chat in clear."""
-    form = reply.form
-    assert form is not None  # an opener is made only for a form
+    """A card whose one button opens `reply` in a dialog: what the chat must keep no copy
+    of (a private form, a case), asked for where no dialog could open at once (a typed
+    message). The reply travels in `sealed`, opened only by peerbot, never in clear."""
+    title = reply.form.title if reply.form is not None else PRIVATE
     body: list[dict[str, Any]] = [
-        *_text(form.title, heading=True),
-        *_text("This opens in a private window, so your chat keeps no copy of what you write."),
+        *_text(title, heading=True),
+        *_text("This opens in a private window, so your chat keeps no copy of it."),
         _action_set(
             [
                 {
@@ -145,8 +156,8 @@ def opener(reply: Reply, sealed: str) -> dict[str, Any]:
             ]
         ),
     ]
-    content = _card(body, f"{form.title}: open it from the card above.")
-    return {"type": "message", "summary": form.title, "attachments": [attachment(content)]}
+    content = _card(body, f"{title}: open it from the card above.")
+    return {"type": "message", "summary": title, "attachments": [attachment(content)]}
 
 
 def _card(body: list[dict[str, Any]], fallback: str) -> dict[str, Any]:

@@ -68,3 +68,40 @@ def texts(card: dict[str, Any]) -> list[str]:
 
     walk(card.get("body", []))
     return said
+
+
+def actions(card: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every Action.Submit in a card, in order."""
+    found: list[dict[str, Any]] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if node.get("type") == "Action.Submit":
+                found.append(node)
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(card)
+    return found
+
+
+def button(card: dict[str, Any], title: str) -> dict[str, Any]:
+    """The data of the button titled `title`, as Teams sends it back when pressed."""
+    (data,) = [a["data"] for a in actions(card) if a["title"] == title]
+    return dict(data)
+
+
+def dialog_card(answer: Any) -> dict[str, Any]:
+    """The card a dialog shows, checked against the schema."""
+    assert answer["task"]["type"] == "continue", answer
+    (card,) = valid_cards(answer)
+    return card
+
+
+def filled(card: dict[str, Any], **answers: str) -> dict[str, Any]:
+    """A form's send button pressed with `answers`: its data, and the inputs Teams adds."""
+    (send,) = [a for a in actions(card) if "form" in a["data"].get("peerbot", {})]
+    return {**send["data"], **answers}

@@ -30,7 +30,7 @@ from bot.conversation.replies import (
     When,
     email_link,
 )
-from tests.adapters.teams.cards import texts, valid_cards
+from tests.adapters.teams.cards import actions, texts, valid_cards
 
 ASK = ActionId("ask", "form")
 PICK = ActionId("ask", "pick")
@@ -107,23 +107,6 @@ def test_a_moment_is_shown_on_each_viewers_clock() -> None:
     )
 
 
-def submit_actions(content: dict[str, object]) -> list[dict[str, object]]:
-    found: list[dict[str, object]] = []
-
-    def walk(node: object) -> None:
-        if isinstance(node, dict):
-            if node.get("type") == "Action.Submit":
-                found.append(node)
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for item in node:
-                walk(item)
-
-    walk(content)
-    return found
-
-
 def test_buttons_send_a_message_or_open_a_dialog_as_the_look_says() -> None:
     reply = Reply(
         summary="Buttons",
@@ -142,14 +125,14 @@ def test_buttons_send_a_message_or_open_a_dialog_as_the_look_says() -> None:
 
     def kinds(look: Look) -> list[object]:
         (content,) = valid_cards(message(reply, look))
-        return [a["data"].get("msteams") for a in submit_actions(content)]  # type: ignore[attr-defined]
+        return [a["data"].get("msteams") for a in actions(content)]  # type: ignore[attr-defined]
 
     task = {"type": "task/fetch"}
     assert kinds(Look(private=private)) == [None, task]
     assert kinds(Look(shared=True)) == [task, task]  # in a channel, answers reach one person
     assert kinds(Look(dialog=True, private=private)) == [None, None]
     (content,) = valid_cards(message(reply, Look()))
-    assert submit_actions(content)[0]["data"] == {"peerbot": {"action": "ask.pick", "value": "7"}}
+    assert actions(content)[0]["data"] == {"peerbot": {"action": "ask.pick", "value": "7"}}
 
 
 def test_a_form_has_checked_inputs_and_carries_what_it_was_given() -> None:
@@ -160,7 +143,7 @@ def test_a_form_has_checked_inputs_and_carries_what_it_was_given() -> None:
     assert inputs["what"]["errorMessage"] == "Please fill in “What happened?”"
     assert inputs["topics"]["isMultiSelect"] and inputs["topics"]["style"] == "expanded"
     assert (inputs["start"]["type"], inputs["start.time"]["type"]) == ("Input.Date", "Input.Time")
-    (send,) = submit_actions(content)
+    (send,) = actions(content)
     data = send["data"]["peerbot"]  # type: ignore[index]
     assert data["form"] == "ask.form" and data["carried"] == {"case": "SU-7K3M-Q9"}
     assert (data["multiple"], data["datetimes"]) == (["topics"], ["start"])
@@ -198,7 +181,7 @@ def test_a_dialog_shows_a_form_or_the_answer_that_takes_its_place() -> None:
 def test_an_opener_carries_its_form_only_sealed() -> None:
     activity = opener(Reply(summary="Check a case", blocks=(FORM,)), "sealed-token")
     (content,) = valid_cards(activity)
-    (open_it,) = submit_actions(content)
+    (open_it,) = actions(content)
     assert open_it["data"] == {
         "msteams": {"type": "task/fetch"},
         "peerbot": {"sealed": "sealed-token"},
@@ -224,11 +207,35 @@ def test_a_private_form_outside_a_dialog_becomes_an_opener() -> None:
 
     reply = Reply(summary="Ask", blocks=(FORM,))
     (content,) = valid_cards(message(reply, Look(private=private, seal=sealed)))
-    (open_it,) = submit_actions(content)
+    (open_it,) = actions(content)
     assert open_it["data"] == {
         "msteams": {"type": "task/fetch"},
         "peerbot": {"sealed": "sealed:Ask"},
     }
     opened = dialog([reply], Look(dialog=True, private=private, seal=sealed))
-    (send,) = submit_actions(next(iter(valid_cards(opened))))
+    (send,) = actions(next(iter(valid_cards(opened))))
     assert send["data"]["peerbot"]["spec"] == "sealed:Ask a guardian"  # type: ignore[index]
+
+
+def test_a_private_answer_for_the_asker_alone_opens_from_a_card_too() -> None:
+    def private(action: ActionId, _value: str) -> bool:
+        return action.feature == "speakup"
+
+    case = Reply(
+        summary="Case SU-7K3M-Q9",
+        blocks=(
+            Text(text="What happened: words nobody else may read"),
+            Buttons(buttons=(Button(label="Reply", action=ActionId("speakup", "guardian_reply")),)),
+        ),
+        ephemeral=True,
+    )
+    activity = message(case, Look(private=private, seal=lambda _reply: "opaque"))
+    assert "words nobody else may read" not in str(activity) and "SU-7K3M-Q9" not in str(activity)
+    (content,) = valid_cards(activity)
+    assert texts(content)[0] == "Private to you"
+    intro = Reply(
+        summary="How to speak up",
+        blocks=(Buttons(buttons=(Button(label="Start", action=ActionId("speakup", "start")),)),),
+    )
+    (content,) = valid_cards(message(intro, Look(private=private, seal=sealed)))
+    assert texts(content) == ["Start"]  # for everyone to read: in the chat, opening a dialog
