@@ -23,6 +23,8 @@ class Call:
     activity_id: str
     body: dict[str, Any]
     authorization: str
+    answered: str = ""
+    """The id the connector gave a new message, for updating it later."""
 
 
 @dataclass
@@ -71,21 +73,23 @@ class FakeConnector:
             body=body,
             authorization=request.headers.get("Authorization", ""),
         )
+        scripted = next((n for n, (k, _a) in enumerate(self.scripted) if k == kind), None)
+        answer = self.scripted.pop(scripted)[1] if scripted is not None else self._ok(call)
         async with self.changed:
             self.calls.append(call)
             self.changed.notify_all()
-        for n, (scripted_kind, answer) in enumerate(self.scripted):
-            if scripted_kind == kind:
-                del self.scripted[n]
-                return answer
-        if kind == "create":
-            member = body["members"][0]["id"]
+        return answer
+
+    def _ok(self, call: Call) -> web.Response:
+        if call.kind == "create":
+            member = call.body["members"][0]["id"]
             return web.json_response({"id": f"a:opened-{member}", "activityId": ""})
-        if kind == "update":
+        if call.kind == "update":
             return web.json_response({"id": call.activity_id})
-        if kind == "delete":
+        if call.kind == "delete":
             return web.Response(status=200)
-        return web.json_response({"id": f"activity-{next(self.numbers)}"})
+        call.answered = f"activity-{next(self.numbers)}"
+        return web.json_response({"id": call.answered})
 
     async def create(self, request: web.Request) -> web.Response:
         return await self._record("create", request)
