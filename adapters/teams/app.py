@@ -197,7 +197,7 @@ class TeamsAdapter:
             self.answering.acked.track(asyncio.create_task(_logged(work)))
         where = inbound.conversation
         if inbound.via == Via.CARD_ACTION:
-            return _card_answer(views, look_at(self.base, where))
+            return _card_answer(views, posts, look_at(self.base, where))
         return render.dialog(views, look_at(self.base, where, dialog=True)) if views else None
 
     def _again(self, inbound: Inbound) -> Reply | None:
@@ -218,10 +218,11 @@ def delivery_id(where: Conversation, activity_id: str) -> str:
     return hashlib.sha256(f"{where.channel_id}\0{activity_id}".encode()).hexdigest()[:40]
 
 
-def _card_answer(views: Sequence[Reply], look: Look) -> dict[str, Any]:
-    """A Universal Action's answer: the card that takes the pressed one's place."""
+def _card_answer(views: Sequence[Reply], posts: Sequence[Post], look: Look) -> dict[str, Any]:
+    """A Universal Action's answer: the card that takes the pressed one's place, or else a
+    word on what was posted."""
     if not views:
-        return _card_message("")
+        return _card_message(posts[0].reply.summary if posts else "")
     return {"statusCode": 200, "type": render.CARD, "value": render.card(views[0], look)}
 
 

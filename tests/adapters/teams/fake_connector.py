@@ -13,6 +13,8 @@ from typing import Any
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
+from tests.adapters.teams.cards import cards_in, problems
+
 
 @dataclass
 class Call:
@@ -34,6 +36,8 @@ class FakeConnector:
     changed: asyncio.Condition = field(default_factory=asyncio.Condition)
     url: str = ""
     numbers: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+    invalid: list[str] = field(default_factory=list)
+    """What was wrong with any card peerbot sent, under the Adaptive Card 1.5 schema."""
 
     def fail_next(self, kind: str, status: int, **headers: str) -> None:
         """The next call of `kind` gets this answer instead of success."""
@@ -73,6 +77,7 @@ class FakeConnector:
             body=body,
             authorization=request.headers.get("Authorization", ""),
         )
+        self.invalid += [p for card in cards_in(body) for p in problems(card)]
         scripted = next((n for n, (k, _a) in enumerate(self.scripted) if k == kind), None)
         answer = self.scripted.pop(scripted)[1] if scripted is not None else self._ok(call)
         async with self.changed:

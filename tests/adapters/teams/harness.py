@@ -19,6 +19,7 @@ from bot.conversation.router import Feature, Router
 from bot.organisation.config import load_settings
 from bot.organisation.sync import apply_org_file
 from tests.adapters.teams.activities import TENANT
+from tests.adapters.teams.cards import valid_cards
 from tests.adapters.teams.fake_connector import FakeConnector, fake_connector
 from tests.fakes import FakeClock
 
@@ -44,10 +45,12 @@ class Teams:
         return await self.client.post("/api/messages", json=activity, headers=sent | headers)
 
     async def invoke(self, activity: dict[str, Any]) -> Any:
-        """An invoke's answer, from the HTTP response."""
+        """An invoke's answer, from the HTTP response, any card in it checked."""
         response = await self.post(activity)
         assert response.status == 200, await response.text()
-        return await response.json() if response.content_length else None
+        answer = await response.json() if response.content_length else None
+        valid_cards(answer)
+        return answer
 
     async def delivered(self) -> None:
         """Everything queued so far, sent: the background worker finishes what it holds,
@@ -88,3 +91,4 @@ async def serve(
         app = create_app(runtime, teams_credentials=credentials)
         async with TestClient(TestServer(app)) as client:
             yield Teams(client=client, connector=connector, runtime=runtime, token=token)
+        assert connector.invalid == []  # every card peerbot sent, under the 1.5 schema

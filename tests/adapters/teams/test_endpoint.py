@@ -10,7 +10,8 @@ from typing import Any
 
 import pytest
 
-from bot.conversation.inbound import Command, PersonAddress, Platform
+from bot.conversation.actions import ActionId
+from bot.conversation.inbound import ButtonPressed, Command, PersonAddress, Platform
 from bot.conversation.references import conversation_with
 from bot.conversation.replies import Reply
 from bot.conversation.router import Feature
@@ -20,6 +21,7 @@ from tests.adapters.teams.activities import (
     TENANT,
     USER,
     activity,
+    fetch,
     installed,
     invoke,
     mentioned,
@@ -155,6 +157,7 @@ async def test_health_says_authentication_is_off(teams: Teams) -> None:
 
 
 SECRET = "a word that must never reach a log"
+SORRY = "Sorry, something went wrong on our side. Please try again in a minute."
 
 
 async def explode(_command: Command, _services: Services) -> list[Reply]:
@@ -175,4 +178,69 @@ async def test_a_failing_turn_says_sorry_kindly_and_logs_only_its_kind(
         "Sorry, something went wrong on our side. Please try again in a minute."
     ]
     assert "teams: a turn failed (RuntimeError at test_endpoint.py" in caplog.text
+    assert SECRET not in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("text", "summary"),
+    [
+        ("speakup", "How to speak up"),
+        ("events", "There are no upcoming events just now."),
+        ("networks", "Staff networks"),
+        ("mentoring", "Mentoring programmes"),
+        ("support", "Support and crisis contacts"),
+        ("help", "Hello. I'm peerbot. Here is what I can help with:"),
+        ("what is this", "Sorry, I didn't understand that."),
+    ],
+)
+async def test_each_command_is_answered_with_a_valid_card(
+    teams: Teams, text: str, summary: str
+) -> None:
+    await teams.post(said(teams.url, text))
+    (sent,) = await teams.connector.wait_for("send")
+    assert sent.body["summary"].startswith(summary)
+    said_in(sent)
+
+
+async def test_a_universal_action_is_answered_in_its_response_and_posts_what_it_posts(
+    teams: Teams,
+) -> None:
+    def executed(action: str, value: str) -> dict[str, Any]:
+        data = {"peerbot": {"action": action, "value": value}}
+        body = {"action": {"type": "Action.Execute", "verb": "x", "data": data}}
+        return invoke(teams.url, "adaptiveCard/action", body, replyToId="9")
+
+    answer = await teams.invoke(executed("help.open", "support"))
+    assert answer == {
+        "statusCode": 200,
+        "type": "application/vnd.microsoft.activity.message",
+        "value": "Support and crisis contacts",
+    }
+    (sent,) = await teams.connector.wait_for("send")
+    assert "Support for you" in said_in(sent)
+    answer = await teams.invoke(executed("nothing.here", ""))
+    assert answer["statusCode"] == 200  # unknown: help, never an error
+
+
+async def explode_press(_press: ButtonPressed, _services: Services) -> list[Reply]:
+    raise RuntimeError(SECRET)
+
+
+async def test_a_failing_dialog_says_sorry_kindly_and_logs_only_its_kind(
+    sqlite_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    breaking = Feature(
+        name="broken",
+        title="Broken",
+        summary="",
+        commands={},
+        actions={ActionId("broken", "press"): explode_press},
+        listed=False,
+    )
+    async with serve(sqlite_url, extra=breaking) as teams:
+        data = {"msteams": {"type": "task/fetch"}, "peerbot": {"action": "broken.press"}}
+        answer = await teams.invoke(fetch(teams.url, data))
+    assert answer == {"task": {"type": "message", "value": SORRY}}
+    assert "RuntimeError at test_endpoint.py" in caplog.text
     assert SECRET not in caplog.text
