@@ -106,13 +106,12 @@ class Incoming:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Reference:
-    """A conversation to send to, in plain values (see adapters.teams.address)."""
+    """A conversation to send to, in plain values."""
 
     service_url: str
     conversation_id: str
     conversation_type: str
     tenant: str
-    user_id: str | None = None
 
 
 Turn = Callable[[dict[str, Any]], Awaitable[dict[str, Any] | None]]
@@ -227,7 +226,7 @@ class Hosting:
 
     async def open_personal(self, service_url: str, tenant: str, user_id: str) -> str:
         """Start (or find: Teams gives the same one back) the person's personal chat with
-        peerbot; its conversation id."""
+        peerbot, `user_id` their Entra object id (or Teams id); its conversation id."""
         claims = self._adapter.create_claims_identity(self.app_id)
         factory = self._auth.create_connector_factory(claims)
         parameters = ConversationParameters(
@@ -260,7 +259,6 @@ class Hosting:
                 is_group=where.conversation_type != "personal",
             ),
             bot=ChannelAccount(id=self.bot_id) if self.bot_id else None,
-            user=ChannelAccount(id=where.user_id) if where.user_id else None,
         )
 
         async def bounded(context: TurnContext) -> None:

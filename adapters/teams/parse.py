@@ -51,6 +51,14 @@ class Teams(BaseModel):
 
 class Account(Teams):
     id: Id
+    aadObjectId: Name | None = None
+
+    @property
+    def person(self) -> str:
+        """Who this is across Microsoft 365: their Entra object id, which an administrator
+        finds in Entra and writes in the organisation file, and which Teams takes to open
+        a chat with them; the Teams id (`29:...`, peerbot's alone) when there is none."""
+        return self.aadObjectId or self.id
 
 
 class ConversationAccount(Teams):
@@ -197,7 +205,7 @@ def _actor(activity: Activity) -> Actor:
     return Actor(
         platform=Platform.TEAMS,
         tenant=_tenant(activity),
-        user_id=activity.sender.id,
+        user_id=activity.sender.person,
         time_zone=zones[0] if zones else None,
     )
 
@@ -213,7 +221,7 @@ def _conversation(activity: Activity) -> Conversation:
         platform=Platform.TEAMS,
         tenant=_tenant(activity),
         channel_id=activity.conversation.id,
-        user_id=activity.sender.id,
+        user_id=activity.sender.person,
         is_private=kind == PERSONAL,
         extra={SERVICE_URL: activity.serviceUrl, KIND: kind},
     )

@@ -71,7 +71,6 @@ class TeamsSender:
             conversation_id=address.channel_id,
             conversation_type=kind,
             tenant=address.tenant or self._tenant,
-            user_id=address.user_id if kind == PERSONAL else None,
         )
 
     async def resolve(self, person: PersonAddress) -> Conversation | None:

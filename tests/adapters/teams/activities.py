@@ -6,7 +6,8 @@ from typing import Any
 
 TENANT = "99999999-8888-7777-6666-555555555555"
 BOT = "28:11111111-2222-3333-4444-555555555555"
-USER = "29:1staffmemberAAAA"
+USER = "5b8c2f1e-7a3d-4c6b-9e0f-1a2b3c4d5e6f"
+"""A member of staff's Entra object id, which peerbot knows them by."""
 PERSONAL_CHAT = "a:1personalchatWITHstaff"
 CHANNEL = "19:lgbtqnetwork@thread.tacv2"
 
@@ -27,7 +28,7 @@ def activity(
         "timestamp": "2026-11-02T09:00:00.000Z",
         "serviceUrl": service_url,
         "channelId": "msteams",
-        "from": {"id": user, "name": "Staff Member", "aadObjectId": "00000000-aaaa-bbbb-cccc-1"},
+        "from": sender(user),
         "conversation": {"id": conversation, "conversationType": kind, "tenantId": TENANT},
         "recipient": {"id": BOT, "name": "peerbot"},
         "entities": [
@@ -36,6 +37,16 @@ def activity(
         "channelData": {"tenant": {"id": TENANT}},
         **fields,
     }
+
+
+def sender(user: str) -> dict[str, str]:
+    """Who sent an activity, as Teams says: the Teams id peerbot alone sees, and their
+    Entra object id."""
+    return {"id": teams_id(user), "name": "Someone", "aadObjectId": user}
+
+
+def teams_id(user: str) -> str:
+    return f"29:1{user.replace('-', '')}"
 
 
 def said(service_url: str, text: str, **kw: Any) -> dict[str, Any]:

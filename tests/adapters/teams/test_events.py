@@ -31,7 +31,7 @@ from tests.adapters.teams.cards import button, dialog_card, filled, texts, valid
 from tests.adapters.teams.harness import PUBLIC, Teams, serve
 from tests.bot.events.places_fixtures import STARTS, an_event
 
-LEAD = "29:1leadSAM"  # Sam Doyle, who leads the LGBTQ+ network in tests/adapters/teams/org.yml
+LEAD = "a2000000-0000-4000-8000-00000000000b"  # Sam Doyle, the LGBTQ+ network's lead (org.yml)
 LEAD_CHAT = "a:1leadCHAT"
 
 

@@ -166,3 +166,12 @@ def test_what_is_not_an_activity_is_nothing(body: Any) -> None:
 )
 def test_activities_peerbot_does_not_answer_are_dropped(changes: dict[str, Any]) -> None:
     assert parse(activity(URL, **changes), AT) is None
+
+
+def test_a_person_is_known_by_their_entra_object_id_else_their_teams_id() -> None:
+    known = parse(said(URL, "help"), AT)
+    assert known is not None and known.actor.user_id == USER  # what the org file names
+    guest = said(URL, "help")
+    guest["from"] = {"id": "29:1guest"}
+    parsed = parse(guest, AT)
+    assert parsed is not None and parsed.actor.user_id == "29:1guest"

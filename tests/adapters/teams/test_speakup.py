@@ -14,13 +14,22 @@ import pytest
 from sqlmodel import select
 
 from storage.speakup.cases import AuditEntry, Case, CaseStatus
-from tests.adapters.teams.activities import PERSONAL_CHAT, USER, fetch, installed, said, submit
+from tests.adapters.teams.activities import (
+    PERSONAL_CHAT,
+    USER,
+    fetch,
+    installed,
+    said,
+    sender,
+    submit,
+    teams_id,
+)
 from tests.adapters.teams.cards import button, dialog_card, filled, texts, valid_cards
 from tests.adapters.teams.harness import Teams, serve
 from tests.scenarios.test_speak_up import CONCERN, table_dump
 
 CODE = re.compile(r"SU-[2-9A-Z]{4}-[2-9A-Z]{2}")
-GUARDIAN = "29:1guardianAMARA"  # Amara Okafor in tests/adapters/teams/org.yml
+GUARDIAN = "a1000000-0000-4000-8000-00000000000a"  # Amara Okafor in tests/adapters/teams/org.yml
 GUARDIAN_CHAT = "a:1guardianCHAT"
 GUARDIANS = "19:guardians@thread.tacv2"
 
@@ -78,6 +87,7 @@ async def test_an_anonymous_concern_is_raised_in_a_dialog_and_the_chat_keeps_no_
     stored = await table_dump(teams.runtime)
     assert USER not in stored and CONCERN not in stored
     assert CONCERN not in caplog.text and USER not in caplog.text
+    assert teams_id(USER) not in caplog.text and teams_id(USER) not in stored
 
 
 async def test_the_form_sent_with_gaps_comes_back_as_typed_with_each_reason(teams: Teams) -> None:
@@ -127,7 +137,7 @@ async def test_a_confidential_reporter_is_told_in_their_own_chat_when_a_guardian
 
 def as_guardian(activity: dict[str, Any]) -> dict[str, Any]:
     return activity | {
-        "from": {"id": GUARDIAN, "name": "Amara Okafor"},
+        "from": sender(GUARDIAN),
         "conversation": activity["conversation"] | {"id": GUARDIAN_CHAT},
     }
 
