@@ -20,12 +20,12 @@ from slack_sdk.web.async_client import AsyncWebClient
 from adapters.acked import AckedWork
 from adapters.answering import Answering
 from adapters.quiet import silenced
+from adapters.refusal import Refused
 from adapters.runtime import Runtime
 from adapters.slack import parse, payloads
 from adapters.slack.ingress import (
     PAYLOAD,
     QUIET_LOGGERS,
-    Refused,
     TypedSocketModeHandler,
     payload_of,
     verified,
@@ -101,11 +101,11 @@ class SlackAdapter:
         answer Slack sees comes from a listener's ack.
         """
         if self.verifier is None:  # Socket Mode: no HTTP route, nothing to verify with
-            return Refused(404, "no HTTP endpoint in Socket Mode").response()
+            return Refused(404, "no HTTP endpoint in Socket Mode").response("slack")
         try:
             bolt_request = await verified(request, self.verifier, self.origins)
         except Refused as refused:
-            return refused.response()
+            return refused.response("slack")
         return await to_aiohttp_response(await self.app.async_dispatch(bolt_request))
 
 

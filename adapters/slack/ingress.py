@@ -27,6 +27,7 @@ from slack_sdk.socket_mode.aiohttp import SocketModeClient
 from slack_sdk.socket_mode.request import SocketModeRequest
 from slack_sdk.socket_mode.response import SocketModeResponse
 
+from adapters.refusal import Refused, bounded
 from adapters.slack import payloads
 
 logger = logging.getLogger(__name__)
@@ -46,19 +47,6 @@ the private metadata of a speak-up form. Nothing from them is written, at any le
 P = TypeVar("P", bound=BaseModel)
 
 
-class Refused(Exception):
-    """A request peerbot will not pass on; `status` is the answer, `why` names only the kind."""
-
-    def __init__(self, status: int, why: str) -> None:
-        super().__init__(why)
-        self.status = status
-        self.why = why
-
-    def response(self) -> web.Response:
-        logger.info("slack: request refused with %s (%s)", self.status, self.why)
-        return web.json_response({"error": "refused"}, status=self.status)
-
-
 async def verified(
     request: web.Request, verifier: SignatureVerifier, origins: frozenset[str]
 ) -> AsyncBoltRequest:
@@ -67,11 +55,7 @@ async def verified(
     Nothing parses the body before the signature holds: the headers' shape is checked first
     (an `abc` or `1e9` timestamp made slack_sdk raise), then the HMAC on the raw bytes.
     """
-    if (request.content_length or 0) > MAX_BODY:
-        raise Refused(413, "body too large")
-    raw = await request.read()  # aiohttp's own client_max_size bounds a body sent chunked
-    if len(raw) > MAX_BODY:
-        raise Refused(413, "body too large")
+    raw = await bounded(request, MAX_BODY)
     timestamp = request.headers.get("X-Slack-Request-Timestamp", "")
     signature = request.headers.get("X-Slack-Signature", "")
     if not (TIMESTAMP.fullmatch(timestamp) and SIGNATURE.fullmatch(signature)):

@@ -16,9 +16,10 @@ from aiohttp import web
 
 from adapters.answering import TRY_LATER, Answering
 from adapters.files import FileLinks
+from adapters.refusal import Refused
 from adapters.runtime import Runtime, reachable_at
 from adapters.teams import render
-from adapters.teams.hosting import Hosting, Incoming, Refused
+from adapters.teams.hosting import Hosting, Incoming
 from adapters.teams.pacing import Pacer
 from adapters.teams.parse import PERSONAL, Inbound, Via, parse
 from adapters.teams.render import Look
@@ -72,7 +73,7 @@ class TeamsAdapter:
         try:
             incoming = await self.hosting.authenticate(request)
         except Refused as refused:
-            return refused.response()
+            return refused.response("teams")
         if incoming.invoke:
             try:
                 body = await self.hosting.run(incoming, self._invoked)

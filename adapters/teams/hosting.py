@@ -45,6 +45,7 @@ from msrest.exceptions import ClientException, HttpOperationError
 from requests import RequestException
 
 from adapters.quiet import silenced
+from adapters.refusal import Refused, bounded
 from bot.organisation.config import Settings
 
 logger = logging.getLogger(__name__)
@@ -64,19 +65,6 @@ THREADS = 4
 QUIET_LOGGERS = ("botbuilder", "botframework", "msrest", "msal")
 """msrest logs whole request and response bodies at DEBUG: people's words, a dialog's form."""
 BEARER = re.compile(r"Bearer [A-Za-z0-9._~+/=-]{1,8192}")
-
-
-class Refused(Exception):
-    """A request peerbot will not run; `status` is the answer, `why` names only the kind."""
-
-    def __init__(self, status: int, why: str) -> None:
-        super().__init__(why)
-        self.status = status
-        self.why = why
-
-    def response(self) -> web.Response:
-        logger.info("teams: request refused with %s (%s)", self.status, self.why)
-        return web.json_response({"error": "refused"}, status=self.status)
 
 
 class CallFailed(Exception):
@@ -150,11 +138,7 @@ class Hosting:
         """
         if request.content_type != "application/json":
             raise Refused(415, "not JSON")
-        if (request.content_length or 0) > MAX_BODY:
-            raise Refused(413, "body too large")
-        raw = await request.read()
-        if len(raw) > MAX_BODY:
-            raise Refused(413, "body too large")
+        raw = await bounded(request, MAX_BODY)
         try:
             body = json.loads(raw)
         except (UnicodeDecodeError, ValueError, RecursionError):

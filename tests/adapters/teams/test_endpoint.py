@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from bot.conversation.actions import ActionId
-from bot.conversation.inbound import ButtonPressed, Command, PersonAddress, Platform
+from bot.conversation.inbound import ButtonPressed, Command, Conversation, PersonAddress, Platform
 from bot.conversation.references import conversation_with
 from bot.conversation.replies import Reply
 from bot.conversation.router import Feature
@@ -53,26 +53,37 @@ async def test_a_personal_message_is_answered_in_the_personal_chat(teams: Teams)
     assert sent.authorization == ""  # authentication is off: nothing to sign with
 
 
+async def kept_for_the_person(teams: Teams) -> Conversation | None:
+    """The conversation peerbot keeps to reach the person later."""
+    person = PersonAddress(platform=Platform.TEAMS, tenant=TENANT, user_id=USER)
+    async with teams.runtime.db.session() as session:
+        return await conversation_with(session, person)
+
+
 async def test_the_person_is_reachable_later_from_their_own_chat(teams: Teams) -> None:
     await teams.post(said(teams.url, "help"))
     await teams.connector.wait_for("send")
-    person = PersonAddress(platform=Platform.TEAMS, tenant=TENANT, user_id=USER)
-    async with teams.runtime.db.session() as session:
-        where = await conversation_with(session, person)
+    where = await kept_for_the_person(teams)
     assert where is not None and where.channel_id == PERSONAL_CHAT
     assert where.extra == {"service_url": teams.url, "type": "personal"}
+
+
+HELLO = "Hello. I'm peerbot. Here is what I can help with:"
+
+
+async def summaries_sent(teams: Teams, count: int) -> list[str]:
+    """What the messages sent say, in order of their words (answers to activities sent at
+    once may arrive in any order), once `count` have come and no more seem to."""
+    await teams.connector.wait_for("send", count)
+    await asyncio.sleep(0.2)
+    return sorted(c.body["summary"] for c in teams.connector.of("send"))
 
 
 async def test_a_message_delivered_twice_is_answered_once(teams: Teams) -> None:
     await teams.post(said(teams.url, "support", number=5))
     await teams.post(said(teams.url, "support", number=5))
     await teams.post(said(teams.url, "help", number=6))
-    await teams.connector.wait_for("send", 2)
-    await asyncio.sleep(0.2)
-    assert sorted(c.body["summary"] for c in teams.connector.of("send")) == [
-        "Hello. I'm peerbot. Here is what I can help with:",
-        "Support and crisis contacts",
-    ]
+    assert await summaries_sent(teams, 2) == [HELLO, "Support and crisis contacts"]
 
 
 async def test_a_mention_in_a_channel_is_answered_in_the_askers_own_chat(teams: Teams) -> None:
@@ -89,19 +100,12 @@ async def test_a_mention_in_a_channel_is_answered_in_the_askers_own_chat(teams: 
 async def test_an_install_greets_once_and_keeps_the_reference(teams: Teams) -> None:
     assert (await teams.post(installed(teams.url, number=1))).status == 200
     (greeting,) = await teams.connector.wait_for("send")
-    assert greeting.body["summary"] == "Hello. I'm peerbot. Here is what I can help with:"
-    person = PersonAddress(platform=Platform.TEAMS, tenant=TENANT, user_id=USER)
-    async with teams.runtime.db.session() as session:
-        where = await conversation_with(session, person)
+    assert greeting.body["summary"] == HELLO
+    where = await kept_for_the_person(teams)
     assert where is not None and where.channel_id == PERSONAL_CHAT
     await teams.post(installed(teams.url, number=2))  # Teams tells of it again
     await teams.post(said(teams.url, "support", number=3))
-    await teams.connector.wait_for("send", 2)
-    await asyncio.sleep(0.2)
-    assert sorted(c.body["summary"] for c in teams.connector.of("send")) == [
-        "Hello. I'm peerbot. Here is what I can help with:",
-        "Support and crisis contacts",
-    ]
+    assert await summaries_sent(teams, 2) == [HELLO, "Support and crisis contacts"]
 
 
 @pytest.mark.parametrize(
@@ -160,24 +164,34 @@ SECRET = "a word that must never reach a log"
 SORRY = "Sorry, something went wrong on our side. Please try again in a minute."
 
 
-async def explode(_command: Command, _services: Services) -> list[Reply]:
+async def explode(_event: Command | ButtonPressed, _services: Services) -> list[Reply]:
     raise RuntimeError(SECRET)
 
 
-async def test_a_failing_turn_says_sorry_kindly_and_logs_only_its_kind(
+BROKEN = Feature(
+    name="broken",
+    title="Broken",
+    summary="",
+    commands={"broken": explode},
+    actions={ActionId("broken", "press"): explode},
+    listed=False,
+)
+"""A command and a button whose handlers fail with words no log may carry."""
+
+
+async def test_a_failing_turn_or_dialog_says_sorry_kindly_and_logs_only_its_kind(
     sqlite_url: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
-    breaking = Feature(
-        name="broken", title="Broken", summary="", commands={"broken": explode}, listed=False
-    )
-    async with serve(sqlite_url, extra=breaking) as teams:
+    async with serve(sqlite_url, extra=BROKEN) as teams:
         assert (await teams.post(said(teams.url, "broken"))).status == 200
         (sent,) = await teams.connector.wait_for("send")
-    assert said_in(sent) == [
-        "Sorry, something went wrong on our side. Please try again in a minute."
-    ]
+        data = {"msteams": {"type": "task/fetch"}, "peerbot": {"action": "broken.press"}}
+        answer = await teams.invoke(fetch(teams.url, data))
+    assert said_in(sent) == [SORRY]
+    assert answer == {"task": {"type": "message", "value": SORRY}}
     assert "teams: a turn failed (RuntimeError at test_endpoint.py" in caplog.text
+    assert "teams: a dialog failed (RuntimeError at test_endpoint.py" in caplog.text
     assert SECRET not in caplog.text
 
 
@@ -220,27 +234,3 @@ async def test_a_universal_action_is_answered_in_its_response_and_posts_what_it_
     assert "Support for you" in said_in(sent)
     answer = await teams.invoke(executed("nothing.here", ""))
     assert answer["statusCode"] == 200  # unknown: help, never an error
-
-
-async def explode_press(_press: ButtonPressed, _services: Services) -> list[Reply]:
-    raise RuntimeError(SECRET)
-
-
-async def test_a_failing_dialog_says_sorry_kindly_and_logs_only_its_kind(
-    sqlite_url: str, caplog: pytest.LogCaptureFixture
-) -> None:
-    caplog.set_level(logging.DEBUG)
-    breaking = Feature(
-        name="broken",
-        title="Broken",
-        summary="",
-        commands={},
-        actions={ActionId("broken", "press"): explode_press},
-        listed=False,
-    )
-    async with serve(sqlite_url, extra=breaking) as teams:
-        data = {"msteams": {"type": "task/fetch"}, "peerbot": {"action": "broken.press"}}
-        answer = await teams.invoke(fetch(teams.url, data))
-    assert answer == {"task": {"type": "message", "value": SORRY}}
-    assert "RuntimeError at test_endpoint.py" in caplog.text
-    assert SECRET not in caplog.text

@@ -65,8 +65,13 @@ async def press_on(
     return card
 
 
-async def invite(teams: Teams, card: dict[str, Any]) -> Calendar:
-    """The calendar invite behind the card's link, fetched from peerbot's own server."""
+def button_for(action: str, occurrence: int) -> dict[str, Any]:
+    """What an event's button (Sign up, Cancel my place, ...) carries when pressed."""
+    return {"peerbot": {"action": action, "value": encode(OccurrenceRef(occurrence=occurrence))}}
+
+
+def calendar_link(card: dict[str, Any]) -> str:
+    """The path of the card's calendar link, on peerbot's own server."""
     (link,) = [
         a["url"]
         for block in card["body"]
@@ -75,7 +80,12 @@ async def invite(teams: Teams, card: dict[str, Any]) -> Calendar:
         if a["title"] == "Add to my calendar"
     ]
     assert link.startswith(f"{PUBLIC}/files/")
-    response = await teams.client.get(urlsplit(link).path)
+    return urlsplit(link).path
+
+
+async def invite(teams: Teams, card: dict[str, Any]) -> Calendar:
+    """The calendar invite behind the card's link, fetched from peerbot's own server."""
+    response = await teams.client.get(calendar_link(card))
     assert response.status == 200
     assert response.headers["Content-Type"].startswith("text/calendar")
     assert response.headers["Cache-Control"] == "no-store"
@@ -96,19 +106,14 @@ async def test_the_list_shows_each_event_on_the_viewers_own_clock(teams: Teams) 
 async def test_signing_up_answers_in_place_with_an_invite_to_tap(teams: Teams) -> None:
     occurrence = await an_event(teams.runtime.db)
     card_id, _card = await card_sent(teams, "events")
-    value = encode(OccurrenceRef(occurrence=occurrence))
-    signed_up = await press_on(
-        teams, card_id, {"peerbot": {"action": "events.signup", "value": value}}, number=2
-    )
+    signed_up = await press_on(teams, card_id, button_for("events.signup", occurrence), number=2)
     assert "You're going to Lunch and learn. We've sent you a calendar invite." in texts(signed_up)
     calendar = await invite(teams, signed_up)
     assert str(calendar["METHOD"]) == "REQUEST"
     (event,) = calendar.walk("VEVENT")
     assert event.decoded("DTSTART") == STARTS
 
-    cancelled = await press_on(
-        teams, card_id, {"peerbot": {"action": "events.cancel", "value": value}}, number=3
-    )
+    cancelled = await press_on(teams, card_id, button_for("events.cancel", occurrence), number=3)
     assert any(
         line.startswith("You've cancelled your place at Lunch and learn.")
         for line in texts(cancelled)
@@ -123,28 +128,15 @@ async def test_a_full_event_offers_the_waitlist_and_a_place_in_it(teams: Teams) 
         someone = PersonAddress(platform=Platform.TEAMS, tenant=TENANT, user_id="29:1someoneELSE")
         await places.sign_up(session, occurrence, someone, now=teams.runtime.clock.now())
     card_id, _card = await card_sent(teams, "events")
-    value = encode(OccurrenceRef(occurrence=occurrence))
-    waiting = await press_on(
-        teams, card_id, {"peerbot": {"action": "events.signup", "value": value}}, number=2
-    )
+    waiting = await press_on(teams, card_id, button_for("events.signup", occurrence), number=2)
     assert any("you're on the waitlist: number 1" in line for line in texts(waiting))
 
 
 async def test_an_expired_or_forged_file_link_is_refused(teams: Teams) -> None:
     occurrence = await an_event(teams.runtime.db)
     card_id, _card = await card_sent(teams, "events")
-    value = encode(OccurrenceRef(occurrence=occurrence))
-    signed_up = await press_on(
-        teams, card_id, {"peerbot": {"action": "events.signup", "value": value}}, number=2
-    )
-    (link,) = [
-        a["url"]
-        for b in signed_up["body"]
-        if b["type"] == "ActionSet"
-        for a in b["actions"]
-        if a["title"] == "Add to my calendar"
-    ]
-    path = urlsplit(link).path
+    signed_up = await press_on(teams, card_id, button_for("events.signup", occurrence), number=2)
+    path = calendar_link(signed_up)
     token, name = path.split("/")[2:4]
     forged = f"/files/{token[:-4]}AAAA/{name}"
     assert (await teams.client.get(forged)).status == 404
@@ -156,11 +148,7 @@ async def test_sign_up_pressed_in_a_channel_answers_in_a_dialog_for_the_presser_
     teams: Teams,
 ) -> None:
     occurrence = await an_event(teams.runtime.db)
-    value = encode(OccurrenceRef(occurrence=occurrence))
-    data = {
-        "msteams": {"type": "task/fetch"},
-        "peerbot": {"action": "events.signup", "value": value},
-    }
+    data = {"msteams": {"type": "task/fetch"}, **button_for("events.signup", occurrence)}
     in_channel = {"conversation": CHANNEL, "kind": "channel"}
     answer = dialog_card(await teams.invoke(fetch(teams.url, data, **in_channel)))
     assert any(line.startswith("You're going to Lunch and learn.") for line in texts(answer))

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
-from datetime import timedelta
 
 import pytest
 from sqlmodel import select
@@ -15,15 +14,12 @@ from sqlmodel import select
 from bot.conversation.inbound import PersonAddress, Platform
 from bot.conversation.outbox import DeliveryWorker, Outgoing, enqueue
 from bot.conversation.replies import say
-from bot.conversation.tick import Ticker
-from bot.events import places
 from storage.outbox import OutboxRow
+from tests.adapters.reminders import an_hour_before
 from tests.adapters.teams.activities import PERSONAL_CHAT, TENANT, USER, installed, said
 from tests.adapters.teams.cards import button, texts, valid_cards
 from tests.adapters.teams.harness import Teams, serve
 from tests.adapters.teams.test_speakup import guardian_replies, raise_concern
-from tests.bot.events.places_fixtures import an_event
-from tests.fakes import FakeClock
 
 NURSE = PersonAddress(platform=Platform.TEAMS, tenant=TENANT, user_id=USER)
 
@@ -56,21 +52,10 @@ async def row(teams: Teams) -> OutboxRow:
         return (await session.exec(select(OutboxRow))).one()
 
 
-async def test_a_reminder_reaches_the_stored_chat_once_though_the_tick_runs_twice(
+async def test_a_reminder_reaches_the_stored_chat_once_though_the_tick_runs_thrice(
     teams: Teams,
 ) -> None:
-    runtime = teams.runtime
-    clock = runtime.clock
-    assert isinstance(clock, FakeClock)
-    starts = clock.now() + timedelta(days=2)
-    occurrence = await an_event(runtime.db, starts=starts)
-    async with runtime.db.session() as session:
-        signed = await places.sign_up(session, occurrence, NURSE, now=clock.now())
-    assert signed.outcome == places.Outcome.GOING
-
-    clock.advance(days=2, minutes=-60)  # the hour before
-    for _ in range(2):
-        await Ticker(runtime.db, runtime.router.due_sources, clock, sealer=runtime.sealer).tick()
+    await an_hour_before(teams.runtime, NURSE)
     await teams.delivered()
 
     _greeting, reminder = teams.connector.of("send", PERSONAL_CHAT)
