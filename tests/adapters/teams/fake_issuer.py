@@ -121,3 +121,17 @@ class FixedCredentials(ServiceClientCredentialsFactory):  # type: ignore[misc]
         self, app_id: str, oauth_scope: str, login_endpoint: str, validate_authority: bool
     ) -> AppCredentials:
         return FixedToken(app_id=app_id, oauth_scope=oauth_scope)
+
+
+class RefusedToken(AppCredentials):  # type: ignore[misc]
+    def get_access_token(self, force_refresh: bool = False) -> str:
+        raise PermissionError("Failed to get access token with error: invalid_client")
+
+
+class LoginDown(FixedCredentials):
+    """peerbot's own credentials when Microsoft's login refuses it (a revoked secret)."""
+
+    async def create_credentials(
+        self, app_id: str, oauth_scope: str, login_endpoint: str, validate_authority: bool
+    ) -> AppCredentials:
+        return RefusedToken(app_id=app_id, oauth_scope=oauth_scope)

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from sqlmodel import select
 
+from storage.outbox import OutboxRow
 from storage.references import ConversationReference
 from storage.seen import SeenEvent
 from tests.adapters.teams.activities import fetch, said
@@ -19,6 +20,7 @@ from tests.adapters.teams.fake_issuer import (
     OUTBOUND,
     FixedCredentials,
     Issuer,
+    LoginDown,
     fake_issuer,
 )
 from tests.adapters.teams.harness import Teams, serve
@@ -115,3 +117,28 @@ async def test_slow_keys_from_microsoft_never_hold_up_anything_else(sqlite_url: 
             assert (await teams.client.get("/healthz")).status == 200
             assert time.monotonic() - started < 0.5
             assert (await checked).status == 200
+
+
+async def test_without_a_token_of_its_own_peerbot_still_answers_dialogs_and_queues_messages(
+    sqlite_url: str, issuer: Issuer
+) -> None:
+    async with serve(sqlite_url, settings=AUTHENTICATED, credentials=LoginDown()) as teams:
+        good = issuer.token(teams.url)
+        data = {"msteams": {"type": "task/fetch"}, "peerbot": {"action": "speakup.start"}}
+        response = await teams.post(fetch(teams.url, data), Authorization=good)
+        assert response.status == 200
+        assert (await response.json())["task"]["type"] == "continue"  # the form, all the same
+        await teams.post(said(teams.url, "support"), Authorization=good)
+        async with asyncio.timeout(5):
+            while not (queued := await rows(teams)):  # noqa: ASYNC110 (a row, not an event)
+                await asyncio.sleep(0.05)
+    assert teams.connector.calls == []  # nothing reached Microsoft unsigned
+    assert [(r.status, r.last_error) for r in queued] in (
+        [("pending", None)],
+        [("pending", "http_401")],
+    )
+
+
+async def rows(teams: Teams) -> list[OutboxRow]:
+    async with teams.runtime.db.session() as session:
+        return list((await session.exec(select(OutboxRow))).all())
