@@ -105,7 +105,7 @@ async def test_a_dialog_with_a_bad_token_opens_nothing(
 async def test_slow_keys_from_microsoft_never_hold_up_anything_else(sqlite_url: str) -> None:
     """botbuilder fetches its keys with a blocking call: off the event loop, the health
     check (and every other platform) answers while a token waits for them."""
-    with fake_issuer(delay=1.5) as slow:
+    with fake_issuer(delay=1.5) as slow:  # metadata, then keys: 3 s in all
         async with serve(
             sqlite_url, settings=AUTHENTICATED, credentials=FixedCredentials()
         ) as teams:
@@ -115,7 +115,7 @@ async def test_slow_keys_from_microsoft_never_hold_up_anything_else(sqlite_url: 
             await asyncio.sleep(0.1)
             started = time.monotonic()
             assert (await teams.client.get("/healthz")).status == 200
-            assert time.monotonic() - started < 0.5
+            assert time.monotonic() - started < 1.0  # the keys take 3 s to come
             assert (await checked).status == 200
 
 
