@@ -133,10 +133,9 @@ async def test_without_a_token_of_its_own_peerbot_still_answers_dialogs_and_queu
             while not (queued := await rows(teams)):  # noqa: ASYNC110 (a row, not an event)
                 await asyncio.sleep(0.05)
     assert teams.connector.calls == []  # nothing reached Microsoft unsigned
-    assert [(r.status, r.last_error) for r in queued] in (
-        [("pending", None)],
-        [("pending", "http_401")],
-    )
+    (row,) = queued
+    assert row.dedupe_key.startswith("teams-reply:")
+    assert row.status in {"pending", "sending"}  # the worker may be trying it, in vain
 
 
 async def rows(teams: Teams) -> list[OutboxRow]:

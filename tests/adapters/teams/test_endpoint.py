@@ -11,9 +11,16 @@ from typing import Any
 import pytest
 
 from bot.conversation.actions import ActionId
-from bot.conversation.inbound import ButtonPressed, Command, Conversation, PersonAddress, Platform
+from bot.conversation.inbound import (
+    ButtonPressed,
+    Command,
+    Conversation,
+    FormSubmitted,
+    PersonAddress,
+    Platform,
+)
 from bot.conversation.references import conversation_with
-from bot.conversation.replies import Reply
+from bot.conversation.replies import Form, Notice, Reply, TextInput
 from bot.conversation.router import Feature
 from bot.conversation.services import Services
 from tests.adapters.teams.activities import (
@@ -26,8 +33,9 @@ from tests.adapters.teams.activities import (
     invoke,
     mentioned,
     said,
+    submit,
 )
-from tests.adapters.teams.cards import texts, valid_cards
+from tests.adapters.teams.cards import dialog_card, filled, texts, valid_cards
 from tests.adapters.teams.harness import Teams, serve
 
 
@@ -234,3 +242,43 @@ async def test_a_universal_action_is_answered_in_its_response_and_posts_what_it_
     assert "Support for you" in said_in(sent)
     answer = await teams.invoke(executed("nothing.here", ""))
     assert answer["statusCode"] == 200  # unknown: help, never an error
+
+
+SLOW = ActionId("slow", "form")
+SLOW_FORM = Form(
+    form=SLOW,
+    title="Tell us",
+    inputs=(TextInput(field="what", label="What happened?", multiline=True),),
+)
+
+
+async def open_slow(_press: ButtonPressed, _services: Services) -> list[Reply]:
+    return [Reply(summary="Tell us", blocks=(SLOW_FORM,))]
+
+
+async def slow_to_save(_form: FormSubmitted, _services: Services) -> list[Reply]:
+    await asyncio.sleep(1.0)
+    return [Reply(summary="Saved", blocks=(Notice(title="Saved", text="Thank you."),))]
+
+
+async def test_a_dialog_answered_too_late_gives_the_form_back_as_typed(
+    sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("adapters.teams.app.DIALOG_DEADLINE", 0.2)
+    slow = Feature(
+        name="slow",
+        title="Slow",
+        summary="",
+        commands={},
+        actions={ActionId("slow", "open"): open_slow},
+        forms={SLOW: slow_to_save},
+        listed=False,
+    )
+    async with serve(sqlite_url, extra=slow) as teams:
+        data = {"msteams": {"type": "task/fetch"}, "peerbot": {"action": "slow.open"}}
+        form = dialog_card(await teams.invoke(fetch(teams.url, data)))
+        words = "Nobody came to help on nights"
+        back = dialog_card(await teams.invoke(submit(teams.url, filled(form, what=words))))
+    inputs = {b["id"]: b for b in back["body"] if b["type"].startswith("Input.")}
+    assert inputs["what"]["value"] == words
+    assert "We couldn't save this just now. Please send it again in a minute." in texts(back)
