@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable
 from dataclasses import replace
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from adapters.teams.hosting import CallFailed, Hosting, Reference
 from adapters.teams.pacing import Pacer
@@ -93,11 +93,9 @@ class TeamsSender:
 
     async def post(self, address: Conversation, reply: Reply) -> str:
         """`reply` as a new message; its activity id."""
-        return await self.post_activity(address, message(reply, look_at(self._look, address)))
-
-    async def post_activity(self, address: Conversation, activity: dict[str, Any]) -> str:
         where = self.where(address)
         await self._pacer.turn(where.conversation_id, where.tenant)
+        activity = message(reply, look_at(self._look, address))
         return await _verdict(self._hosting.send(where, activity))
 
     async def replace(self, address: Conversation, activity_id: str, reply: Reply) -> None:
