@@ -1,5 +1,5 @@
 """The `peerbot` command line: run, console, db upgrade, org apply, keys, speakup, events,
-outbox, demo."""
+outbox, demo, teams."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from aiohttp import web
 from adapters.console import ConsoleSession, stdin_lines
 from adapters.runtime import Runtime, current_database, open_runtime
 from adapters.server import app_runner, create_app
+from adapters.teams.package import BadPackage, package
 from adapters.web import url as web_form_url
 from bot.conversation.inbound import Platform
 from bot.conversation.sealing import generate_key
@@ -57,6 +58,8 @@ app.add_typer(events_app, name="events")
 app.add_typer(outbox_app, name="outbox")
 demo_app = typer.Typer(no_args_is_help=True, help="Made-up events to try peerbot with.")
 app.add_typer(demo_app, name="demo")
+teams_app = typer.Typer(no_args_is_help=True, help="Microsoft Teams: the app package to upload.")
+app.add_typer(teams_app, name="teams")
 
 logger = logging.getLogger("peerbot")
 T = TypeVar("T")
@@ -317,6 +320,29 @@ def demo_load(
         typer.echo("The demo events are already there.")
 
 
+@teams_app.command("package")
+def teams_package(
+    app_id: Annotated[str, typer.Option(help="The bot's Microsoft app id (MICROSOFT_APP_ID).")],
+    host: Annotated[
+        str, typer.Option(help="Where staff reach peerbot, like peerbot.example.nhs.uk.")
+    ],
+    out: Annotated[Path, typer.Option(help="The zip to write.")] = Path("peerbot-teams.zip"),
+    privacy_url: Annotated[
+        str | None, typer.Option(help="Your privacy notice (default: peerbot's speak-up page).")
+    ] = None,
+    terms_url: Annotated[
+        str | None, typer.Option(help="Your terms of use (default: peerbot's speak-up page).")
+    ] = None,
+) -> None:
+    """Write the Teams app package (manifest.json and icons) to upload in Teams."""
+    try:
+        made = package(app_id, host, privacy_url=privacy_url, terms_url=terms_url)
+    except BadPackage as exc:
+        raise fail(str(exc), 2) from None
+    out.write_bytes(made)
+    typer.echo(f"Written to {out}. Upload it in Teams: Apps > Manage your apps > Upload an app.")
+
+
 @contextlib.asynccontextmanager
 async def _database(settings: Settings) -> AsyncIterator[Database]:
     """The database, reachable and migrated, for commands that need nothing else."""
@@ -373,6 +399,8 @@ async def _serve(settings: Settings, *, http: bool, console_user: str | None) ->
             await _listen(runner, settings)
             logger.info("listening on %s:%s", settings.host, settings.port)
             typer.echo(f"The speak-up web form is at {web_form_url(settings)}")
+            if settings.teams_enabled and not settings.teams_authenticated:
+                typer.echo(TEAMS_UNCHECKED, err=True)
         else:
             await runtime.start()
         if session is not None and org_file != settings.org_file:
@@ -380,6 +408,12 @@ async def _serve(settings: Settings, *, http: bool, console_user: str | None) ->
         await _until_signalled(session.run() if session is not None else None)
     finally:
         await _shutdown(runtime, runner)
+
+
+TEAMS_UNCHECKED = (
+    "WARNING: Teams is on with authentication OFF (MICROSOFT_APP_ID is empty): anyone who "
+    "can reach /api/messages can act as anyone. Use it only to try peerbot on this machine."
+)
 
 
 class PortUnavailable(Exception):

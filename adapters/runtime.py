@@ -197,6 +197,16 @@ def sealing_keys(settings: Settings) -> str | None:
     return key_file.read_text().strip()
 
 
+def reachable_at(settings: Settings) -> str:
+    """Where people reach this server: the public address when there is one, else this
+    machine (a server on every address answers on localhost)."""
+    if settings.public_url:
+        return settings.public_url.rstrip("/")
+    host = "localhost" if settings.host in {"0.0.0.0", "::", ""} else settings.host
+    host = f"[{host}]" if ":" in host else host
+    return f"http://{host}:{settings.port}"
+
+
 def sqlite_path(url: str) -> Path | None:
     scheme, _, rest = url.partition(":///")
     return Path(rest) if scheme.startswith("sqlite") and rest else None

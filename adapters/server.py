@@ -6,11 +6,14 @@ from __future__ import annotations
 import gc
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
 
 from aiohttp import web
 
+from adapters.files import mount as mount_files
 from adapters.runtime import Runtime
 from adapters.slack.app import build as build_slack
+from adapters.teams.app import build as build_teams
 from adapters.web import mount as mount_web_form
 from bot.conversation.inbound import Platform
 from storage.engine import DatabaseUnavailable
@@ -21,15 +24,27 @@ RUNTIME = web.AppKey("runtime", Runtime)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
+TEAMS_UNCHECKED = "authentication off: for trying peerbot locally only"
+
+
 async def healthz(request: web.Request) -> web.Response:
-    """200 when the database answers; 503 (so a load balancer stops routing here) when not."""
+    """200 when the database answers; 503 (so a load balancer stops routing here) when not.
+    Teams running with authentication off is said here too, where monitoring looks."""
     runtime = request.app[RUNTIME]
+    settings = runtime.settings
+    teams = (
+        {"teams": TEAMS_UNCHECKED}
+        if settings.teams_enabled and not settings.teams_authenticated
+        else {}
+    )
     try:
         await runtime.db.ping()
     except DatabaseUnavailable:
         logger.warning("health check: database unavailable")
-        return web.json_response({"status": "unavailable", "database": "unreachable"}, status=503)
-    return web.json_response({"status": "ok", "database": "ok"})
+        return web.json_response(
+            {"status": "unavailable", "database": "unreachable", **teams}, status=503
+        )
+    return web.json_response({"status": "ok", "database": "ok", **teams})
 
 
 @web.middleware
@@ -47,8 +62,10 @@ async def forwarded(request: web.Request, handler: Handler) -> web.StreamRespons
     )
 
 
-def create_app(runtime: Runtime) -> web.Application:
-    """Routes plus the runtime's lifecycle: started with the app, drained on shutdown."""
+def create_app(runtime: Runtime, *, teams_credentials: Any = None) -> web.Application:
+    """Routes plus the runtime's lifecycle: started with the app, drained on shutdown.
+    `teams_credentials` replaces the Bot Framework credentials the settings name (a
+    test's fixed token; see adapters.teams.hosting)."""
     app = web.Application(middlewares=[forwarded] if runtime.settings.behind_proxy else [])
     app[RUNTIME] = runtime
     app.router.add_get("/healthz", healthz)
@@ -60,6 +77,15 @@ def create_app(runtime: Runtime) -> web.Application:
         app.cleanup_ctx.append(slack.pooled)  # before lifecycle: closed after the last send
         if slack.socket is None:
             app.router.add_post("/slack/events", slack.handle)
+    teams = (
+        build_teams(runtime, credentials=teams_credentials)
+        if runtime.settings.teams_enabled
+        else None
+    )
+    if teams is not None:
+        runtime.register(Platform.TEAMS, teams.sender)
+        app.router.add_post("/api/messages", teams.handle)
+        mount_files(app, teams.links)
 
     async def lifecycle(_app: web.Application) -> AsyncIterator[None]:
         await runtime.start()
@@ -70,9 +96,11 @@ def create_app(runtime: Runtime) -> web.Application:
         await runtime.stop()
 
     app.cleanup_ctx.append(lifecycle)
+    # after lifecycle, so unwound before it: what was acknowledged is answered first
     if slack is not None:
-        # after lifecycle, so unwound before it: acked events are answered first
         app.cleanup_ctx.append(slack.running)
+    if teams is not None:
+        app.cleanup_ctx.append(teams.running)
     return app
 
 

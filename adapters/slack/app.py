@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -19,15 +18,16 @@ from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.acked import AckedWork
-from adapters.patience import GaveUp, patiently
+from adapters.answering import Answering
+from adapters.quiet import silenced
+from adapters.refusal import Refused
 from adapters.runtime import Runtime
 from adapters.slack import parse, payloads
 from adapters.slack.ingress import (
     PAYLOAD,
-    Refused,
+    QUIET_LOGGERS,
     TypedSocketModeHandler,
     payload_of,
-    silenced,
     verified,
 )
 from adapters.slack.render import answer_view, field_errors, message, metadata, modal
@@ -35,7 +35,7 @@ from adapters.slack.sender import SlackSender, upload
 from bot.conversation.errors import described
 from bot.conversation.forms import SAVE_LATER
 from bot.conversation.inbound import Address, Command, Conversation, InboundEvent
-from bot.conversation.outbox import DeliveryFailed, Outgoing, Unsealable, enqueue
+from bot.conversation.outbox import DeliveryFailed
 from bot.conversation.plan import (
     OpenForm,
     Post,
@@ -48,8 +48,6 @@ from bot.conversation.plan import (
 )
 from bot.conversation.replies import Form, Reply, say
 from bot.help.feature import HOME
-from storage.engine import BUSY
-from storage.seen import SeenKeys
 
 logger = logging.getLogger(__name__)
 
@@ -113,16 +111,16 @@ class SlackAdapter:
         answer Slack sees comes from a listener's ack.
         """
         if self.verifier is None:  # Socket Mode: no HTTP route, nothing to verify with
-            return Refused(404, "no HTTP endpoint in Socket Mode").response()
+            return Refused(404, "no HTTP endpoint in Socket Mode").response("slack")
         try:
             bolt_request = await verified(request, self.verifier, self.origins)
         except Refused as refused:
-            return refused.response()
+            return refused.response("slack")
         return await to_aiohttp_response(await self.app.async_dispatch(bolt_request))
 
 
 def build(runtime: Runtime) -> SlackAdapter:
-    quiet = silenced(f"{__name__}.libraries")
+    quiet = silenced(f"{__name__}.libraries", *QUIET_LOGGERS)
     settings = runtime.settings
     assert settings.slack_bot_token is not None
     client = AsyncWebClient(
@@ -139,38 +137,15 @@ def build(runtime: Runtime) -> SlackAdapter:
     )
     api = urlsplit(settings.slack_api_url)
     origins = payloads.SLACK_ORIGINS | {f"{api.scheme}://{api.netloc}"}
-    services = runtime.services
     now = runtime.clock.now
-    seen = SeenKeys(runtime.db, now)
     acked = AckedWork()
-    turns = asyncio.Semaphore(SENDING_AT_ONCE)
     sender = SlackSender(client)
-
-    async def route(event: InboundEvent) -> list[Reply]:
-        """The core's answer, after the ack: a busy database is waited out, and one that
-        stays busy gets the person an apology rather than silence."""
-        try:
-            return await patiently(
-                lambda: runtime.router.handle(event, services), what="slack: answering"
-            )
-        except GaveUp:
-            return [say(TRY_LATER, ephemeral=True)]
+    answering = Answering(
+        runtime=runtime, platform="slack", errors=SEND_ERRORS, for_later=for_later, acked=acked
+    )
 
     async def first_delivery(callback: payloads.EventCallback) -> bool:
-        """Slack retries an event whose ack was late or lost; the first delivery wins.
-
-        Checked after the ack, so the ack never waits for the database; the checks of
-        concurrent events are committed together (storage.seen.SeenKeys).
-        """
-        event_id = callback.event_id
-        key = f"slack:{event_id}"
-        try:
-            if await patiently(lambda: seen.first_time(key), what="slack: recording an event"):
-                return True
-        except GaveUp:
-            return True  # answer (with an apology, most likely) rather than stay silent
-        logger.info("slack: event %s already handled; retry ignored", event_id)
-        return False
+        return await answering.first_delivery(callback.event_id)
 
     async def answer(
         steps: list[Step],
@@ -181,46 +156,16 @@ def build(runtime: Runtime) -> SlackAdapter:
         respond: Respond | None = None,
         modal_id: str | None = None,
     ) -> None:
-        """Carry out the reply plan (bot.conversation.plan) with what Slack gave this event:
-        a trigger to open a modal, a response_url, the modal a button was pressed in.
+        """Carry out the reply plan with what Slack gave this event: a trigger to open a
+        modal, a response_url, the modal a button was pressed in; `origin` is Slack's own
+        id for what the person did (an event id, a trigger id, a view id)."""
 
-        A message Slack could not take just now goes to the outbox instead, keyed by
-        `origin`, Slack's own id for what the person did (an event id, a trigger id, a
-        view id), so the same delivery twice queues it once; a view cannot be shown later.
+        async def run(_index: int, step: Step) -> None:
+            await carry_out(step, event, trigger_id, respond, modal_id)
+            if to := shared_to(step):
+                await share(step.reply, to)
 
-        Answers take turns: in a burst, events already acked wait here rather than crowd
-        the event loop, so the acks of new ones are not held up behind them.
-        """
-        async with turns:
-            for index, step in enumerate(steps):
-                try:
-                    await carry_out(step, event, trigger_id, respond, modal_id)
-                except SEND_ERRORS as exc:
-                    if not for_later(exc):
-                        raise
-                    if not isinstance(step, Post):
-                        logger.warning(
-                            "slack: a view failed (%s); it cannot be shown later", described(exc)
-                        )
-                        continue
-                    if origin is None:  # real Slack always sends one: without it, no key
-                        logger.warning(
-                            "slack: a reply failed (%s); with no id from Slack it is not queued",
-                            described(exc),
-                        )
-                        continue
-                    # speak-up words wait in the outbox only sealed
-                    item = Outgoing(
-                        dedupe_key=f"slack-reply:{origin}:{index}",
-                        address=step.later,
-                        reply=step.reply,
-                        due_at=now(),
-                        sealed=runtime.router.confidential(event),
-                    )
-                    await later(item, exc)
-                else:
-                    if to := shared_to(step):
-                        await share(step.reply, to)
+        await answering.carry_out(steps, event, run, origin=origin)
 
     async def carry_out(
         step: Step,
@@ -265,49 +210,6 @@ def build(runtime: Runtime) -> SlackAdapter:
         except (*SEND_ERRORS, DeliveryFailed) as exc:
             logger.warning("slack: a file could not be shared (%s)", described(exc))
 
-    async def later(item: Outgoing, exc: Exception) -> None:
-        async def queue() -> None:
-            async with runtime.db.session() as session:
-                await enqueue(session, item, now=now(), sealer=runtime.sealer)
-
-        key = item.dedupe_key
-        try:
-            await patiently(queue, what="slack: queueing a reply")
-        except (GaveUp, Unsealable) as why:
-            logger.error(
-                "slack: a reply failed (%s) and could not be queued (%s)",
-                described(exc),
-                described(why),
-            )
-            return
-        logger.warning(
-            "slack: a reply failed (%s); queued for the outbox as %s", described(exc), key
-        )
-
-    async def in_time(event: InboundEvent) -> list[Reply] | None:
-        """The core's answer within Slack's deadline, or None when it could not give one.
-
-        Work still running at the deadline is left to finish, never cut off half-way: a
-        speak-up form it saves keeps its receipt, so pressing Submit again gets the same
-        case rather than a second one.
-        """
-        task = asyncio.create_task(runtime.router.handle(event, services))
-        done, _ = await asyncio.wait({task}, timeout=VIEW_DEADLINE)
-        if not done:
-            logger.warning("slack: a form took over %ss; asked to submit again", VIEW_DEADLINE)
-            acked.track(task)
-            task.add_done_callback(finished)
-            return None
-        try:
-            return task.result()
-        except BUSY as exc:
-            logger.warning("slack: a form met a busy database (%s)", described(exc))
-            return None
-
-    def finished(task: asyncio.Task[list[Reply]]) -> None:
-        if not task.cancelled() and (exc := task.exception()) is not None:
-            logger.warning("slack: a late form finished with %s", described(exc))
-
     @app.error
     async def failed(
         error: Exception, context: AsyncBoltContext, response: BoltResponse | None
@@ -328,7 +230,7 @@ def build(runtime: Runtime) -> SlackAdapter:
         slash = payload_of(context, payloads.SlashCommand)
         event = parse.slash_command(slash, now())
         await answer(
-            plan(event, await route(event)),
+            plan(event, await answering.replies(event)),
             event,
             trigger_id=slash.trigger_id,
             respond=respond if slash.response_url else None,
@@ -348,7 +250,7 @@ def build(runtime: Runtime) -> SlackAdapter:
             name=shortcut.callback_id,
         )
         await answer(
-            plan(event, await route(event)),
+            plan(event, await answering.replies(event)),
             event,
             trigger_id=shortcut.trigger_id,
             origin=shortcut.trigger_id,
@@ -359,7 +261,9 @@ def build(runtime: Runtime) -> SlackAdapter:
         callback = payload_of(context, payloads.EventCallback)
         event = parse.message_event(callback, now())
         if event is not None and await first_delivery(callback):
-            await answer(plan(event, await route(event)), event, origin=callback.event_id)
+            await answer(
+                plan(event, await answering.replies(event)), event, origin=callback.event_id
+            )
 
     app.event("message")(on_message)
     app.event("app_mention")(on_message)
@@ -373,7 +277,7 @@ def build(runtime: Runtime) -> SlackAdapter:
         if event is None:
             return
         await answer(
-            plan(event, await route(event)),
+            plan(event, await answering.replies(event)),
             event,
             trigger_id=press.trigger_id,
             respond=respond if press.response_url else None,
@@ -392,7 +296,7 @@ def build(runtime: Runtime) -> SlackAdapter:
         if event is None:
             await ack()
             return
-        replies = await in_time(event)
+        replies = await answering.within(event, VIEW_DEADLINE)
         if replies is None:
             await ack(**keep_open(submitted, SAVE_LATER))
             return
@@ -429,7 +333,7 @@ def build(runtime: Runtime) -> SlackAdapter:
             at=now(),
             name=HOME,
         )
-        blocks = [b for reply in await route(event) for b in message(reply)["blocks"]]
+        blocks = [b for reply in await answering.replies(event) for b in message(reply)["blocks"]]
         await client.views_publish(user_id=user, view={"type": "home", "blocks": blocks})
 
     socket = None
@@ -447,11 +351,8 @@ def build(runtime: Runtime) -> SlackAdapter:
     )
 
 
-SENDING_AT_ONCE = 16
-"""Answers being rendered and sent at once; more wait their turn (see `answer`)."""
 WEB_API_TIMEOUT = 30
 """Seconds a Web API call may take: the SDK's own default."""
-TRY_LATER = "Sorry, I can't do that right now. Please try again in a minute."
 SORRY = "Sorry, that did not go through. Please try again in a minute."
 VIEW_DEADLINE = 2.5
 """Seconds a form's submission may take before its ack; Slack gives up at 3."""

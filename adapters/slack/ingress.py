@@ -27,6 +27,7 @@ from slack_sdk.socket_mode.aiohttp import SocketModeClient
 from slack_sdk.socket_mode.request import SocketModeRequest
 from slack_sdk.socket_mode.response import SocketModeResponse
 
+from adapters.refusal import Refused, bounded
 from adapters.slack import payloads
 
 logger = logging.getLogger(__name__)
@@ -39,23 +40,11 @@ SIGNATURE = re.compile(r"v0=[0-9a-f]{64}")
 PAYLOAD = "peerbot_payload"
 """Where the typed payload travels in bolt's context, from the ingress to the listeners."""
 QUIET_LOGGERS = ("slack_sdk", "slack_bolt")
-"""At DEBUG these log whole request and response bodies: people's words, user ids and
+"""Bolt logs whole request bodies (its failed-signature and unhandled-request lines at INFO
+and WARNING), the SDK its sent and received messages at DEBUG: people's words, user ids and
 the private metadata of a speak-up form. Nothing from them is written, at any level."""
 
 P = TypeVar("P", bound=BaseModel)
-
-
-class Refused(Exception):
-    """A request peerbot will not pass on; `status` is the answer, `why` names only the kind."""
-
-    def __init__(self, status: int, why: str) -> None:
-        super().__init__(why)
-        self.status = status
-        self.why = why
-
-    def response(self) -> web.Response:
-        logger.info("slack: request refused with %s (%s)", self.status, self.why)
-        return web.json_response({"error": "refused"}, status=self.status)
 
 
 async def verified(
@@ -66,11 +55,7 @@ async def verified(
     Nothing parses the body before the signature holds: the headers' shape is checked first
     (an `abc` or `1e9` timestamp made slack_sdk raise), then the HMAC on the raw bytes.
     """
-    if (request.content_length or 0) > MAX_BODY:
-        raise Refused(413, "body too large")
-    raw = await request.read()  # aiohttp's own client_max_size bounds a body sent chunked
-    if len(raw) > MAX_BODY:
-        raise Refused(413, "body too large")
+    raw = await bounded(request, MAX_BODY)
     timestamp = request.headers.get("X-Slack-Request-Timestamp", "")
     signature = request.headers.get("X-Slack-Signature", "")
     if not (TIMESTAMP.fullmatch(timestamp) and SIGNATURE.fullmatch(signature)):
@@ -153,17 +138,3 @@ class TypedSocketModeHandler(AsyncSocketModeHandler):
             context=typed_context(payload),
         )
         await send_async_response(client, req, await self.app.async_dispatch(bolt_request), start)
-
-
-def silenced(name: str) -> logging.Logger:
-    """A logger for bolt and the Slack SDK that writes nothing at any level: they log whole
-    request bodies (bolt's failed-signature and unhandled-request lines at INFO and WARNING,
-    the SDK's sent and received messages at DEBUG), which for a speak-up form is a breach.
-    Bolt copies this logger's level and `disabled` flag into every logger it makes."""
-    for library in QUIET_LOGGERS:  # what the libraries log outside the loggers they are given
-        logging.getLogger(library).setLevel(logging.CRITICAL + 1)
-    quiet = logging.getLogger(name)
-    quiet.setLevel(logging.CRITICAL + 1)
-    quiet.disabled = True
-    quiet.propagate = False
-    return quiet

@@ -13,7 +13,7 @@ from importlib.resources import files
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from adapters.runtime import Runtime
+from adapters.runtime import Runtime, reachable_at
 from adapters.web import csrf, parse, render
 from adapters.web.scope import COMMAND, PATH, SPECS
 from bot.conversation.errors import described
@@ -213,10 +213,5 @@ def mount(app: web.Application, runtime: Runtime) -> None:
 
 
 def url(settings: Settings) -> str:
-    """Where staff open the form: the public address when there is one, else this machine
-    (a server on every address answers on localhost)."""
-    if settings.public_url:
-        return settings.public_url.rstrip("/") + PATH
-    host = "localhost" if settings.host in {"0.0.0.0", "::", ""} else settings.host
-    host = f"[{host}]" if ":" in host else host
-    return f"http://{host}:{settings.port}{PATH}"
+    """Where staff open the form."""
+    return reachable_at(settings) + PATH

@@ -53,8 +53,9 @@ class Sender(Protocol):
 
     async def resolve(self, person: PersonAddress) -> Conversation | None:
         """Open (or find) the person's direct conversation with peerbot, for someone with
-        no stored reference; None when the platform cannot start one (Teams needs a
-        message from them first). Raises DeliveryFailed as `send` does."""
+        no stored reference; None when the platform cannot start one (Teams can only for
+        someone peerbot is installed for, or who shares a team with it: else it refuses,
+        and `send` raises). Raises DeliveryFailed as `send` does."""
         ...
 
     async def send(self, address: Conversation, reply: Reply, *, key: str) -> None:

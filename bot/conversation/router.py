@@ -71,6 +71,7 @@ class Router:
         self._secret_commands = {
             normalise(name) for f in self.features if f.confidential for name in f.commands
         }
+        self._secret_features = {f.name for f in self.features if f.confidential}
         for feature in self.features:
             _owned(feature)
             _merge(self._commands, {normalise(k): v for k, v in feature.commands.items()})
@@ -88,17 +89,24 @@ class Router:
     def confidential(self, event: InboundEvent) -> bool:
         """Whether the answer to `event` comes from a confidential feature: the one whose
         handler it reaches, or the one a button (like help's) names as its value."""
-        secret = {f.name for f in self.features if f.confidential}
         match event:
             case TextMessage():
                 return normalise(self.command_of(event).name) in self._secret_commands
             case Command(name=name):
                 return normalise(name) in self._secret_commands
             case ButtonPressed(action=action, value=value):
-                return action.feature in secret or named_feature(value) in secret
+                return self.confidential_action(action, value)
             case FormSubmitted(form=form):
-                return form.feature in secret
+                return self.confidential_action(form)
         return False
+
+    def confidential_action(self, action: ActionId, value: str = "") -> bool:
+        """Whether pressing this button (or sending this form) reaches a confidential
+        feature: asked before the press too, by a platform that must choose where its
+        answer will be shown (Teams opens it in a dialog, out of the chat's history)."""
+        return (
+            action.feature in self._secret_features or named_feature(value) in self._secret_features
+        )
 
     def answers(self, command: str) -> bool:
         """Whether a feature claims this command (a platform's manifest must not promise more)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Self
 
@@ -18,6 +19,10 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from bot.conversation.sealing import sealer
 
 DEFAULT_ORG_FILE = Path("org.yml")
+SINGLE_TENANT = "SingleTenant"
+TEAMS_APP_TYPES = (SINGLE_TENANT, "UserAssignedMSI")
+"""The bot registrations Azure still creates; MultiTenant is refused by name."""
+GUID = re.compile(r"[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}")
 EXAMPLE_ORG_FILE = Path("examples/org.yml")
 
 _ASYNC_SCHEMES = {
@@ -88,10 +93,22 @@ class Settings(BaseSettings):
     slack_app_token: SecretStr | None = Field(default=None, alias="SLACK_APP_TOKEN")
     slack_api_url: str = Field(default="https://slack.com/api/", alias="SLACK_API_URL")
 
-    teams_app_id: str | None = Field(default=None, alias="MICROSOFT_APP_ID")
+    teams_app_id: str | None = Field(
+        default=None,
+        alias="MICROSOFT_APP_ID",
+        description="The bot's Microsoft app id (a GUID); empty turns Teams on with "
+        "authentication off, for trying peerbot locally only.",
+    )
     teams_app_password: SecretStr | None = Field(default=None, alias="MICROSOFT_APP_PASSWORD")
-    teams_app_type: str = Field(default="MultiTenant", alias="MICROSOFT_APP_TYPE")
+    teams_app_type: str = Field(default=SINGLE_TENANT, alias="MICROSOFT_APP_TYPE")
     teams_app_tenant_id: str | None = Field(default=None, alias="MICROSOFT_APP_TENANT_ID")
+    teams_service_url: str = Field(
+        default="https://smba.trafficmanager.net/teams/",
+        alias="PEERBOT_TEAMS_SERVICE_URL",
+        description="Where peerbot reaches a Teams channel nobody has written from yet (the "
+        "guardians' space, a network's channel): Microsoft's global address for proactive "
+        "messages in the public cloud.",
+    )
 
     @field_validator("database_url")
     @classmethod
@@ -125,7 +142,37 @@ class Settings(BaseSettings):
             )
         if self.teams_app_password and not self.teams_app_id:
             raise ValueError("MICROSOFT_APP_ID is missing (MICROSOFT_APP_PASSWORD is set)")
+        if self.teams_app_id:
+            problems = self._teams_problems()
+            if problems:
+                raise ValueError("\n".join(problems))
         return self
+
+    def _teams_problems(self) -> list[str]:
+        """Everything wrong with a Teams registration at once, each naming its variable."""
+        problems = []
+        if not GUID.fullmatch(self.teams_app_id or ""):
+            problems.append("MICROSOFT_APP_ID: use the bot's app id from Azure (a GUID)")
+        if self.teams_app_type.lower() == "multitenant":
+            problems.append(
+                "MICROSOFT_APP_TYPE: MultiTenant bots can no longer be created in Azure (since "
+                "31 July 2025); register peerbot as SingleTenant (or UserAssignedMSI)"
+            )
+        elif self.teams_app_type not in TEAMS_APP_TYPES:
+            problems.append("MICROSOFT_APP_TYPE: use SingleTenant or UserAssignedMSI")
+        if not GUID.fullmatch(self.teams_app_tenant_id or ""):
+            problems.append(
+                "MICROSOFT_APP_TENANT_ID: use your organisation's Microsoft Entra tenant id "
+                "(a GUID)"
+            )
+        if self.teams_app_type == SINGLE_TENANT and not self.teams_app_password:
+            problems.append("MICROSOFT_APP_PASSWORD is missing (the app's client secret)")
+        if not self.public_url:
+            problems.append(
+                "PEERBOT_PUBLIC_URL is missing: Teams opens calendar invites and other files "
+                "from peerbot's own address"
+            )
+        return problems
 
     @property
     def async_database_url(self) -> str:
@@ -137,7 +184,12 @@ class Settings(BaseSettings):
 
     @property
     def teams_enabled(self) -> bool:
+        """Teams is on when MICROSOFT_APP_ID is set, even to nothing (authentication off)."""
         return self.teams_app_id is not None
+
+    @property
+    def teams_authenticated(self) -> bool:
+        return bool(self.teams_app_id)
 
     def resolved_org_file(self) -> Path:
         """The configured org file, or the bundled example when the default is absent."""

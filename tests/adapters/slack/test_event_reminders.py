@@ -20,11 +20,11 @@ from bot.conversation.tick import Ticker
 from bot.events import invite, places
 from bot.events.payloads import OccurrenceRef
 from storage.events import Occurrence
+from tests.adapters.reminders import an_hour_before
 from tests.adapters.slack.test_endpoint import Slack, delivered, serve
 from tests.adapters.slack.test_events_leads import ANSWERS, LEAD, submitted
 from tests.adapters.slack.test_networks import button, dm_from
 from tests.adapters.slack.test_speakup_casework import open_modal, press
-from tests.bot.events.places_fixtures import an_event
 from tests.fakes import FakeClock
 
 NURSE = PersonAddress(platform=Platform.SLACK, tenant="T1", user_id="U123")
@@ -43,18 +43,7 @@ def blocks(post: dict[str, Any]) -> list[dict[str, Any]]:
 
 async def test_a_reminder_reaches_the_dm_once_though_the_tick_runs_twice(slack: Slack) -> None:
     runtime = slack.runtime
-    clock = runtime.clock
-    assert isinstance(clock, FakeClock)
-    starts = clock.now() + timedelta(days=2)
-    occurrence = await an_event(runtime.db, starts=starts)
-    async with runtime.db.session() as session:
-        signed = await places.sign_up(session, occurrence, NURSE, now=clock.now())
-    assert signed.outcome == places.Outcome.GOING
-
-    clock.advance(days=2, minutes=-60)  # the hour before
-    for _ in range(2):  # this replica ticks twice, and another once
-        await Ticker(runtime.db, runtime.router.due_sources, clock, sealer=runtime.sealer).tick()
-    await Ticker(runtime.db, runtime.router.due_sources, clock, sealer=runtime.sealer).tick()
+    occurrence, starts = await an_hour_before(runtime, NURSE)
     await delivered(runtime)
 
     (post,) = slack.api.of("chat.postMessage")

@@ -78,7 +78,7 @@ async def test_a_slash_command_delivered_twice_whose_reply_failed_is_queued_once
     """Keyed by Slack's trigger id, not a random number: the same command twice (a
     replayed request, a proxy's retry) leaves one message to send later."""
     queued = Heard()
-    logging.getLogger("adapters.slack.app").addHandler(queued)
+    logging.getLogger("adapters.answering").addHandler(queued)
     fields = command("support", response_url=f"{slack.api.base_url}response.reply")
     try:
         for _ in range(2):
@@ -87,7 +87,7 @@ async def test_a_slash_command_delivered_twice_whose_reply_failed_is_queued_once
             assert (await slack.form(fields)).status == 200
             await asyncio.wait_for(queued.event.wait(), 5)  # "queued for the outbox"
     finally:
-        logging.getLogger("adapters.slack.app").removeHandler(queued)
+        logging.getLogger("adapters.answering").removeHandler(queued)
     # Stopping the worker claims nothing new, so wait for the delivery it owes first.
     await slack.api.wait_for("chat.postMessage")
     (row,) = await settled(slack)

@@ -19,6 +19,9 @@ SETTINGS_ENV = [
     "SLACK_APP_TOKEN",
     "MICROSOFT_APP_ID",
     "MICROSOFT_APP_PASSWORD",
+    "MICROSOFT_APP_TYPE",
+    "MICROSOFT_APP_TENANT_ID",
+    "PEERBOT_PUBLIC_URL",
 ]
 
 
@@ -101,3 +104,61 @@ def test_complete_platform_settings_enable_it(monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setenv("PEERBOT_SEALING_KEY", f"{generate_key()},{generate_key()}")
     settings = load_settings()
     assert settings.slack_enabled and not settings.teams_enabled
+
+
+APP_ID = "11111111-2222-3333-4444-555555555555"
+TENANT = "99999999-8888-7777-6666-555555555555"
+TEAMS = {
+    "MICROSOFT_APP_ID": APP_ID,
+    "MICROSOFT_APP_PASSWORD": "client-secret",
+    "MICROSOFT_APP_TENANT_ID": TENANT,
+    "PEERBOT_PUBLIC_URL": "https://peerbot.example.nhs.uk",
+}
+
+
+def test_a_single_tenant_teams_bot_is_the_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name, value in TEAMS.items():
+        monkeypatch.setenv(name, value)
+    settings = load_settings()
+    assert settings.teams_enabled and settings.teams_authenticated
+    assert settings.teams_app_type == "SingleTenant"
+
+
+def test_an_empty_app_id_turns_teams_on_without_authentication(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("MICROSOFT_APP_ID", "")
+    settings = load_settings()
+    assert settings.teams_enabled and not settings.teams_authenticated
+
+
+def test_a_multi_tenant_bot_is_refused_with_the_reason(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name, value in {**TEAMS, "MICROSOFT_APP_TYPE": "MultiTenant"}.items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigError, match="MultiTenant bots can no longer be created in Azure"):
+        load_settings()
+
+
+def test_every_teams_problem_is_named_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MICROSOFT_APP_ID", "peerbot")
+    monkeypatch.setenv("MICROSOFT_APP_TYPE", "Personal")
+    with pytest.raises(ConfigError) as caught:
+        load_settings()
+    assert str(caught.value).splitlines() == [
+        "MICROSOFT_APP_ID: use the bot's app id from Azure (a GUID)",
+        "MICROSOFT_APP_TYPE: use SingleTenant or UserAssignedMSI",
+        "MICROSOFT_APP_TENANT_ID: use your organisation's Microsoft Entra tenant id (a GUID)",
+        "PEERBOT_PUBLIC_URL is missing: Teams opens calendar invites and other files from "
+        "peerbot's own address",
+    ]
+
+
+def test_a_managed_identity_needs_no_password(monkeypatch: pytest.MonkeyPatch) -> None:
+    env = {**TEAMS, "MICROSOFT_APP_TYPE": "UserAssignedMSI"}
+    del env["MICROSOFT_APP_PASSWORD"]
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    assert load_settings().teams_authenticated
+    monkeypatch.setenv("MICROSOFT_APP_TYPE", "SingleTenant")
+    with pytest.raises(ConfigError, match="MICROSOFT_APP_PASSWORD is missing"):
+        load_settings()
