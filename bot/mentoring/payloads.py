@@ -1,0 +1,25 @@
+"""What mentoring's buttons carry: a pair or a programme, checked when it comes back."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from pydantic import Field, StringConstraints
+
+ProgrammeKey = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,63}$")]
+Id = Annotated[int, Field(ge=1, le=2**63 - 1)]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PairRef:
+    """A button about one pair: check in, snooze, pause, leave, or a coordinator opening it."""
+
+    pair: Id
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ProgrammeRef:
+    """A coordinator's button about one programme."""
+
+    programme: ProgrammeKey
