@@ -53,6 +53,11 @@ async def active_programmes(session: AsyncSession) -> list[Programme]:
     return list((await session.exec(query)).all())
 
 
+async def programme(session: AsyncSession, key: str) -> Programme | None:
+    query = select(Programme).where(col(Programme.key) == key)
+    return (await session.exec(query)).first()
+
+
 async def person_on(session: AsyncSession, platform: str, user_id: str) -> Person | None:
     """The named person behind a platform account, if the org file names them."""
     query = (

@@ -9,7 +9,8 @@ from collections.abc import Sequence
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.mentoring import Answer, CheckIn, Pair, PairStatus, Round
+from bot.mentoring import rounds
+from storage.mentoring import Answer, CheckIn, Pair, PairStatus, Round, RoundState
 
 BEST_FIRST = (Answer.MET, Answer.PLANNED, Answer.HELP, Answer.NOT_YET)
 """A pair's standing in a round is the best of its two answers: met if either met. Help
@@ -34,17 +35,20 @@ async def by_pair(session: AsyncSession, round_ids: Sequence[int]) -> dict[tuple
     return {key: found for key, answers in given.items() if (found := best(answers))}
 
 
-async def stuck(session: AsyncSession, programme: str, two: Sequence[Round]) -> list[Pair]:
-    """Active pairs that were asked in both rounds (they existed before the first closed)
-    and of whom neither said "met" in either: they have not met two rounds running."""
-    first = min(two, key=lambda r: r.opens_at)
+async def stuck(session: AsyncSession, closed: Round) -> list[Pair]:
+    """Active pairs that have not met two rounds running as of the round `closed`: asked in
+    it and in the round before (they existed before that one closed, and it was asked, not
+    missed), and neither of them said "met" in either."""
+    first = await rounds.before(session, closed)
+    if first is None or first.state == RoundState.MISSED:
+        return []
     met = select(CheckIn.pair_id).where(
-        col(CheckIn.round_id).in_([r.id for r in two]), col(CheckIn.answer) == Answer.MET
+        col(CheckIn.round_id).in_([first.id, closed.id]), col(CheckIn.answer) == Answer.MET
     )
     query = (
         select(Pair)
         .where(
-            col(Pair.programme) == programme,
+            col(Pair.programme) == closed.programme,
             col(Pair.status) == PairStatus.ACTIVE,
             col(Pair.created_at) < first.closes_at,
             col(Pair.id).not_in(met),

@@ -27,7 +27,7 @@ from bot.mentoring.hours import shifts_of
 from bot.mentoring.notify import for_coordinators, for_member, home_zone
 from bot.mentoring.people import called, reach
 from bot.organisation.schedule import schedule_of
-from storage.mentoring import Member, Pair, PairStatus, Round, RoundState
+from storage.mentoring import Member, Pair, PairStatus, Round
 from storage.organisation import Programme
 
 LIVE = (PairStatus.ACTIVE, PairStatus.PAUSED)
@@ -186,11 +186,8 @@ async def _stuck_alerts(
 ) -> list[Outgoing]:
     """A round just over, and the one before it asked too: each active pair where nobody
     met in either, once, to every coordinator."""
-    earlier = await rounds.before(session, over)
-    if earlier is None or earlier.state == RoundState.MISSED:
-        return []
     items: list[Outgoing] = []
-    stuck_ids = {p.id for p in await stuck(session, programme.key, [earlier, over]) if p.id}
+    stuck_ids = {p.id for p in await stuck(session, over) if p.id}
     for pair, both in (await _pairs(session, stuck_ids)).values():
         names = (called(both[0]), called(both[1]))
         key = f"mentoring:stuck:{pair.id}:{rounds.name(over.opens_at)}"

@@ -66,16 +66,34 @@ class Shifts:
         return min(later, key=lambda t: t.astimezone(UTC))
 
 
+def known_zone(name: str) -> bool:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
+
+
 def zone_named(*names: str) -> tzinfo:
     """The first of `names` that is a time zone peerbot knows; UTC when none is."""
-    for name in names:
-        if not name:
-            continue
-        try:
-            return ZoneInfo(name)
-        except (ZoneInfoNotFoundError, ValueError):
-            continue
-    return UTC
+    return next((ZoneInfo(n) for n in names if n and known_zone(n)), UTC)
+
+
+async def notice_zone(session: AsyncSession, email: str, zone: str | None) -> None:
+    """Keep the zone a person's platform told us, for when they have not chosen one."""
+    if not zone or not known_zone(zone):
+        return
+    hours = await session.get(Hours, email)
+    if hours is None:
+        hours = Hours(
+            email=email,
+            days=sorted(WORKING_WEEK),
+            quiet_from=f"{QUIET_FROM:%H:%M}",
+            quiet_until=f"{QUIET_UNTIL:%H:%M}",
+        )
+    if hours.seen_zone != zone:
+        hours.seen_zone = zone
+        session.add(hours)
 
 
 def shifts(hours: Hours | None, home_zone: str) -> Shifts:

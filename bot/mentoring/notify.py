@@ -12,6 +12,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.conversation.inbound import PersonAddress
 from bot.conversation.outbox import Outgoing, enqueue
 from bot.conversation.replies import Reply
+from bot.conversation.sealing import Sealer
 from bot.mentoring.hours import shifts_of
 from bot.mentoring.people import coordinators, reach
 from storage.directory import organisation
@@ -77,6 +78,13 @@ async def for_coordinators(
     ]
 
 
-async def queue(session: AsyncSession, items: Sequence[Outgoing], *, now: datetime) -> int:
-    """Queue what a person's action has to tell, in its transaction; how many were new."""
-    return sum([await enqueue(session, item, now=now) for item in items])
+async def queue(
+    session: AsyncSession,
+    items: Sequence[Outgoing],
+    *,
+    now: datetime,
+    sealer: Sealer | None = None,
+) -> int:
+    """Queue what a person's action has to tell, in its transaction; how many were new.
+    `sealer` seals the items marked sealed (see bot.conversation.outbox.Outgoing)."""
+    return sum([await enqueue(session, item, now=now, sealer=sealer) for item in items])

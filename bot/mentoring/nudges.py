@@ -6,16 +6,15 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from bot.conversation.payloads import encode
 from bot.conversation.replies import Block, Button, Buttons, FieldItem, Fields, Reply, Text, When
 from bot.mentoring.actions import CHECK_IN, FEEDBACK, HOURS, LEAVE, OPEN_PAIR, PAUSE, RESUME, SNOOZE
-from bot.mentoring.payloads import PairRef
+from bot.mentoring.payloads import pair_value
 from storage.mentoring import Pair, PairStatus
 
 
 def pair_ref(pair: Pair) -> str:
     assert pair.id is not None
-    return encode(PairRef(pair=pair.id))
+    return pair_value(pair.id)
 
 
 def member_buttons(pair: Pair) -> Buttons:

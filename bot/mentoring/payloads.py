@@ -7,6 +7,8 @@ from typing import Annotated
 
 from pydantic import Field, StringConstraints
 
+from bot.conversation.payloads import encode
+
 ProgrammeKey = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,63}$")]
 Id = Annotated[int, Field(ge=1, le=2**63 - 1)]
 
@@ -23,3 +25,13 @@ class ProgrammeRef:
     """A coordinator's button about one programme."""
 
     programme: ProgrammeKey
+
+
+def pair_value(pair_id: int) -> str:
+    """What a button about this pair carries."""
+    return encode(PairRef(pair=pair_id))
+
+
+def programme_value(key: str) -> str:
+    """What a button about this programme carries."""
+    return encode(ProgrammeRef(programme=key))

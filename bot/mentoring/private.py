@@ -21,3 +21,11 @@ def sealed_answers(sealer: Sealer, answers: dict[str, str]) -> str | None:
     """The programme's questions and what was said to each, kept together."""
     kept = {question: text for question, text in answers.items() if text}
     return seal(sealer, {"answers": kept}) if kept else None
+
+
+def opened_answers(sealer: Sealer, token: str | None) -> dict[str, str]:
+    """Question -> what was said to it."""
+    if not token:
+        return {}
+    answers = open_sealed(sealer, token).get("answers", {})
+    return {str(k): str(v) for k, v in answers.items()} if isinstance(answers, dict) else {}

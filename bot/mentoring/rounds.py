@@ -55,6 +55,11 @@ def current(schedule: Schedule, now: datetime) -> Span | None:
     return None
 
 
+def next_opening(schedule: Schedule, now: datetime) -> datetime | None:
+    """When the next round opens after `now`; None when no more will."""
+    return next((s.opens_at for s in spans(schedule) if s.opens_at > now), None)
+
+
 async def record(
     session: AsyncSession, programme: Programme, schedule: Schedule, now: datetime
 ) -> None:
@@ -152,3 +157,24 @@ async def of_programme(session: AsyncSession, programme: str) -> list[Round]:
     """Every round recorded, newest first."""
     query = select(Round).where(col(Round.programme) == programme)
     return list((await session.exec(query.order_by(col(Round.opens_at).desc()))).all())
+
+
+def named(text: str) -> datetime | None:
+    """The opening a round's name stands for (see `name`); None for anything else."""
+    try:
+        return datetime.strptime(text, "%Y-%m-%dT%H:%MZ").replace(tzinfo=UTC)
+    except ValueError:
+        return None
+
+
+async def open_round(
+    session: AsyncSession, programme: str, opens_at: datetime, now: datetime
+) -> Round | None:
+    """The programme's round opening at `opens_at`, if it is recorded and still open."""
+    query = select(Round).where(
+        col(Round.programme) == programme,
+        col(Round.opens_at) == opens_at,
+        col(Round.state) == RoundState.OPEN,
+        col(Round.closes_at) > now,
+    )
+    return (await session.exec(query)).first()
