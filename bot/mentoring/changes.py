@@ -189,15 +189,15 @@ def snooze_form(value: str) -> Form:
     )
 
 
-def pause_form(value: str) -> Form:
-    return _confirm(
-        PAUSE_FORM,
-        "Pause the pairing",
-        "No check-ins for either of you until it is resumed. Your partner and coordinator "
-        "will be told, kindly.",
-        "Yes, pause it",
-        value,
+def pause_form(value: str, *, theirs: bool) -> Form:
+    """`theirs`: the coordinator is pausing someone else's pairing."""
+    told = (
+        "for either of them until it is resumed. Both will be told, kindly."
+        if theirs
+        else "for either of you until it is resumed. Your partner and coordinator will be "
+        "told, kindly."
     )
+    return _confirm(PAUSE_FORM, "Pause the pairing", f"No check-ins {told}", "Yes, pause it", value)
 
 
 def leave_form(value: str) -> Form:
@@ -267,8 +267,8 @@ async def snoozed(form: FormSubmitted, services: Services) -> list[Reply]:
 
 
 async def pressed_pause(press: ButtonPressed, services: Services) -> list[Reply]:
-    async def work(_change: Change) -> list[Reply]:
-        return _asked(pause_form(press.value))
+    async def work(change: Change) -> list[Reply]:
+        return _asked(pause_form(press.value, theirs=change.me is None))
 
     return await _changing(services, press.actor, press.value, work, coordinator_may=True)
 
@@ -277,7 +277,8 @@ async def paused(form: FormSubmitted, services: Services) -> list[Reply]:
     value = _pair_of(form)
 
     async def work(change: Change) -> list[Reply]:
-        if (again := rejected(pause_form(value), form.values)) is not None:
+        spec = pause_form(value, theirs=change.me is None)
+        if (again := rejected(spec, form.values)) is not None:
             return [again]
         if change.pair.status == PairStatus.PAUSED:
             return _done("Paused", "It's paused already. Press Resume when you're ready.")

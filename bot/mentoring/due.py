@@ -43,7 +43,8 @@ async def due(session: AsyncSession, now: datetime) -> Sequence[Outgoing]:
         assert schedule is not None  # _scheduled gives only programmes with a schedule
         await rounds.record(session, programme, schedule, now)
         for over in await rounds.close_over(session, programme.key, now):
-            items += await _stuck_alerts(session, programme, over, now, home)
+            if schedule.finish is None or over.closes_at < schedule.finish:  # not at the end
+                items += await _stuck_alerts(session, programme, over, now, home)
         for open_ in await rounds.open_rounds(session, programme.key, now):
             items += await _check_ins(session, programme, open_, now, home)
         if schedule.finish is not None and schedule.finish <= now:
