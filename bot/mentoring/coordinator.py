@@ -59,7 +59,7 @@ async def menu(session: AsyncSession, programmes: Sequence[Programme], home: str
         pairs = counts.get(programme.key, 0)
         ref = programme_value(programme.key)
         blocks += [
-            Text(text=f"{programme.name}: {pairs} pair{'' if pairs == 1 else 's'}. {when}"),
+            Text(text=f"{programme.name}: {pairs_of(pairs)}. {when}"),
             Buttons(
                 buttons=(
                     Button(label="Programme health", action=HEALTH, value=ref, style="primary"),
@@ -72,15 +72,18 @@ async def menu(session: AsyncSession, programmes: Sequence[Programme], home: str
     return blocks
 
 
+def pairs_of(count: int) -> str:
+    return f"{count} pair{'' if count == 1 else 's'}"
+
+
 def health_blocks(found: Health, zone: ZoneInfo, sealed: bool) -> list[Block]:
     """The counts, newest round first, with the stuck pairs to open."""
     pairs = found.pairs
     summary = [
         FieldItem(label="Active pairs", value=str(pairs[PairStatus.ACTIVE])),
         FieldItem(label="Paused", value=str(pairs[PairStatus.PAUSED])),
-        FieldItem(
-            label="Left or ended", value=str(pairs[PairStatus.LEFT] + pairs[PairStatus.ENDED])
-        ),
+        FieldItem(label="Left", value=str(pairs[PairStatus.LEFT])),
+        FieldItem(label="Ended", value=str(pairs[PairStatus.ENDED])),
         FieldItem(label="Not reachable yet", value=f"{found.unreachable} people"),
     ]
     blocks: list[Block] = [
@@ -94,9 +97,8 @@ def health_blocks(found: Health, zone: ZoneInfo, sealed: bool) -> list[Block]:
             blocks.append(Text(text=f"{label}: not asked (peerbot was not running)."))
             continue
         said = ", ".join(f"{counts.answered[a]} {words}" for a, words in ANSWERED)
-        blocks.append(
-            Text(text=f"{label}, {counts.pairs} pairs: {said}, {counts.no_answer} no answer.")
-        )
+        quiet = f"{counts.no_answer} no answer"
+        blocks.append(Text(text=f"{label}, {pairs_of(counts.pairs)}: {said}, {quiet}."))
     if not found.rounds:
         blocks.append(Text(text="No rounds yet."))
     stuck = len(found.stuck)

@@ -172,7 +172,7 @@ async def test_the_coordinators_view_and_health_answer_privately(slack: Slack) -
     assert shown["response_type"] == "ephemeral"
     text = json.dumps(shown, ensure_ascii=False)
     assert "Reverse Mentoring for Inclusion: programme health" in text
-    assert "1 pairs: 0 met, 0 planned to meet, 0 not met yet, 0 asked for help, 1 no answer" in text
+    assert "1 pair: 0 met, 0 planned to meet, 0 not met yet, 0 asked for help, 1 no answer" in text
 
     nosy = {**press(SENIOR, "mentoring.health", "reverse-mentoring")}
     assert (await slack.interaction(nosy)).status == 200
