@@ -9,7 +9,7 @@ people."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -147,9 +147,15 @@ def check(pairs: Sequence[NewPair], known: Known) -> Iterator[Problem]:
 
 
 async def add(
-    session: AsyncSession, programme: str, pairs: Sequence[NewPair], *, now: datetime
+    session: AsyncSession,
+    programme: str,
+    pairs: Sequence[NewPair],
+    *,
+    now: datetime,
+    written: Callable[[int], object] | None = None,
 ) -> list[Pair]:
-    """Write checked pairs, a batch at a time, in the caller's transaction."""
+    """Write checked pairs, a batch at a time, in the caller's transaction; `written` is
+    told how many after each batch (a progress bar)."""
     added: list[Pair] = []
     for start in range(0, len(pairs), BATCH):
         batch = pairs[start : start + BATCH]
@@ -176,4 +182,6 @@ async def add(
             )
         await session.flush()
         added += rows
+        if written is not None:
+            written(len(rows))
     return added
