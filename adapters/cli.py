@@ -22,12 +22,13 @@ from rich.progress import Progress
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from adapters.console import ConsoleSession, stdin_lines
-from adapters.runtime import Runtime, current_database, open_runtime
+from adapters.runtime import Runtime, current_database, open_runtime, sealing_keys
 from adapters.server import app_runner, create_app
 from adapters.web import url as web_form_url
 from bot.conversation.inbound import Platform
-from bot.conversation.sealing import generate_key
+from bot.conversation.sealing import generate_key, sealer
 from bot.events import attendance, demo
+from bot.mentoring import demo as mentoring_demo
 from bot.mentoring import imports, newpairs
 from bot.mentoring.health import Health, health
 from bot.organisation.config import ConfigError, Settings, load_settings
@@ -67,7 +68,9 @@ app.add_typer(speakup_app, name="speakup")
 app.add_typer(events_app, name="events")
 app.add_typer(mentoring_app, name="mentoring")
 app.add_typer(outbox_app, name="outbox")
-demo_app = typer.Typer(no_args_is_help=True, help="Made-up events to try peerbot with.")
+demo_app = typer.Typer(
+    no_args_is_help=True, help="Made-up events and mentoring pairs to try peerbot with."
+)
 app.add_typer(demo_app, name="demo")
 
 logger = logging.getLogger("peerbot")
@@ -394,13 +397,15 @@ def demo_load(
         ),
     ] = False,
 ) -> None:
-    """Add a few upcoming and recurring events to the organisation's networks, dated from
-    now (safe to run again: events already there are kept, nothing is added twice)."""
+    """Add a few upcoming and recurring events to the organisation's networks, and a few
+    reverse-mentoring pairs part-way through a round, dated from now (safe to run again:
+    what is already there is kept, nothing is added twice)."""
     settings = settings_or_exit()
     org_file = settings.resolved_org_file()
     example = org_file != settings.org_file
+    keys = sealing_keys(settings)
 
-    async def load() -> int | None:
+    async def load() -> tuple[int, int] | None:
         async with _database(settings) as db:
             if fresh:
                 if not (example and db.is_sqlite):
@@ -410,17 +415,28 @@ def demo_load(
                         return None
             await apply_org_file(db, org_file)  # as `peerbot run` does: the networks first
             async with db.session() as session:
-                return await demo.load(session, now=datetime.now(UTC))
+                now = datetime.now(UTC)
+                events = await demo.load(session, now=now)
+                pairs = await mentoring_demo.load(
+                    session, now=now, sealer=sealer(keys) if keys else None
+                )
+                return events, pairs
 
     added = _startup(load())
     if added is None:
         return
-    if added:
+    events, pairs = added
+    if events:
         typer.echo(
-            f"Added {added} demo event{'' if added == 1 else 's'}. Type `events` to see them."
+            f"Added {events} demo event{'' if events == 1 else 's'}. Type `events` to see them."
         )
-    else:
-        typer.echo("The demo events are already there.")
+    if pairs:
+        typer.echo(
+            f"Added {pairs} demo mentoring pairs. Type `mentoring` as their coordinator "
+            "(`make run AS=kwame`) or as one of them (`make run AS=amina`)."
+        )
+    if not (events or pairs):
+        typer.echo("The demo events and mentoring pairs are already there.")
 
 
 @contextlib.asynccontextmanager
