@@ -62,7 +62,17 @@ class Change:
     def who(self) -> str:
         return called(self.me) if self.me is not None else "Your coordinator"
 
-    async def audited(self, action: str) -> MentoringAudit:
+    @property
+    def member(self) -> Member:
+        """The member making a change only they may make (see `_changing`)."""
+        assert self.me is not None
+        return self.me
+
+    def becomes(self, status: PairStatus) -> None:
+        self.pair.status, self.pair.changed_at = status, self.now
+        self.session.add(self.pair)
+
+    async def _audited(self, action: str) -> MentoringAudit:
         row = MentoringAudit(
             at=self.now,
             platform=self.actor.platform,
@@ -75,9 +85,10 @@ class Change:
         await self.session.flush()
         return row
 
-    async def tell(self, audit: MentoringAudit, *, them: str, coordinators: str) -> None:
-        """The other person (both, when the coordinator acted) and, for a member's change,
-        the coordinators: once each, keyed by the change's audit row."""
+    async def tell(self, action: str, *, them: str, coordinators: str) -> None:
+        """Audit the change, and tell the other person (both, when the coordinator acted)
+        and, for a member's change, the coordinators: once each, keyed by the audit row."""
+        audit = await self._audited(action)
         key = f"mentoring:{audit.action}:{audit.id}"
         items: list[Outgoing] = []
         for member in self.both:
@@ -211,10 +222,6 @@ def leave_form(value: str) -> Form:
     )
 
 
-def _asked(form: Form) -> list[Reply]:
-    return [Reply(summary=form.title, blocks=(form,))]
-
-
 def _done(title: str, text: str) -> list[Reply]:
     return [Reply(summary=text, blocks=(Notice(title=title, text=text),))]
 
@@ -230,22 +237,35 @@ async def _day(change: Change, member: Member, moment: datetime) -> str:
     return f"{local:%a} {local.day} {local:%b}"
 
 
-async def pressed_snooze(press: ButtonPressed, services: Services) -> list[Reply]:
-    async def work(change: Change) -> list[Reply]:
-        if change.me is None:
-            raise Refused
-        return _asked(snooze_form(press.value))
+def _opens(
+    form_for: Callable[[str, Change], Form], *, coordinator_may: bool = False
+) -> Callable[[ButtonPressed, Services], Awaitable[list[Reply]]]:
+    """A button that opens its form, for the pair's people (and coordinator, if it may)."""
 
-    return await _changing(services, press.actor, press.value, work)
+    async def pressed(press: ButtonPressed, services: Services) -> list[Reply]:
+        async def work(change: Change) -> list[Reply]:
+            form = form_for(press.value, change)
+            return [Reply(summary=form.title, blocks=(form,))]
+
+        return await _changing(
+            services, press.actor, press.value, work, coordinator_may=coordinator_may
+        )
+
+    return pressed
+
+
+pressed_snooze = _opens(lambda value, _: snooze_form(value))
+pressed_pause = _opens(
+    lambda value, change: pause_form(value, theirs=change.me is None), coordinator_may=True
+)
+pressed_leave = _opens(lambda value, _: leave_form(value))
 
 
 async def snoozed(form: FormSubmitted, services: Services) -> list[Reply]:
     value = _pair_of(form)
 
     async def work(change: Change) -> list[Reply]:
-        me = change.me
-        if me is None:
-            raise Refused
+        me = change.member
         if (again := rejected(snooze_form(value), form.values)) is not None:
             return [again]
         until = change.now + timedelta(weeks=int(text_of(form.values.get("weeks"))))
@@ -254,9 +274,8 @@ async def snoozed(form: FormSubmitted, services: Services) -> list[Reply]:
             me.asked_round = BEFORE_ANY_ROUND  # asked again when the snooze ends
         change.session.add(me)
         day = await _day(change, me, until)
-        audit = await change.audited("snooze")
         await change.tell(
-            audit,
+            "snooze",
             them=f"{change.who} is having a short break from check-ins until {day}. "
             "Nothing you need to do.",
             coordinators=f"{change.who} snoozed check-ins until {day}.",
@@ -264,13 +283,6 @@ async def snoozed(form: FormSubmitted, services: Services) -> list[Reply]:
         return _done("Snoozed", f"No check-ins until {day}. Take care of yourself.")
 
     return await _changing(services, form.actor, value, work)
-
-
-async def pressed_pause(press: ButtonPressed, services: Services) -> list[Reply]:
-    async def work(change: Change) -> list[Reply]:
-        return _asked(pause_form(press.value, theirs=change.me is None))
-
-    return await _changing(services, press.actor, press.value, work, coordinator_may=True)
 
 
 async def paused(form: FormSubmitted, services: Services) -> list[Reply]:
@@ -282,13 +294,11 @@ async def paused(form: FormSubmitted, services: Services) -> list[Reply]:
             return [again]
         if change.pair.status == PairStatus.PAUSED:
             return _done("Paused", "It's paused already. Press Resume when you're ready.")
-        change.pair.status, change.pair.changed_at = PairStatus.PAUSED, change.now
-        change.session.add(change.pair)
+        change.becomes(PairStatus.PAUSED)
         for member in change.both:
             await _take_back(change.session, member)
-        audit = await change.audited("pause")
         await change.tell(
-            audit,
+            "pause",
             them=f"{change.who} has paused your {change.programme.name} pairing for now. "
             "Nothing you need to do.",
             coordinators=f"{change.who} paused the pairing.",
@@ -304,15 +314,13 @@ async def pressed_resume(press: ButtonPressed, services: Services) -> list[Reply
     async def work(change: Change) -> list[Reply]:
         if change.pair.status == PairStatus.ACTIVE:
             return _done("Resumed", "It's on already. Check-ins come as usual.")
-        change.pair.status, change.pair.changed_at = PairStatus.ACTIVE, change.now
-        change.session.add(change.pair)
+        change.becomes(PairStatus.ACTIVE)
         for member in change.both:
             if member.asked_due is None:  # not asked this round: the next tick asks
                 member.asked_round = BEFORE_ANY_ROUND
                 change.session.add(member)
-        audit = await change.audited("resume")
         await change.tell(
-            audit,
+            "resume",
             them=f"{change.who} has started your {change.programme.name} pairing again. "
             "Check-ins will come as before.",
             coordinators=f"{change.who} started the pairing again.",
@@ -322,34 +330,21 @@ async def pressed_resume(press: ButtonPressed, services: Services) -> list[Reply
     return await _changing(services, press.actor, press.value, work, coordinator_may=True)
 
 
-async def pressed_leave(press: ButtonPressed, services: Services) -> list[Reply]:
-    async def work(change: Change) -> list[Reply]:
-        if change.me is None:
-            raise Refused
-        return _asked(leave_form(press.value))
-
-    return await _changing(services, press.actor, press.value, work)
-
-
 async def left(form: FormSubmitted, services: Services) -> list[Reply]:
     value = _pair_of(form)
 
     async def work(change: Change) -> list[Reply]:
-        if change.me is None:
-            raise Refused
         if (again := rejected(leave_form(value), form.values)) is not None:
             return [again]
-        change.pair.status, change.pair.changed_at = PairStatus.LEFT, change.now
-        change.session.add(change.pair)
+        change.becomes(PairStatus.LEFT)
         for member in change.both:
             await _take_back(change.session, member)
             member.active_in, member.remind_at = None, None
             change.session.add(member)
-        audit = await change.audited("leave")
         await change.tell(
-            audit,
-            them=f"{change.who} has left your {change.programme.name} pairing. Nothing you "
-            "need to do: your coordinator will be in touch.",
+            "leave",
+            them=f"{change.who} has left your {change.programme.name} "
+            "pairing. Nothing you need to do: your coordinator will be in touch.",
             coordinators=f"{change.who} left the pairing.",
         )
         return _done("Done", "You've left the pairing. Thank you for the time you gave it.")

@@ -11,24 +11,17 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.conversation.inbound import Actor
 from bot.conversation.payloads import decode
-from bot.conversation.replies import Form, Reply, say
+from bot.conversation.replies import Form, Reply
 from bot.conversation.services import Services
 from bot.mentoring.notify import home_zone
 from bot.mentoring.payloads import PairRef, ProgrammeRef
 from bot.mentoring.people import coordinated
+from bot.organisation.gated import Gate, Gone, Refused, gated
 from storage.mentoring import MentoringAudit, Pair
 from storage.organisation import Programme
 
 REFUSAL = "Only the programme's coordinators can do that."
 GONE = "That pair is no longer there. Type “mentoring” to see your programmes."
-
-
-class Refused(Exception):
-    """Someone who does not coordinate the programme tried a coordinator's action."""
-
-
-class Gone(Exception):
-    """The pair a button names is not there (or never was)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -79,40 +72,28 @@ async def as_coordinator(
     action: str,
     work: Callable[[Coordinating], Awaitable[list[Reply]]],
 ) -> list[Reply]:
-    """Run one coordinator action in a transaction. A refusal rolls back whatever was begun
-    and is audited on its own: who and which action, never what they tried to see."""
-    now = services.clock.now()
-    try:
-        async with services.db.session() as session:
-            programmes = await coordinated(session, actor)
-            if not programmes:
-                raise Refused
-            doing = Coordinating(
-                session=session,
-                actor=actor,
-                programmes=programmes,
-                action=action,
-                now=now,
-                home=await home_zone(session),
-            )
-            replies = await work(doing)
-            if not any(r.form is not None and r.form.errors for r in replies):
-                session.add_all(doing.audits)  # a form sent back did nothing: nothing to audit
-            return replies
-    except Refused:
-        async with services.db.session() as session:
-            session.add(
-                MentoringAudit(
-                    at=now,
-                    platform=actor.platform,
-                    user_id=actor.user_id,
-                    action=action,
-                    refused=True,
-                )
-            )
-        return [say(REFUSAL, ephemeral=True)]
-    except Gone:
-        return [say(GONE, ephemeral=True)]
+    """Run one coordinator action in a transaction, audited (see bot.organisation.gated)."""
+
+    async def begin(session: AsyncSession, now: datetime) -> Coordinating:
+        programmes = await coordinated(session, actor)
+        if not programmes:
+            raise Refused
+        return Coordinating(
+            session=session,
+            actor=actor,
+            programmes=programmes,
+            action=action,
+            now=now,
+            home=await home_zone(session),
+        )
+
+    def refused(now: datetime) -> MentoringAudit:
+        return MentoringAudit(
+            at=now, platform=actor.platform, user_id=actor.user_id, action=action, refused=True
+        )
+
+    gate = Gate(refusal=REFUSAL, gone=GONE, refused=refused)
+    return await gated(services, gate, begin, work, lambda doing: doing.audits)
 
 
 def form_reply(form: Form) -> list[Reply]:

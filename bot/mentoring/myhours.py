@@ -42,19 +42,17 @@ def hours_form(hours: Hours | None, zone: str) -> Form:
                 multiple=True,
                 initial=tuple(str(d) for d in days),
             ),
-            TextInput(
-                field="quiet_from",
-                label="No messages from",
-                max_length=5,
-                hint="A 24-hour time, like 20:00",
-                initial=hours.quiet_from if hours else f"{QUIET_FROM:%H:%M}",
+            _clock(
+                "quiet_from",
+                "No messages from",
+                "A 24-hour time, like 20:00",
+                hours.quiet_from if hours else f"{QUIET_FROM:%H:%M}",
             ),
-            TextInput(
-                field="quiet_until",
-                label="Until",
-                max_length=5,
-                hint="Like 08:00. The same time twice: no quiet hours.",
-                initial=hours.quiet_until if hours else f"{QUIET_UNTIL:%H:%M}",
+            _clock(
+                "quiet_until",
+                "Until",
+                "Like 08:00. The same time twice: no quiet hours.",
+                hours.quiet_until if hours else f"{QUIET_UNTIL:%H:%M}",
             ),
             TextInput(
                 field="time_zone",
@@ -67,6 +65,10 @@ def hours_form(hours: Hours | None, zone: str) -> Form:
         ),
         submit_label="Save",
     )
+
+
+def _clock(field: str, label: str, hint: str, initial: str) -> TextInput:
+    return TextInput(field=field, label=label, max_length=5, hint=hint, initial=initial)
 
 
 async def _emails(session: AsyncSession, actor: Actor) -> list[str]:

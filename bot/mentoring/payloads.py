@@ -3,28 +3,22 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated
 
-from pydantic import Field, StringConstraints
-
-from bot.conversation.payloads import encode
-
-ProgrammeKey = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,63}$")]
-Id = Annotated[int, Field(ge=1, le=2**63 - 1)]
+from bot.conversation.payloads import OrgKey, RowId, encode
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class PairRef:
     """A button about one pair: check in, snooze, pause, leave, or a coordinator opening it."""
 
-    pair: Id
+    pair: RowId
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ProgrammeRef:
     """A coordinator's button about one programme."""
 
-    programme: ProgrammeKey
+    programme: OrgKey
 
 
 def pair_value(pair_id: int) -> str:

@@ -11,7 +11,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.conversation.inbound import Actor, PersonAddress, Platform
-from storage.directory import person_on
+from storage.directory import held_by
 from storage.mentoring import Member, Pair
 from storage.organisation import Person, PlatformIdentity, Programme, Role, RoleName
 
@@ -130,17 +130,7 @@ async def coordinators(session: AsyncSession, programme: str) -> list[Coordinato
 
 async def coordinated(session: AsyncSession, actor: Actor) -> dict[str, Programme]:
     """The active programmes this person coordinates (key -> programme), by name."""
-    person = await person_on(session, actor.platform, actor.user_id)
-    if person is None:
-        return {}
-    query = (
-        select(Programme)
-        .join(Role, col(Role.scope) == col(Programme.key))
-        .where(
-            col(Role.person_id) == person.id,
-            col(Role.role) == RoleName.COORDINATOR,
-            col(Programme.active),
-        )
-        .order_by(col(Programme.name))
-    )
-    return {p.key: p for p in (await session.exec(query)).all()}
+    role = RoleName.COORDINATOR
+    return {
+        p.key: p for p in await held_by(session, actor.platform, actor.user_id, role, Programme)
+    }

@@ -17,16 +17,13 @@ from bot.conversation.services import Services
 from storage.engine import Database
 from tests.adapters.console.test_session import Script
 from tests.bot.mentoring.chat import router
-from tests.bot.mentoring.fixtures import OCTOBER, add_pairs, organised, pair, tick
-from tests.fakes import FakeClock
+from tests.bot.mentoring.fixtures import OCTOBER, pair, underway
 
 
 @pytest.fixture
 async def services(sqlite_db: Database) -> Services:
-    await organised(sqlite_db)
-    await add_pairs(sqlite_db, pair(1))
-    await tick(sqlite_db, OCTOBER)
-    return Services(db=sqlite_db, clock=FakeClock(OCTOBER + timedelta(minutes=5)))
+    """October's round open, five minutes in, with pair 1 (s1 and f1) asked."""
+    return await underway(sqlite_db, pair(1), now=OCTOBER + timedelta(minutes=5))
 
 
 def session(services: Services, who: str, *lines: str) -> tuple[ConsoleSession, io.StringIO]:

@@ -109,3 +109,19 @@ def button(replies: list[Reply], label: str) -> tuple[ActionId, str]:
 
 def text(replies: list[Reply]) -> str:
     return "\n".join(plain_text(r) for r in replies)
+
+
+async def my_hours(
+    services: Services, who: str, days: str, quiet: tuple[str, str], zone: str = ""
+) -> str:
+    """`mentoring hours`, filled in: working `days` ("1,2,3": Tuesday to Thursday), no
+    messages from `quiet[0]` to `quiet[1]`, and their own time zone if given."""
+    chat = router()
+    form = form_in(await typed(chat, services, who, "mentoring hours"))
+    answers: dict[str, FieldValue] = {
+        "days": tuple(days.split(",")),
+        "quiet_from": quiet[0],
+        "quiet_until": quiet[1],
+        "time_zone": zone,
+    }
+    return text(await submitted(chat, services, who, form, answers))

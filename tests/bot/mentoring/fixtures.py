@@ -3,11 +3,12 @@ coordinator adds them, and ticks at chosen moments: for tests of the rules under
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlmodel import col, select
 
+from bot.conversation.services import Services
 from bot.conversation.tick import SelfMarking, Ticker
 from bot.mentoring import newpairs
 from bot.mentoring.due import due
@@ -27,6 +28,7 @@ NOVEMBER = datetime(2026, 11, 3, 10, 0, tzinfo=UTC)
 """The first Tuesday of November at 10:00 in London, now GMT: the next round."""
 DECEMBER = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
 DOMAIN = "riverside.example.nhs.uk"
+HOUR = timedelta(hours=1)
 
 
 async def organised(db: Database) -> None:
@@ -60,6 +62,18 @@ async def add_pairs(
     async with db.session() as session:
         added = await newpairs.add(session, programme, pairs, now=at)
     return [p.id for p in added if p.id is not None]
+
+
+async def underway(
+    db: Database, *pairs: NewPair, asked: bool = True, now: datetime = OCTOBER + HOUR
+) -> Services:
+    """The example programme with these pairs, at `now`; with `asked`, October's round has
+    been ticked (everyone's check-in queued)."""
+    await organised(db)
+    await add_pairs(db, *pairs)
+    if asked:
+        await tick(db, OCTOBER)
+    return Services(db=db, clock=FakeClock(now))
 
 
 async def tick(db: Database, at: datetime) -> int:

@@ -15,12 +15,13 @@ from bot.conversation.replies import plain_text
 from bot.conversation.services import Services
 from bot.mentoring.actions import LEAVE, PAUSE, RESUME, SNOOZE
 from storage.engine import Database
-from storage.mentoring import Hours, Member, MentoringAudit, Pair
+from storage.mentoring import Member, MentoringAudit, Pair
 from storage.outbox import OutboxRow
 from tests.bot.mentoring.chat import (
     COORDINATOR,
     button,
     form_in,
+    my_hours,
     pressed,
     router,
     submitted,
@@ -28,23 +29,21 @@ from tests.bot.mentoring.chat import (
     typed,
 )
 from tests.bot.mentoring.fixtures import (
-    DOMAIN,
     NOVEMBER,
     OCTOBER,
     add_pairs,
     keys,
-    organised,
     pair,
     tick,
+    underway,
 )
 from tests.fakes import FakeClock, RecordingSender
 
 
 @pytest.fixture
 async def services(db: Database) -> Services:
-    await organised(db)
-    await add_pairs(db, pair(1))
-    return Services(db=db, clock=FakeClock(OCTOBER - timedelta(days=1)))
+    """The day before October's round opens, with pair 1 (s1 and f1)."""
+    return await underway(db, pair(1), asked=False, now=OCTOBER - timedelta(days=1))
 
 
 async def told(db: Database, prefix: str) -> dict[str, str]:
@@ -102,12 +101,7 @@ async def test_a_pause_takes_back_a_check_in_still_waiting_and_resume_sends_it_o
     """f1 works nights (quiet 09:00 to 17:30): October's 10:00 check-in waits for 17:30.
     Paused at noon, it is taken back, while s1's, sent at 10:00, is not asked again;
     resumed, f1's is queued again, once."""
-    async with db.session() as session:
-        session.add(
-            Hours(
-                email=f"frontline1@{DOMAIN}", days=[1, 2], quiet_from="09:00", quiet_until="17:30"
-            )
-        )
+    await my_hours(services, "f1", "1,2", ("09:00", "17:30"))
     await tick(db, OCTOBER)
     await DeliveryWorker(db, {"console": RecordingSender()}, FakeClock(OCTOBER)).run_once()
     services.clock.current = OCTOBER + timedelta(hours=2)  # type: ignore[attr-defined]

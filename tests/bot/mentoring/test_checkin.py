@@ -29,17 +29,13 @@ from tests.bot.mentoring.chat import (
     text,
     typed,
 )
-from tests.bot.mentoring.fixtures import NOVEMBER, OCTOBER, add_pairs, keys, organised, pair, tick
-from tests.fakes import FakeClock
+from tests.bot.mentoring.fixtures import NOVEMBER, OCTOBER, keys, pair, tick, underway
 
 
 @pytest.fixture
 async def services(db: Database) -> Services:
     """October's round open, an hour in, with pair 1 (s1 and f1) asked."""
-    await organised(db)
-    await add_pairs(db, pair(1))
-    await tick(db, OCTOBER)
-    return Services(db=db, clock=FakeClock(OCTOBER + timedelta(hours=1)))
+    return await underway(db, pair(1))
 
 
 async def check_in(

@@ -34,24 +34,20 @@ from tests.bot.mentoring.fixtures import (
     NOVEMBER,
     OCTOBER,
     PROGRAMME,
-    add_pairs,
     keys,
-    organised,
     pair,
     tick,
+    underway,
 )
 from tests.bot.mentoring.test_checkin import check_in
-from tests.fakes import FakeClock
 
 REF = programme_value(PROGRAMME)
 
 
 @pytest.fixture
 async def services(db: Database) -> Services:
-    await organised(db)
-    await add_pairs(db, pair(1), pair(2), pair(3, platform=""))
-    await tick(db, OCTOBER)
-    return Services(db=db, clock=FakeClock(OCTOBER + timedelta(hours=1)))
+    """October's round open, an hour in; pair 3 nobody can reach."""
+    return await underway(db, pair(1), pair(2), pair(3, platform=""))
 
 
 async def pairs(db: Database) -> list[tuple[str, str]]:

@@ -15,8 +15,9 @@ from bot.conversation.codec import reply_from_json
 from bot.conversation.replies import Buttons, When
 from storage.due import DueWindow
 from storage.engine import Database
-from storage.mentoring import Hours, Member, Pair, PairStatus, Round
+from storage.mentoring import Member, Pair, PairStatus, Round
 from storage.outbox import OutboxRow
+from tests.bot.mentoring.chat import my_hours
 from tests.bot.mentoring.fixtures import (
     DECEMBER,
     LONDON,
@@ -28,6 +29,7 @@ from tests.bot.mentoring.fixtures import (
     organised,
     pair,
     tick,
+    underway,
 )
 
 
@@ -123,25 +125,9 @@ async def test_weekends_and_quiet_hours_wait_for_the_next_allowed_moment(db: Dat
     """A round opening at 10:00 on a Tuesday reaches a night nurse (quiet 09:00 to 17:30,
     working Tuesday to Saturday) at 17:30; someone whose only working day is Thursday
     hears on Thursday at 08:00, the default end of quiet hours."""
-    await organised(db)
-    await add_pairs(db, pair(1))
-    async with db.session() as session:
-        session.add(
-            Hours(
-                email="senior1@riverside.example.nhs.uk",
-                days=[1, 2, 3, 4, 5],
-                quiet_from="09:00",
-                quiet_until="17:30",
-            )
-        )
-        session.add(
-            Hours(
-                email="frontline1@riverside.example.nhs.uk",
-                days=[3],
-                quiet_from="20:00",
-                quiet_until="08:00",
-            )
-        )
+    services = await underway(db, pair(1), asked=False)
+    await my_hours(services, "s1", "1,2,3,4,5", ("09:00", "17:30"))
+    await my_hours(services, "f1", "3", ("20:00", "08:00"))
     await tick(db, OCTOBER)
     senior, frontline = await rows(db)
     assert senior.due_at.astimezone(LONDON) == datetime(2026, 10, 6, 17, 30, tzinfo=LONDON)
@@ -149,18 +135,9 @@ async def test_weekends_and_quiet_hours_wait_for_the_next_allowed_moment(db: Dat
 
 
 async def test_a_person_with_their_own_zone_is_nudged_on_their_clock(db: Database) -> None:
-    await organised(db)
-    await add_pairs(db, pair(1))
-    async with db.session() as session:  # 10:00 London is 05:00 in New York: still quiet
-        session.add(
-            Hours(
-                email="senior1@riverside.example.nhs.uk",
-                days=[0, 1, 2, 3, 4],
-                quiet_from="20:00",
-                quiet_until="08:00",
-                time_zone="America/New_York",
-            )
-        )
+    services = await underway(db, pair(1), asked=False)
+    # 10:00 in London is 05:00 in New York: still their quiet hours
+    await my_hours(services, "s1", "0,1,2,3,4", ("20:00", "08:00"), "America/New_York")
     await tick(db, OCTOBER)
     senior, _ = await rows(db)
     assert senior.due_at == OCTOBER + timedelta(hours=3)  # 08:00 in New York
