@@ -14,7 +14,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.organisation.schedule import Schedule
-from storage.mentoring import Round, RoundState
+from storage.mentoring import BEFORE_ANY_ROUND, Member, Round, RoundState
 from storage.organisation import Programme
 from storage.upsert import upsert
 
@@ -68,24 +68,30 @@ async def record(
     Rounds count from the one in progress when a tick first saw this schedule
     (`rounds_from`, noted here once, by whichever replica gets there first): a programme
     set up in October does not gain a past of rounds nobody was asked in, while rounds
-    that pass during downtime later are recorded, as missed.
+    that pass during downtime later are recorded, as missed. The tick that notes it also
+    retires what a changed schedule no longer gives (see `_taken_up`).
     """
-    since = await _rounds_from(session, programme, now)
+    since, fresh = await _rounds_from(session, programme, now)
     seen = []
     for span in spans(schedule):
         if span.opens_at > now:
             break
         if span.closes_at > since:
             seen.append(span)
-    if not seen:
-        return
+    if seen:
+        await _insert(session, programme.key, seen, now)
+    if fresh:
+        await _taken_up(session, programme.key, schedule, now)
+
+
+async def _insert(session: AsyncSession, programme: str, seen: list[Span], now: datetime) -> None:
     known = select(Round.opens_at).where(
-        col(Round.programme) == programme.key, col(Round.opens_at) >= seen[0].opens_at
+        col(Round.programme) == programme, col(Round.opens_at) >= seen[0].opens_at
     )
     have = set((await session.exec(known)).all())
     rows = [
         {
-            "programme": programme.key,
+            "programme": programme,
             "opens_at": span.opens_at,
             "closes_at": span.closes_at,
             "state": RoundState.OPEN if span.closes_at > now else RoundState.MISSED,
@@ -98,18 +104,46 @@ async def record(
         await session.exec(upsert(session, Round).values(rows).on_conflict_do_nothing())
 
 
-async def _rounds_from(session: AsyncSession, programme: Programme, now: datetime) -> datetime:
+async def _rounds_from(
+    session: AsyncSession, programme: Programme, now: datetime
+) -> tuple[datetime, bool]:
+    """When this schedule's rounds count from, and whether this tick noted it (a replica
+    ticking at the same moment finds it noted)."""
     if programme.rounds_from is not None:
-        return programme.rounds_from
-    await session.exec(
+        return programme.rounds_from, False
+    noted = await session.exec(
         update(Programme)
         .where(col(Programme.id) == programme.id, col(Programme.rounds_from).is_(None))
         .values(rounds_from=now)
     )
-    noted = select(Programme.rounds_from).where(col(Programme.id) == programme.id)
-    since = (await session.exec(noted)).one()
-    assert since is not None
-    return since
+    since = select(Programme.rounds_from).where(col(Programme.id) == programme.id)
+    found = (await session.exec(since)).one()
+    assert found is not None
+    return found, bool(noted.rowcount)
+
+
+async def _taken_up(
+    session: AsyncSession, programme: str, schedule: Schedule, now: datetime
+) -> None:
+    """A schedule a coordinator (or the organisation file) has just changed: a round still
+    open that it does not give ends now, one it does closes when it says, and people asked
+    for a round that is no longer one are asked afresh for the round in progress."""
+    closes: dict[datetime, datetime] = {}
+    for span in spans(schedule):
+        if span.opens_at > now:
+            break
+        closes[span.opens_at] = span.closes_at
+    for round_ in await open_rounds(session, programme, now):
+        round_.closes_at = closes.get(round_.opens_at, now)
+        session.add(round_)
+    await session.exec(
+        update(Member)
+        .where(
+            col(Member.active_in) == programme,
+            col(Member.asked_round).not_in([BEFORE_ANY_ROUND, *closes]),
+        )
+        .values(asked_round=BEFORE_ANY_ROUND, asked_due=None, remind_at=None)
+    )
 
 
 async def open_rounds(session: AsyncSession, programme: str, now: datetime) -> list[Round]:

@@ -17,7 +17,7 @@ from bot.mentoring.payloads import pair_value, programme_value
 from bot.organisation.recurrence import CADENCE_WORDS
 from bot.organisation.schedule import NEVER_FIRES
 from storage.engine import Database
-from storage.mentoring import Member, MentoringAudit, Pair
+from storage.mentoring import Member, MentoringAudit, Pair, Round
 from storage.organisation import Programme
 from tests.bot.mentoring.chat import (
     COORDINATOR,
@@ -213,6 +213,9 @@ async def test_a_new_schedule_counts_its_rounds_from_now(services: Services, db:
         None,
     )
     assert await tick(db, services.clock.now()) == 0  # before the first new round
+    async with db.session(write=False) as session:
+        old = (await session.exec(select(Round).where(Round.programme == PROGRAMME))).all()
+    assert [(r.opens_at, r.state) for r in old] == [(OCTOBER, "closed")]  # ended by the change
     assert await tick(db, OCTOBER + timedelta(days=7, minutes=30)) == 4
 
 
