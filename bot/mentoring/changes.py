@@ -26,6 +26,7 @@ from bot.mentoring.notify import for_coordinators, for_member, home_zone, queue
 from bot.mentoring.nudges import notice
 from bot.mentoring.payloads import PairRef
 from bot.mentoring.people import called, coordinated, members_of, membership
+from bot.organisation.gated import Refused
 from storage import outbox
 from storage.directory import programme as programme_named
 from storage.mentoring import BEFORE_ANY_ROUND, Member, MentoringAudit, Pair, PairStatus
@@ -38,10 +39,6 @@ SNOOZES = (
     Option(value="2", label="2 weeks"),
     Option(value="4", label="4 weeks"),
 )
-
-
-class Refused(Exception):
-    """The pair is not theirs to change."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -6,12 +6,14 @@ a sealing key nothing is asked in words."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
 from sqlmodel import col, select
 
 from bot.conversation.codec import reply_from_json
+from bot.conversation.inbound import FormSubmitted, Surface
 from bot.conversation.replies import ChoiceInput, Notice, TextInput
 from bot.conversation.services import Services
 from bot.mentoring.actions import CHECK_IN
@@ -21,6 +23,7 @@ from storage.outbox import OutboxRow
 from tests.bot.mentoring.chat import (
     COORDINATOR,
     KEY,
+    actor,
     button,
     form_in,
     pressed,
@@ -28,6 +31,7 @@ from tests.bot.mentoring.chat import (
     submitted,
     text,
     typed,
+    where,
 )
 from tests.bot.mentoring.fixtures import NOVEMBER, OCTOBER, keys, pair, tick, underway
 
@@ -198,3 +202,34 @@ async def test_the_reminder_comes_once_to_whoever_has_not_answered(
         row = (await session.exec(select(OutboxRow).where(OutboxRow.dedupe_key == reminder))).one()
     said = reply_from_json(row.reply or {})
     assert said.summary == "A gentle reminder: your Reverse Mentoring for Inclusion check-in"
+
+
+async def test_the_zone_a_platform_gives_is_kept_for_when_they_choose_none(
+    services: Services, db: Database
+) -> None:
+    """Someone whose platform says they are in New York, with no zone of their own: the
+    next round reaches them at 08:00 there, not at 10:00 London (05:00 for them)."""
+    chat = router()
+    form = form_in(
+        await pressed(
+            chat,
+            services,
+            "f1",
+            CHECK_IN,
+            button(await typed(chat, services, "f1", "mentoring"), "Check in")[1],
+        )
+    )
+    sent = FormSubmitted(
+        actor=replace(actor("f1"), time_zone="America/New_York"),
+        conversation=where("f1"),
+        at=services.clock.now(),
+        form=form.form,
+        values={**form.carried, "met": "not_yet"},
+        surface=Surface(in_form=True),
+    )
+    await chat.handle(sent, services)
+    await tick(db, NOVEMBER)
+    async with db.session(write=False) as session:
+        query = select(OutboxRow).where(col(OutboxRow.dedupe_key).startswith("mentoring:checkin"))
+        theirs = [r for r in (await session.exec(query)).all() if r.dedupe_key.endswith(":2")]
+    assert [r.due_at for r in theirs][-1] == NOVEMBER + timedelta(hours=3)
