@@ -14,7 +14,8 @@ from sqlmodel import col, select
 
 from bot.conversation.codec import reply_from_json
 from bot.conversation.inbound import FormSubmitted, Surface
-from bot.conversation.replies import ChoiceInput, Notice, TextInput
+from bot.conversation.replies import ChoiceInput, Form, Notice, Reply, TextInput
+from bot.conversation.router import Router
 from bot.conversation.services import Services
 from bot.mentoring.actions import CHECK_IN
 from storage.engine import Database
@@ -42,14 +43,17 @@ async def services(db: Database) -> Services:
     return await underway(db, pair(1))
 
 
+async def opened(chat: Router, services: Services, who: str) -> Form:
+    """`mentoring`, then Check in: this round's form."""
+    _, value = button(await typed(chat, services, who, "mentoring"), "Check in")
+    return form_in(await pressed(chat, services, who, CHECK_IN, value))
+
+
 async def check_in(
     services: Services, who: str, answers: dict[str, str], *, sealed: bool = True
-) -> list:
+) -> list[Reply]:
     chat = router(KEY if sealed else None)
-    shown = await typed(chat, services, who, "mentoring")
-    action, value = button(shown, "Check in")
-    form = form_in(await pressed(chat, services, who, action, value))
-    return await submitted(chat, services, who, form, answers)
+    return await submitted(chat, services, who, await opened(chat, services, who), answers)
 
 
 async def test_someone_in_a_pair_sees_it_and_how_this_round_stands(services: Services) -> None:
@@ -64,15 +68,7 @@ async def test_the_check_in_asks_the_programmes_questions_and_a_note_for_the_coo
     services: Services,
 ) -> None:
     chat = router()
-    form = form_in(
-        await pressed(
-            chat,
-            services,
-            "f1",
-            CHECK_IN,
-            button(await typed(chat, services, "f1", "mentoring"), "Check in")[1],
-        )
-    )
+    form = await opened(chat, services, "f1")
     assert [i.field for i in form.inputs] == ["met", "planned_for", "q1", "q2", "note"]
     met = form.inputs[0]
     assert isinstance(met, ChoiceInput)
@@ -143,8 +139,7 @@ async def test_at_the_next_round_the_senior_says_what_happened_with_each_action(
     services.clock.current = NOVEMBER + timedelta(hours=1)  # type: ignore[attr-defined]
     async with db.session(write=False) as session:
         (action,) = (await session.exec(select(PairAction))).all()
-    shown = await typed(chat, services, "s1", "mentoring")
-    form = form_in(await pressed(chat, services, "s1", CHECK_IN, button(shown, "Check in")[1]))
+    form = await opened(chat, services, "s1")
     asked = next(i for i in form.inputs if i.field == f"action_{action.id}")
     assert asked.label == "What happened with: Ask HR about night rotas"
     answers = {"met": "not_yet", f"action_{action.id}": "done", f"why_{action.id}": "HR agreed"}
@@ -173,8 +168,7 @@ async def test_asking_for_help_tells_each_coordinator_once_sealed(
 
 async def test_without_a_sealing_key_nothing_is_asked_in_words(services: Services) -> None:
     chat = router(None)
-    shown = await typed(chat, services, "s1", "mentoring")
-    form = form_in(await pressed(chat, services, "s1", CHECK_IN, button(shown, "Check in")[1]))
+    form = await opened(chat, services, "s1")
     assert [i.field for i in form.inputs] == ["met", "planned_for"]
     after = await submitted(chat, services, "s1", form, {"met": "met"})
     assert "It's good to hear you met" in text(after)  # no actions form: nothing to seal with
@@ -210,15 +204,7 @@ async def test_the_zone_a_platform_gives_is_kept_for_when_they_choose_none(
     """Someone whose platform says they are in New York, with no zone of their own: the
     next round reaches them at 08:00 there, not at 10:00 London (05:00 for them)."""
     chat = router()
-    form = form_in(
-        await pressed(
-            chat,
-            services,
-            "f1",
-            CHECK_IN,
-            button(await typed(chat, services, "f1", "mentoring"), "Check in")[1],
-        )
-    )
+    form = await opened(chat, services, "f1")
     sent = FormSubmitted(
         actor=replace(actor("f1"), time_zone="America/New_York"),
         conversation=where("f1"),
