@@ -1,5 +1,5 @@
 """The `peerbot` command line: run, console, db upgrade, org apply, keys, speakup, events,
-outbox, demo, teams."""
+mentoring, outbox, demo, teams."""
 
 from __future__ import annotations
 
@@ -10,22 +10,29 @@ import logging
 import os
 import signal
 import sys
-from collections.abc import AsyncIterator, Coroutine
-from datetime import UTC, datetime, timedelta
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
+from datetime import UTC, datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
+from zoneinfo import ZoneInfo
 
 import typer
 from aiohttp import web
+from rich.console import Console
+from rich.progress import Progress
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from adapters.console import ConsoleSession, stdin_lines
-from adapters.runtime import Runtime, current_database, open_runtime
+from adapters.runtime import Runtime, current_database, open_runtime, sealing_keys
 from adapters.server import app_runner, create_app
 from adapters.teams.package import BadPackage, package
 from adapters.web import url as web_form_url
 from bot.conversation.inbound import Platform
-from bot.conversation.sealing import generate_key
+from bot.conversation.sealing import generate_key, sealer
 from bot.events import attendance, demo
+from bot.mentoring import demo as mentoring_demo
+from bot.mentoring import imports, newpairs
+from bot.mentoring.health import Health, health
 from bot.organisation.config import EXAMPLE_ORG_FILE, ConfigError, Settings, load_settings
 from bot.organisation.orgfile import OrgFileError
 from bot.organisation.sync import apply_org_file
@@ -33,20 +40,26 @@ from bot.organisation.zone import home_zone
 from bot.speakup.feature import purge_closed
 from bot.speakup.report import Figures, figures, quarter_bounds
 from storage import outbox as outbox_rows
+from storage.directory import active_programmes
+from storage.directory import programme as programme_named
 from storage.engine import Database, DatabaseUnavailable
 from storage.migrate import MigrationsPending, upgrade_async
+from storage.organisation import Programme
 from storage.outbox import OutboxRow
 
 app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
-    help="peerbot: speaking up, and who to contact in staff networks, mentoring and support.",
+    help="peerbot: speaking up, staff network events, mentoring check-ins, and support.",
 )
 db_app = typer.Typer(no_args_is_help=True, help="Manage the database.")
 org_app = typer.Typer(no_args_is_help=True, help="Manage the organisation file.")
 keys_app = typer.Typer(no_args_is_help=True, help="Manage sealing keys.")
 speakup_app = typer.Typer(no_args_is_help=True, help="Speak-up statistics and retention.")
 events_app = typer.Typer(no_args_is_help=True, help="Network events: attendance.")
+mentoring_app = typer.Typer(
+    no_args_is_help=True, help="Mentoring programmes: import pairs, report how they are going."
+)
 outbox_app = typer.Typer(
     no_args_is_help=True, help="Messages that could not be delivered: list them, send them again."
 )
@@ -55,8 +68,11 @@ app.add_typer(org_app, name="org")
 app.add_typer(keys_app, name="keys")
 app.add_typer(speakup_app, name="speakup")
 app.add_typer(events_app, name="events")
+app.add_typer(mentoring_app, name="mentoring")
 app.add_typer(outbox_app, name="outbox")
-demo_app = typer.Typer(no_args_is_help=True, help="Made-up events to try peerbot with.")
+demo_app = typer.Typer(
+    no_args_is_help=True, help="Made-up events and mentoring pairs to try peerbot with."
+)
 app.add_typer(demo_app, name="demo")
 teams_app = typer.Typer(no_args_is_help=True, help="Microsoft Teams: the app package to upload.")
 app.add_typer(teams_app, name="teams")
@@ -240,6 +256,110 @@ def events_export(
     typer.echo(f"{len(rows)} sign-up{'' if len(rows) == 1 else 's'} written to {csv}.")
 
 
+ProgrammeKey = Annotated[
+    str, typer.Option("--programme", help="The programme's key in the organisation file.")
+]
+PROGRESS_FROM = 1000
+"""Pairs from which writing a file shows a progress bar, on a terminal."""
+
+
+@mentoring_app.command("import")
+def mentoring_import(
+    file: Annotated[Path, typer.Argument(help="A CSV file: a header row, then one pair a row.")],
+    programme: ProgrammeKey,
+    dry_run: Annotated[
+        bool,
+        typer.Option("--dry-run", help="Check the file and say what would change; write nothing."),
+    ] = False,
+) -> None:
+    """Add pairs to a programme from a CSV file. The whole file is checked first and nothing
+    is written unless every row is good; every bad row is named with its line and column."""
+    settings = settings_or_exit()
+    try:
+        data = file.read_bytes()
+    except OSError as exc:
+        raise fail(f"cannot read {file}: {exc.strerror}", 2) from None
+
+    async def load() -> tuple[str, list[newpairs.NewPair]]:
+        async with _database(settings) as db, db.session() as session:
+            found = await _programme(session, programme)
+            rows = imports.read(data, found.kind, str(file))
+            known = await newpairs.known(session, found.key, rows.pairs)
+            if troubles := rows.troubles(newpairs.check(rows.pairs, known)):
+                raise imports.BadFile(str(file), troubles)
+            if not dry_run:
+                with _progress(len(rows.pairs)) as written:
+                    now = datetime.now(UTC)
+                    await newpairs.add(session, found.key, rows.pairs, now=now, written=written)
+            return found.name, rows.pairs
+
+    try:
+        name, pairs = _startup(load())
+    except imports.BadFile as bad:
+        raise fail(f"the file has problems, nothing was written:\n{bad}", 2) from None
+    count = f"{len(pairs)} pair{'' if len(pairs) == 1 else 's'}"
+    if dry_run:
+        for pair in pairs:
+            typer.echo("  " + " and ".join(f"{p.email} ({p.role})" for p in pair.people))
+        typer.echo(f"Would add {count} to {name}. Nothing was written (--dry-run).")
+    else:
+        typer.echo(f"Added {count} to {name}.")
+
+
+@mentoring_app.command("report")
+def mentoring_report(
+    programme: Annotated[str, typer.Argument(help="The programme's key in the organisation file.")],
+    csv: Annotated[
+        Path | None, typer.Option(help="Also write the counts to this CSV file.")
+    ] = None,
+) -> None:
+    """How a programme is going, in counts only: pairs, each round's answers, pairs that have
+    not met two rounds running, actions and end feedback."""
+    settings = settings_or_exit()
+
+    async def count() -> tuple[Health, tzinfo]:
+        async with _database(settings) as db, db.session(write=False) as session:
+            found = await _programme(session, programme)
+            zone = ZoneInfo(found.time_zone) if found.time_zone else await home_zone(db)
+            return await health(session, found, datetime.now(UTC)), zone
+
+    found, zone = _startup(count())
+    typer.echo(f"{found.programme.name}: programme health")
+    heading = None
+    for round_, state, measure, value in found.rows(zone):
+        if round_ != heading:
+            heading = round_
+            typer.echo("All rounds" if round_ == "all" else f"Round of {round_} ({state})")
+        typer.echo(f"  {measure:<36} {value}")
+    if csv is not None:
+        csv.write_text(found.csv(zone))
+        typer.echo(f"Written to {csv}.")
+
+
+class NoSuchProgramme(Exception):
+    """The key names no programme in the organisation file."""
+
+
+async def _programme(session: AsyncSession, key: str) -> Programme:
+    found = await programme_named(session, key)
+    if found is None or not found.active:
+        known = ", ".join(p.key for p in await active_programmes(session)) or "none yet"
+        raise NoSuchProgramme(f"there is no programme {key!r}; the programmes are: {known}")
+    return found
+
+
+@contextlib.contextmanager
+def _progress(total: int) -> Iterator[Callable[[int], object] | None]:
+    """rich's progress bar, on a terminal and for a large file; nothing otherwise."""
+    console = Console(stderr=True)
+    if total < PROGRESS_FROM or not console.is_terminal:
+        yield None
+        return
+    with Progress(console=console, transient=True) as bar:
+        task = bar.add_task("Adding pairs", total=total)
+        yield lambda n: bar.advance(task, n)
+
+
 @outbox_app.command("failed")
 def outbox_failed() -> None:
     """List the messages that gave up: never who they were for or what they said."""
@@ -291,13 +411,15 @@ def demo_load(
         ),
     ] = False,
 ) -> None:
-    """Add a few upcoming and recurring events to the organisation's networks, dated from
-    now (safe to run again: events already there are kept, nothing is added twice)."""
+    """Add a few upcoming and recurring events to the organisation's networks, and a few
+    reverse-mentoring pairs part-way through a round, dated from now (safe to run again:
+    what is already there is kept, nothing is added twice)."""
     settings = settings_or_exit()
     org_file = settings.resolved_org_file()
     example = org_file.resolve() == EXAMPLE_ORG_FILE.resolve()
+    keys = sealing_keys(settings)
 
-    async def load() -> int | None:
+    async def load() -> tuple[int, int] | None:
         async with _database(settings) as db:
             if fresh:
                 if not (example and db.is_sqlite):
@@ -307,17 +429,28 @@ def demo_load(
                         return None
             await apply_org_file(db, org_file)  # as `peerbot run` does: the networks first
             async with db.session() as session:
-                return await demo.load(session, now=datetime.now(UTC))
+                now = datetime.now(UTC)
+                events = await demo.load(session, now=now)
+                pairs = await mentoring_demo.load(
+                    session, now=now, sealer=sealer(keys) if keys else None
+                )
+                return events, pairs
 
     added = _startup(load())
     if added is None:
         return
-    if added:
+    events, pairs = added
+    if events:
         typer.echo(
-            f"Added {added} demo event{'' if added == 1 else 's'}. Type `events` to see them."
+            f"Added {events} demo event{'' if events == 1 else 's'}. Type `events` to see them."
         )
-    else:
-        typer.echo("The demo events are already there.")
+    if pairs:
+        typer.echo(
+            f"Added {pairs} demo mentoring pairs. Type `mentoring` as their coordinator "
+            "(`make run AS=kwame`) or as one of them (`make run AS=amina`)."
+        )
+    if not (events or pairs):
+        typer.echo("The demo events and mentoring pairs are already there.")
 
 
 @teams_app.command("package")
@@ -367,8 +500,8 @@ def _startup(work: Coroutine[Any, Any, T]) -> T:
         raise fail(str(exc)) from None
     except OrgFileError as exc:
         raise fail(f"the organisation file has problems, nothing was changed:\n{exc}", 2) from None
-    except PortUnavailable as exc:
-        raise fail(str(exc)) from None
+    except (PortUnavailable, NoSuchProgramme) as exc:
+        raise fail(str(exc), 2 if isinstance(exc, NoSuchProgramme) else 1) from None
 
 
 async def _serve(settings: Settings, *, http: bool, console_user: str | None) -> None:

@@ -19,6 +19,8 @@ from bot.conversation.tick import Jobs, Ticker
 from bot.events import feature as events
 from bot.events.deps import Events
 from bot.features import build_router
+from bot.mentoring import feature as mentoring
+from bot.mentoring.deps import Mentoring
 from bot.organisation.config import Settings
 from bot.speakup import feature as speakup
 from bot.speakup.deps import SpeakUp
@@ -137,6 +139,7 @@ def wire(
         router=build_router(
             speakup_feature(settings, sealed, web_form=web_form),
             events.feature(Events(sealer=sealed)),
+            mentoring.feature(Mentoring(sealer=sealed)),
         ),
         sealer=sealed,
         senders=dict(senders or {}),

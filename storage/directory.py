@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from typing import TypeVar
 
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -53,6 +54,11 @@ async def active_programmes(session: AsyncSession) -> list[Programme]:
     return list((await session.exec(query)).all())
 
 
+async def programme(session: AsyncSession, key: str) -> Programme | None:
+    query = select(Programme).where(col(Programme.key) == key)
+    return (await session.exec(query)).first()
+
+
 async def person_on(session: AsyncSession, platform: str, user_id: str) -> Person | None:
     """The named person behind a platform account, if the org file names them."""
     query = (
@@ -61,6 +67,26 @@ async def person_on(session: AsyncSession, platform: str, user_id: str) -> Perso
         .where(col(PlatformIdentity.platform) == platform, col(PlatformIdentity.user_id) == user_id)
     )
     return (await session.exec(query)).first()
+
+
+Scoped = TypeVar("Scoped", Network, Programme)
+
+
+async def held_by(
+    session: AsyncSession, platform: str, user_id: str, role: RoleName, table: type[Scoped]
+) -> list[Scoped]:
+    """The active networks (or programmes) the person behind this account holds `role` in,
+    by name: what a lead leads, what a coordinator coordinates."""
+    person = await person_on(session, platform, user_id)
+    if person is None:
+        return []
+    query = (
+        select(table)
+        .join(Role, col(Role.scope) == col(table.key))
+        .where(col(Role.person_id) == person.id, col(Role.role) == role, col(table.active))
+        .order_by(col(table.name))
+    )
+    return list((await session.exec(query)).all())
 
 
 async def holds_role(

@@ -63,6 +63,20 @@ async def enqueue(session: AsyncSession, row: OutboxRow) -> bool:
     return new
 
 
+async def withdraw(session: AsyncSession, keys: Collection[str]) -> int:
+    """Delete rows with these keys that wait unsent (a nudge to someone who has paused or
+    snoozed since it was queued); their keys are free again, so the message may be queued
+    anew, later. A row being sent or sent already stays: that message is on its way."""
+    if not keys:
+        return 0
+    result = await session.exec(
+        delete(OutboxRow).where(
+            col(OutboxRow.dedupe_key).in_(keys), col(OutboxRow.status) == OutboxStatus.PENDING
+        )
+    )
+    return int(result.rowcount)
+
+
 async def any_queued(session: AsyncSession, keys: Collection[str]) -> bool:
     """Whether any of these dedupe keys was queued (and not yet purged)."""
     query = select(func.count()).where(col(OutboxRow.dedupe_key).in_(keys))

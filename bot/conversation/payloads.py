@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Annotated, Any, ClassVar, Protocol, TypeVar
 
-from pydantic import StringConstraints, TypeAdapter, ValidationError
+from pydantic import Field, StringConstraints, TypeAdapter, ValidationError
 
 SEPARATOR = ":"
 MAX_LENGTH = 2000
@@ -62,6 +62,11 @@ def decode(kind: type[P], text: str) -> P:
 def _adapter(kind: type[P]) -> TypeAdapter[P]:
     return TypeAdapter(kind)
 
+
+RowId = Annotated[int, Field(ge=1, le=2**63 - 1)]
+"""A row's id, as a button about it carries it."""
+OrgKey = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,63}$")]
+"""A key from the organisation file (a network's, a programme's), as a button carries it."""
 
 FeatureName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
 

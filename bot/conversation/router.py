@@ -22,7 +22,7 @@ from bot.conversation.plain import plain_event
 from bot.conversation.references import References
 from bot.conversation.replies import Block, Reply
 from bot.conversation.services import Services
-from bot.conversation.tick import Chore, DueSource
+from bot.conversation.tick import Chore, Source
 
 logger = logging.getLogger(__name__)
 K = TypeVar("K")
@@ -46,7 +46,7 @@ class Feature:
     commands: Mapping[str, CommandHandler]
     actions: Mapping[ActionId, ActionHandler] = field(default_factory=dict)
     forms: Mapping[ActionId, FormHandler] = field(default_factory=dict)
-    due: DueSource | None = None
+    due: Source | None = None
     chores: Sequence[Chore] = ()
     home: HomeSection | None = None
     spotted: Mapping[re.Pattern[str], str] = field(default_factory=dict)
@@ -79,7 +79,7 @@ class Router:
             _merge(self._forms, feature.forms)
 
     @property
-    def due_sources(self) -> list[DueSource]:
+    def due_sources(self) -> list[Source]:
         return [f.due for f in self.features if f.due is not None]
 
     @property

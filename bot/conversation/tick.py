@@ -31,6 +31,21 @@ scheduler's memory, so every replica may tick and a restart catches up once.
 """
 
 
+@dataclass(frozen=True, slots=True)
+class SelfMarking:
+    """A due source that marks in its own rows what it has queued, in the same transaction
+    as the queueing (a column per person saying which round they were asked for), so it
+    never offers the same item twice. The Ticker then records no windows for it: a round of
+    20,000 check-ins would otherwise cost 20,000 window rows besides the outbox's own."""
+
+    source: DueSource
+
+
+Source = DueSource | SelfMarking
+"""What a feature declares as its `due`: a source the Ticker keeps windows for, or one that
+keeps its own marks."""
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Chore:
     """Housekeeping a feature declares (a retention purge, say). The runtime runs every
@@ -49,13 +64,14 @@ class Ticker:
     A source says what is due by now, which stays due tick after tick (a digest until
     the next slot, a reminder all week). Each window queued is recorded as done for
     its source (storage.due), so a tick queues only what is new instead of offering
-    the outbox every due row again to have it deduped.
+    the outbox every due row again to have it deduped; a SelfMarking source offers only
+    what is new by itself, and is taken at its word.
     """
 
     def __init__(
         self,
         db: Database,
-        sources: Sequence[DueSource],
+        sources: Sequence[Source],
         clock: Clock,
         *,
         sealer: Sealer | None = None,
@@ -70,17 +86,17 @@ class Ticker:
         now = self._clock.now()
         new = 0
         for source in self._sources:
-            name = _name(source)
+            name = _name(source.source if isinstance(source, SelfMarking) else source)
             try:
                 async with self._db.session() as session:
-                    due = {self._window(item): item for item in await source(session, now)}
-                    done = await due_windows.done(session, name, list(due))
-                    fresh = [window for window in due if window not in done]
+                    if isinstance(source, SelfMarking):
+                        fresh_items = list(await source.source(session, now))
+                    else:
+                        fresh_items = await self._unmarked(session, name, source, now)
                     added = [
-                        await enqueue(session, due[window], now=now, sealer=self._sealer)
-                        for window in fresh
+                        await enqueue(session, item, now=now, sealer=self._sealer)
+                        for item in fresh_items
                     ]
-                    await due_windows.mark_done(session, name, fresh, now=now)
             except Exception as exc:  # one feature's bug must not starve the others
                 # Its transaction rolled back, so none of its rows count.
                 logger.error("tick: due source %s failed (%s)", name, described(exc))
@@ -89,6 +105,17 @@ class Ticker:
         if new:
             logger.info("tick queued %s new messages", new)
         return new
+
+    async def _unmarked(
+        self, session: AsyncSession, name: str, source: DueSource, now: datetime
+    ) -> list[Outgoing]:
+        """What `source` has due whose window is not done yet, marked done now (the caller
+        queues it in the same transaction)."""
+        due = {self._window(item): item for item in await source(session, now)}
+        done = await due_windows.done(session, name, list(due))
+        fresh = [window for window in due if window not in done]
+        await due_windows.mark_done(session, name, fresh, now=now)
+        return [due[window] for window in fresh]
 
     def _window(self, item: Outgoing) -> str:
         """An item's window is its dedupe key, which names what it is about and when (a

@@ -23,7 +23,7 @@ from bot.conversation.replies import (
 from bot.conversation.services import Services
 from bot.events.actions import NAME, SIGN_UP
 from bot.events.lead import Lead, as_lead, date_of, date_ref
-from bot.events.schedule import words
+from bot.organisation.recurrence import words
 from storage.events import EventSeries, Occurrence
 from storage.organisation import Network
 

@@ -8,31 +8,23 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.conversation.forms import text_of
 from bot.conversation.inbound import Actor, FormSubmitted
 from bot.conversation.payloads import decode, encode
-from bot.conversation.replies import Form, Notice, Reply, say
+from bot.conversation.replies import Form, Notice, Reply
 from bot.conversation.services import Services
 from bot.events import places
 from bot.events.payloads import OccurrenceRef, SeriesRef
-from storage.directory import organisation, person_on
+from bot.organisation.gated import Gate, Gone, Refused, gated
+from storage.directory import held_by, organisation
 from storage.events import EventAudit, EventSeries, Occurrence
-from storage.organisation import Network, Role, RoleName
+from storage.organisation import Network, RoleName
 
 REFUSAL = "Only the network's leads can do that."
 GONE = "That event is no longer there. Type “manage events” to see yours."
 DEFAULT_ZONE = "Europe/London"
-
-
-class Refused(Exception):
-    """Someone who does not lead the network tried a lead's action."""
-
-
-class Gone(Exception):
-    """The event or date a button names is not there any more (or never was)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -66,20 +58,8 @@ class Lead:
 
 async def led_networks(session: AsyncSession, actor: Actor) -> dict[str, str]:
     """The active networks this person leads (key -> name), from the organisation file."""
-    person = await person_on(session, actor.platform, actor.user_id)
-    if person is None:
-        return {}
-    query = (
-        select(Network)
-        .join(Role, col(Role.scope) == col(Network.key))
-        .where(
-            col(Role.person_id) == person.id,
-            col(Role.role) == RoleName.NETWORK_LEAD,
-            col(Network.active),
-        )
-        .order_by(col(Network.name))
-    )
-    return {n.key: n.name for n in (await session.exec(query)).all()}
+    led = await held_by(session, actor.platform, actor.user_id, RoleName.NETWORK_LEAD, Network)
+    return {n.key: n.name for n in led}
 
 
 async def as_lead(
@@ -88,37 +68,25 @@ async def as_lead(
     action: str,
     work: Callable[[Lead], Awaitable[list[Reply]]],
 ) -> list[Reply]:
-    """Run one lead action in a transaction. A refusal rolls back whatever was begun and
-    is audited on its own: who and which action, never what they tried to see or change."""
-    now = services.clock.now()
-    try:
-        async with services.db.session() as session:
-            networks = await led_networks(session, actor)
-            if not networks:
-                raise Refused
-            org = await organisation(session)
-            zone = org.time_zone if org else DEFAULT_ZONE
-            lead = Lead(
-                session=session, actor=actor, networks=networks, action=action, now=now, zone=zone
-            )
-            replies = await work(lead)
-            if not any(r.form is not None and r.form.errors for r in replies):
-                session.add_all(lead.audits)  # a form sent back did nothing: nothing to audit
-            return replies
-    except Refused:
-        async with services.db.session() as session:
-            session.add(
-                EventAudit(
-                    at=now,
-                    platform=actor.platform,
-                    user_id=actor.user_id,
-                    action=action,
-                    refused=True,
-                )
-            )
-        return [say(REFUSAL, ephemeral=True)]
-    except Gone:
-        return [say(GONE, ephemeral=True)]
+    """Run one lead action in a transaction, audited (see bot.organisation.gated)."""
+
+    async def begin(session: AsyncSession, now: datetime) -> Lead:
+        networks = await led_networks(session, actor)
+        if not networks:
+            raise Refused
+        org = await organisation(session)
+        zone = org.time_zone if org else DEFAULT_ZONE
+        return Lead(
+            session=session, actor=actor, networks=networks, action=action, now=now, zone=zone
+        )
+
+    def refused(now: datetime) -> EventAudit:
+        return EventAudit(
+            at=now, platform=actor.platform, user_id=actor.user_id, action=action, refused=True
+        )
+
+    gate = Gate(refusal=REFUSAL, gone=GONE, refused=refused)
+    return await gated(services, gate, begin, work, lambda lead: lead.audits)
 
 
 async def date_of(lead: Lead, value: str) -> tuple[Occurrence, EventSeries]:

@@ -21,17 +21,8 @@ from bot.conversation.replies import (
     TextInput,
     check_url,
 )
-from bot.events.schedule import (
-    MAX_COUNT,
-    OPTIONS,
-    NeverFires,
-    Repeats,
-    check,
-    count_of,
-    repeats_of,
-    rule_for,
-    until_of,
-)
+from bot.events.schedule import MAX_COUNT, OPTIONS, Repeats, repeats_of, rule_for
+from bot.organisation.recurrence import NeverFires, check, count_of, until_of
 from storage.events import EventSeries, Occurrence
 
 FORM = ActionId("events", "lead_form")

@@ -41,7 +41,6 @@ from bot.events.actions import NAME
 from bot.events.announce import ANNOUNCE
 from bot.events.attendees import ATTENDEES
 from bot.events.lead import (
-    Gone,
     Lead,
     as_lead,
     carried_ref,
@@ -55,6 +54,7 @@ from bot.events.lead import (
 )
 from bot.events.leadform import FORM, Draft, Move, checked, checked_move, lead_form, move_form
 from bot.events.payloads import PageRef, SeriesRef
+from bot.organisation.gated import Gone
 from storage.events import EventSeries, Occurrence, Signup, SignupStatus
 from storage.seen import first_times
 

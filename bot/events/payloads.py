@@ -6,38 +6,37 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated
 
-from pydantic import Field, StringConstraints
+from pydantic import Field
 
-NetworkKey = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,63}$")]
-Id = Annotated[int, Field(ge=1, le=2**63 - 1)]
+from bot.conversation.payloads import OrgKey, RowId
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class OccurrenceRef:
     """A button about one date of an event: open it, sign up, cancel, claim an offer."""
 
-    occurrence: Id
+    occurrence: RowId
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SeriesRef:
     """A lead's button about a whole event (every date it happens on)."""
 
-    series: Id
+    series: RowId
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SignupRef:
     """A lead's button about one person's place (mark attended)."""
 
-    signup: Id
+    signup: RowId
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class NetworkRef:
     """A button about one network: join, leave, mute, or list its events."""
 
-    network: NetworkKey
+    network: OrgKey
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -19,8 +20,13 @@ from pydantic import (
     field_validator,
 )
 
+from bot.organisation.recurrence import cadence as cadence_rule
+from bot.organisation.schedule import DEFAULT_TIME, clock_time
+from bot.organisation.schedule import problems as schedule_problems
+
 KEY = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+DOMAIN = re.compile(r"^[a-z0-9-]+(\.[a-z0-9-]+)+$")
 PLATFORMS = ("slack", "teams", "console")
 PERSON_DETAILS = ("name", "phone", *PLATFORMS)
 """What may be repeated where a person is listed twice, but never differently."""
@@ -56,18 +62,28 @@ class PersonEntry(Strict):
                 yield platform, user_id
 
 
+def _zone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError("not a time zone name; use one like Europe/London") from None
+    return value
+
+
+Zone = Annotated[str, AfterValidator(_zone)]
+
+
+def _domain(value: str) -> str:
+    if not DOMAIN.match(value.lower()):
+        raise ValueError("write a domain like riverside.nhs.uk, without the @")
+    return value.lower()
+
+
 class OrganisationEntry(Strict):
     name: str = Field(min_length=1)
-    time_zone: str
-
-    @field_validator("time_zone")
-    @classmethod
-    def _zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError("not a time zone name; use one like Europe/London") from None
-        return value
+    time_zone: Zone
+    email_domains: tuple[Annotated[str, AfterValidator(_domain)], ...] = ()
+    """Where staff emails are; without it, the domains of everyone named in the file."""
 
 
 class AlertPolicyEntry(Strict):
@@ -106,12 +122,53 @@ class NetworkEntry(Strict):
     channels: dict[Literal["slack", "teams", "console"], str] = Field(default_factory=dict)
 
 
+def _clock(value: str) -> str:
+    clock_time(value)
+    return value
+
+
+Cadence = Annotated[str, AfterValidator(cadence_rule)]
+"""Plain words (or an RRULE), kept as the RRULE they mean."""
+ClockTime = Annotated[str, AfterValidator(_clock)]
+
+
 class ProgrammeEntry(Strict):
+    """A programme; with a `cadence` and `starts`, its pairs get check-ins."""
+
     key: Key
     name: str = Field(min_length=1)
     kind: Literal["mentoring", "reverse_mentoring", "executive_pairing"]
     description: str = ""
     coordinators: tuple[PersonEntry, ...] = ()
+    cadence: Cadence | None = None
+    at: ClockTime = DEFAULT_TIME
+    starts: date | None = None
+    ends: date | None = None
+    time_zone: Zone | None = None
+    remind_after_days: int = Field(default=3, ge=0, le=28)
+    actions: bool | None = None
+    questions: tuple[Annotated[str, Field(min_length=1, max_length=300)], ...] | None = Field(
+        default=None, max_length=10
+    )
+
+    @property
+    def records_actions(self) -> bool:
+        """The senior partner records actions in the programmes that have one, unless told
+        not to."""
+        return self.kind in SENIOR_KINDS and self.actions is not False
+
+    def schedule(self) -> dict[str, str | None]:
+        """What the file says of the settings a coordinator may also change in chat."""
+        return {
+            "cadence": self.cadence or "",
+            "round_time": self.at,
+            "starts": None if self.starts is None else self.starts.isoformat(),
+            "ends": None if self.ends is None else self.ends.isoformat(),
+        }
+
+
+SENIOR_KINDS = ("reverse_mentoring", "executive_pairing")
+"""Programmes whose pairs have a senior partner, who may record actions."""
 
 
 class ResourceEntry(Strict):
@@ -230,6 +287,7 @@ def parse_org(text: str, source: str) -> OrgFile:
         ]
         raise OrgFileError(source, sorted(problems, key=lambda p: p.line or 0)) from None
     problems += _cross_checks(org, lines)
+    problems += _programme_checks(org, lines)
     if problems:
         raise OrgFileError(source, sorted(problems, key=lambda p: p.line or 0))
     return org
@@ -331,6 +389,13 @@ MESSAGES = {
     "tuple_type": "expected a list, one item per line starting with -",
     "dict_type": "expected settings, one per line, like slack: C0123ABCD",
     "model_type": "expected settings, one per line, like name: and email:",
+    "date_type": "write a date like 2026-09-01",
+    "date_parsing": "write a date like 2026-09-01",
+    "date_from_datetime_parsing": "write a date like 2026-09-01",
+    "int_parsing": "write a whole number, like 3",
+    "int_type": "write a whole number, like 3",
+    "bool_parsing": "write true or false",
+    "bool_type": "write true or false",
 }
 """Plain words for pydantic's error types that an admin editing YAML meets most."""
 
@@ -377,6 +442,29 @@ def _cross_checks(org: OrgFile, lines: dict[Loc, int]) -> Iterator[Problem]:
                 yield _at(
                     (*path, platform), lines, f"{platform} id {user_id} already belongs to {owner}"
                 )
+
+
+def _programme_checks(org: OrgFile, lines: dict[Loc, int]) -> Iterator[Problem]:
+    """What a programme's settings mean together: a cadence needs a start, an end comes
+    after it, the cadence falls between them at least once, and only a programme with a
+    senior partner records actions."""
+    for i, entry in enumerate(org.programmes):
+        if entry.actions and entry.kind not in SENIOR_KINDS:
+            yield _at(
+                ("programmes", i, "actions"),
+                lines,
+                "only reverse_mentoring and executive_pairing programmes record actions",
+            )
+        if entry.cadence is None:
+            if entry.starts is not None or entry.ends is not None:
+                yield _at(("programmes", i), lines, "give a cadence for the dates to mean anything")
+            continue
+        zone = entry.time_zone or org.organisation.time_zone
+        wrong = schedule_problems(
+            entry.cadence, clock_time(entry.at), entry.starts, entry.ends, zone
+        )
+        for setting, message in wrong.items():
+            yield _at(("programmes", i, setting), lines, message)
 
 
 def _repeats(

@@ -41,7 +41,7 @@ NOUNS = {
     "support resource": "support resources",
 }
 """Each kind of row, singular -> plural, in the order a summary lists them."""
-CHANGES = ("added", "updated", "reordered", "deactivated", "removed")
+CHANGES = ("added", "updated", "rescheduled", "reordered", "deactivated", "removed")
 
 
 @dataclass
@@ -100,12 +100,21 @@ async def apply_org(session: AsyncSession, org: OrgFile) -> SyncReport:
         session,
         Programme,
         {
-            p.key: {"name": p.name, "kind": p.kind, "description": p.description}
+            p.key: {
+                "name": p.name,
+                "kind": p.kind,
+                "description": p.description,
+                "time_zone": p.time_zone or "",
+                "remind_after_days": p.remind_after_days,
+                "records_actions": p.records_actions,
+                "questions": list(p.questions or ()),
+            }
             for p in org.programmes
         },
         "programme",
         report,
     )
+    await _schedules(session, org, report)
     wanted_roles = {(people[p.email], RoleName.GUARDIAN.value, "") for p in org.guardians}
     for network in org.networks:
         wanted_roles |= {
@@ -150,6 +159,8 @@ async def _organisation(session: AsyncSession, org: OrgFile, report: SyncReport)
         "time_zone": org.organisation.time_zone,
         "guardian_channels": dict(org.guardian_space),
         "speakup_alerts": org.speak_up_alerts.model_dump(mode="json"),
+        "email_domains": list(org.organisation.email_domains)
+        or sorted({email.partition("@")[2] for email in org.unique_people()}),
     }
     row = (await session.exec(select(Organisation))).first()
     if row is None:
@@ -158,6 +169,31 @@ async def _organisation(session: AsyncSession, org: OrgFile, report: SyncReport)
     elif _assign(row, wanted):
         session.add(row)
         report.note("organisation", "updated")
+
+
+async def _schedules(session: AsyncSession, org: OrgFile, report: SyncReport) -> None:
+    """Each programme's schedule, last writer wins: a coordinator may change it in chat, so
+    the file's settings are taken only when they differ from what the file said last time
+    (the file changed), never merely because they differ from what is in force. A schedule
+    that changes counts its rounds afresh from the next tick (see Programme.rounds_from)."""
+    await session.flush()
+    rows = {r.key: r for r in (await session.exec(select(Programme))).all()}
+    for entry in org.programmes:
+        row, said = rows[entry.key], entry.schedule()
+        if said == row.file_schedule:
+            continue
+        wanted: dict[str, Any] = {
+            "cadence": said["cadence"],
+            "round_time": said["round_time"],
+            "starts": entry.starts,
+            "ends": entry.ends,
+        }
+        if _assign(row, wanted):
+            row.rounds_from = None
+            if row.file_schedule:  # not a programme's first schedule
+                report.note("programme", "rescheduled")
+        row.file_schedule = said
+        session.add(row)
 
 
 async def _people(session: AsyncSession, org: OrgFile, report: SyncReport) -> dict[str, int]:

@@ -21,6 +21,7 @@ def test_demo_load_fills_a_fresh_database_once(env: dict[str, str]) -> None:
     first = peerbot("demo", "load", env=env)
     assert first.returncode == 0, first.stderr
     assert "Added 5 demo events" in first.stdout
+    assert "Added 4 demo mentoring pairs" in first.stdout
     series, dates = counted(env, "event_series"), counted(env, "event_occurrence")
     assert series == 5 and dates > series
     again = peerbot("demo", "load", env=env)
@@ -39,6 +40,18 @@ def test_after_the_demo_the_console_lists_upcoming_events(env: dict[str, str]) -
     for title in ("LGBTQ+ lunchtime catch-up", "Menopause café", "Listening circle"):
         assert title in listed
     assert "Full — join the waitlist" in listed and "places left" in listed
+
+
+def test_after_the_demo_the_coordinator_sees_a_living_programme(env: dict[str, str]) -> None:
+    """What `make run AS=kwame` shows: the reverse-mentoring pairs part-way through a
+    round, and a pair that has not met for two rounds."""
+    assert peerbot("db", "upgrade", env=env).returncode == 0
+    assert peerbot("demo", "load", "--fresh", env=env).returncode == 0
+    done = peerbot("console", "--user", "kwame", env=env, stdin="mentoring\n1\nquit\n")
+    assert done.returncode == 0, done.stderr
+    shown = " ".join(done.stdout.split())
+    assert "Reverse Mentoring for Inclusion: 4 pairs. Every 4 weeks at 10:00" in shown
+    assert "Pairs that have not met for two rounds running: 1." in shown
 
 
 def test_make_runs_fresh_load_only_fills_a_new_database(env: dict[str, str]) -> None:

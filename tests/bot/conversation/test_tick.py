@@ -16,9 +16,11 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.conversation.inbound import Conversation, Platform
 from bot.conversation.outbox import DeliveryWorker, Outgoing
 from bot.conversation.replies import say
-from bot.conversation.tick import Jobs, Ticker
+from bot.conversation.tick import Jobs, SelfMarking, Ticker
+from storage.due import DueWindow
 from storage.engine import Database
 from storage.outbox import OutboxRow
+from storage.seen import first_times
 from tests.fakes import FakeClock, RecordingSender
 
 CONSOLE = Conversation(
@@ -162,6 +164,34 @@ async def test_a_source_whose_rows_cannot_all_be_queued_queues_and_counts_none(
 
     assert await Ticker(db, [half_broken], clock).tick() == 0
     assert await count_rows(db) == 0
+
+
+async def test_a_self_marking_source_queues_with_its_marks_and_costs_no_windows(
+    db: Database,
+) -> None:
+    """A source that marks what it queued in its own rows (here a seen-event record) is
+    asked each tick and taken at its word: no due windows are written for it, and its
+    marks and its rows commit or roll back together."""
+    clock = FakeClock(datetime.fromisoformat("2026-11-02T09:00:00+00:00"))
+
+    async def once_a_day(session: AsyncSession, now: datetime) -> Sequence[Outgoing]:
+        if not await first_times(session, [f"hello:{now.date()}"], now=now):
+            return []
+        hello = Outgoing(dedupe_key=f"hello:{now.date()}", address=CONSOLE, reply=HELLO, due_at=now)
+        sealed = Outgoing(dedupe_key="x", address=CONSOLE, reply=HELLO, due_at=now, sealed=True)
+        return [hello, sealed] if now.hour == 8 else [hello]
+
+    marking = SelfMarking(once_a_day)
+    clock.current = clock.current.replace(hour=8)  # a row the tick cannot queue (no key)
+    assert await Ticker(db, [marking], clock).tick() == 0
+    clock.current = clock.current.replace(hour=9)
+    with outbox_inserts(db) as inserts:
+        assert await Ticker(db, [marking], clock).tick() == 1  # the mark was rolled back
+        assert await Ticker(db, [marking], clock).tick() == 0
+        assert len(inserts) == 1
+    async with db.session(write=False) as session:
+        assert (await session.exec(select(DueWindow))).all() == []
+    assert await count_rows(db) == 1
 
 
 async def test_the_scheduler_ticks_at_once_and_then_on_its_interval(sqlite_db: Database) -> None:

@@ -19,6 +19,8 @@ from bot.events import feature as events
 from bot.events.deps import Events
 from bot.events.payloads import OccurrenceRef
 from bot.features import build_router
+from bot.mentoring import feature as mentoring
+from bot.mentoring.deps import Mentoring
 from bot.speakup.feature import feature as speakup
 from storage.engine import Database
 from storage.events import EventSeries, Occurrence
@@ -28,7 +30,9 @@ from tests.bot.events.places_fixtures import NOW
 def router(sealer: Sealer | None = None) -> Router:
     """Every feature as `peerbot run` builds them, speak-up without a key."""
     return build_router(
-        speakup(None, keep_closed_for=timedelta(days=365)), events.feature(Events(sealer=sealer))
+        speakup(None, keep_closed_for=timedelta(days=365)),
+        events.feature(Events(sealer=sealer)),
+        mentoring.feature(Mentoring(sealer=sealer)),
     )
 
 

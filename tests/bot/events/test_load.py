@@ -6,13 +6,10 @@ in separate processes queue each reminder once."""
 from __future__ import annotations
 
 import asyncio
-import os
 import random
-import sys
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
-from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -27,8 +24,7 @@ from storage.engine import Database
 from storage.events import Occurrence, Signup, SignupStatus
 from storage.outbox import OutboxRow
 from tests.bot.events.places_fixtures import NOW, STARTS, an_event, staff
-
-ROOT = Path(__file__).resolve().parents[3]
+from tests.replicas import tick_at_once
 
 
 async def press(
@@ -254,31 +250,7 @@ async def test_a_tick_on_two_processes_at_once_queues_each_reminder_once(db: Dat
     occurrence = await an_event(db, capacity=100, starts=STARTS)
     for n in range(100):
         await press(db, "sign_up", occurrence, staff(n), NOW)
-    at = (STARTS - timedelta(minutes=30)).isoformat()
-    replicas = [
-        await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "tests.bot.events.tick_process",
-            db.url,
-            at,
-            cwd=ROOT,
-            env={**os.environ, "PYTHONPATH": str(ROOT)},
-            stdin=asyncio.subprocess.PIPE,
-            stdout=asyncio.subprocess.PIPE,
-        )
-        for _ in range(2)
-    ]
-    for replica in replicas:
-        assert replica.stdout is not None
-        assert await asyncio.wait_for(replica.stdout.readline(), 60) == b"ready\n"
-    for replica in replicas:  # both connected and waiting: go
-        assert replica.stdin is not None
-        replica.stdin.write(b"go\n")
-        await replica.stdin.drain()
-    outputs = [await asyncio.wait_for(r.communicate(), 60) for r in replicas]
-    assert [r.returncode for r in replicas] == [0, 0]
-    queued = [int(out.strip()) for out, _ in outputs]
+    queued = await tick_at_once(db.url, STARTS - timedelta(minutes=30), "events")
     assert sum(queued) == 100, queued
     async with db.session(write=False) as session:
         keys = (await session.exec(select(OutboxRow.dedupe_key))).all()

@@ -7,17 +7,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.events.schedule import (
-    NeverFires,
-    Repeats,
-    check,
-    count_of,
-    expand,
-    repeats_of,
-    rule_for,
-    until_of,
-    words,
-)
+from bot.events.schedule import Repeats, expand, repeats_of, rule_for
+from bot.organisation.recurrence import NeverFires, check, count_of, until_of, words
 
 LONDON = "Europe/London"
 

@@ -22,6 +22,8 @@ from bot.conversation.services import Services
 from bot.events import feature as events
 from bot.events.deps import Events
 from bot.features import build_router
+from bot.mentoring import feature as mentoring
+from bot.mentoring.deps import Mentoring
 from bot.organisation.sync import apply_org_file
 from bot.speakup.feature import feature
 from storage.engine import Database
@@ -36,7 +38,9 @@ AT = datetime(2026, 11, 2, 3, tzinfo=UTC)
 def unsealed() -> Router:
     """Every feature, speak-up as it is with no sealing key."""
     return build_router(
-        feature(None, keep_closed_for=timedelta(days=365)), events.feature(Events())
+        feature(None, keep_closed_for=timedelta(days=365)),
+        events.feature(Events()),
+        mentoring.feature(Mentoring()),
     )
 
 
@@ -71,16 +75,14 @@ async def test_help_lists_the_four_features_with_a_button_each(with_org: Service
 
 
 async def test_help_promises_only_what_works_today(with_org: Services) -> None:
-    """Mentoring check-ins are not built yet: the menu offers signing up for events with a
-    calendar invite, and the programme directory with whom to contact."""
+    """The menu offers signing up for events with a calendar invite, and mentoring
+    check-ins with whom to contact about each programme."""
     (reply,) = await unsealed().handle(
         Command(actor=ACTOR, conversation=WHERE, at=AT, name="help"), with_org
     )
     text = plain_text(reply).lower()
-    for unbuilt in ("check-in", "check in", "reminder"):
-        assert unbuilt not in text
     assert "sign up in one tap and get a calendar invite" in text
-    assert "the coordinator to contact" in text
+    assert "check-ins for your mentoring pair, and who coordinates each programme" in text
 
 
 async def test_unknown_words_get_help_not_silence(with_org: Services) -> None:

@@ -214,3 +214,107 @@ def test_a_person_listed_twice_keeps_the_details_from_both_places() -> None:
         "U1",
         "ext 42",
     )
+
+
+def programme(kind: str = "reverse_mentoring", **settings: str) -> str:
+    """GOOD with one programme: a monthly cadence from 1 September unless `settings` say
+    otherwise (an empty value leaves the setting out)."""
+    given = {"cadence": "monthly on the first Tuesday", "starts": "2026-09-01", **settings}
+    lines = [
+        "programmes:",
+        "  - key: reverse-mentoring",
+        "    name: Reverse Mentoring",
+        f"    kind: {kind}",
+        *(f"    {name}: {value}" for name, value in given.items() if value),
+    ]
+    return GOOD + "\n".join(lines) + "\n"
+
+
+def line_of(text: str, start: str) -> int:
+    return next(n for n, line in enumerate(text.splitlines(), 1) if line.startswith(start))
+
+
+def test_a_programmes_schedule_is_read_as_an_rrule_with_its_defaults() -> None:
+    (entry,) = parse_org(programme(ends="2027-07-31"), "org.yml").programmes
+    assert entry.cadence == "FREQ=MONTHLY;BYDAY=+1TU"
+    assert (entry.at, entry.remind_after_days, entry.records_actions) == ("10:00", 3, True)
+    assert entry.schedule() == {
+        "cadence": "FREQ=MONTHLY;BYDAY=+1TU",
+        "round_time": "10:00",
+        "starts": "2026-09-01",
+        "ends": "2027-07-31",
+    }
+
+
+@pytest.mark.parametrize(
+    ("settings", "where", "message"),
+    [
+        ({"ends": "2026-08-31"}, "ends", "the end is before the start; check the dates"),
+        (
+            {"ends": "2026-09-05", "cadence": "monthly on day 30"},
+            "cadence",
+            "this cadence gives no date between the start and the end; check the dates",
+        ),
+        ({"at": '"25:00"'}, "at", "use a 24-hour time like 10:00"),
+        ({"at": "10:00"}, "at", "write this as text; put it in quotes if it is a number"),
+        (
+            {"time_zone": "Mars/Olympus"},
+            "time_zone",
+            "not a time zone name; use one like Europe/London",
+        ),
+        ({"starts": "next week"}, "starts", "write a date like 2026-09-01"),
+        ({"remind_after_days": "lots"}, "remind_after_days", "write a whole number, like 3"),
+        ({"cadence": "now and then"}, "cadence", "use words like “monthly on the first Tuesday”"),
+    ],
+)
+def test_a_programmes_bad_schedule_is_named_at_its_line(
+    settings: dict[str, str], where: str, message: str
+) -> None:
+    text = programme(**settings)
+    ((line, found, said),) = problems(text)
+    assert (line, found) == (line_of(text, f"    {where}:"), f"programmes[0].{where}")
+    assert said.startswith(message)
+
+
+def test_a_cadence_needs_a_start_and_dates_need_a_cadence() -> None:
+    no_start = programme(starts="")
+    assert problems(no_start) == [
+        (
+            line_of(no_start, "  - key: reverse"),
+            "programmes[0].starts",
+            "give the date the first round may open, like 2026-09-01",
+        )
+    ]
+    no_cadence = programme(cadence="")
+    assert problems(no_cadence) == [
+        (
+            line_of(no_cadence, "  - key: reverse"),
+            "programmes[0]",
+            "give a cadence for the dates to mean anything",
+        )
+    ]
+
+
+def test_only_a_programme_with_a_senior_partner_records_actions() -> None:
+    text = programme("mentoring", actions="true")
+    assert problems(text) == [
+        (
+            line_of(text, "    actions:"),
+            "programmes[0].actions",
+            "only reverse_mentoring and executive_pairing programmes record actions",
+        )
+    ]
+    (mentoring,) = parse_org(programme("mentoring"), "org.yml").programmes
+    assert not mentoring.records_actions
+    (quiet,) = parse_org(programme(actions="false"), "org.yml").programmes
+    assert not quiet.records_actions
+
+
+def test_email_domains_are_plain_domains() -> None:
+    text = GOOD.replace(
+        "  time_zone: Europe/London\n",
+        "  time_zone: Europe/London\n  email_domains: [trust.example, '@nhs.net']\n",
+    )
+    assert problems(text) == [
+        (4, "organisation.email_domains[1]", "write a domain like riverside.nhs.uk, without the @")
+    ]

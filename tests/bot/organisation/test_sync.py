@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -65,7 +66,7 @@ async def test_the_example_lands_in_the_tables(db: Database) -> None:
     report = await apply_org_file(db, EXAMPLE)
     assert str(report) == (
         "1 organisation added, 10 people added, 5 networks added, 3 programmes added, "
-        "11 roles added, 10 platform ids added, 9 support resources added."
+        "11 roles added, 11 platform ids added, 9 support resources added."
     )
     tables = await dump(db)
     assert tables["Organisation"][0]["name"] == "Riverside Teaching Hospitals NHS Foundation Trust"
@@ -238,3 +239,57 @@ async def test_a_database_fault_midway_rolls_everything_back(db: Database) -> No
     with pytest.raises(Exception, match="simulated fault"):
         await apply_org_file(db, EXAMPLE)
     assert await dump(db) == before
+
+
+async def programme(db: Database, key: str) -> Programme:
+    async with db.session(write=False) as session:
+        return (await session.exec(select(Programme).where(Programme.key == key))).one()
+
+
+async def test_a_schedule_changed_in_chat_outlives_the_same_file_but_not_a_changed_one(
+    db: Database, tmp_path: Path
+) -> None:
+    """Last writer wins: applying the file again (every start does) keeps the coordinator's
+    change; a file whose schedule changed since wins over it."""
+    await apply_org_file(db, EXAMPLE)
+    applied = await programme(db, "reverse-mentoring")
+    assert (applied.cadence, applied.round_time, str(applied.starts), str(applied.ends)) == (
+        "FREQ=MONTHLY;BYDAY=+1TU",
+        "10:00",
+        "2026-09-01",
+        "2027-07-31",
+    )
+    assert applied.records_actions and applied.remind_after_days == 3
+    assert applied.questions[0] == "What went well since last time?"
+    async with db.session() as session:  # what the coordinator's schedule form stores
+        applied.cadence, applied.rounds_from = "FREQ=WEEKLY;INTERVAL=2", datetime.now(UTC)
+        session.add(applied)
+
+    assert str(await apply_org_file(db, EXAMPLE)) == "No changes."
+    kept = await programme(db, "reverse-mentoring")
+    assert kept.cadence == "FREQ=WEEKLY;INTERVAL=2" and kept.rounds_from is not None
+
+    changed = edited(tmp_path, ("monthly on the first Tuesday", "monthly on the last Friday"))
+    assert str(await apply_org_file(db, changed)) == "1 programme rescheduled."
+    now = await programme(db, "reverse-mentoring")
+    assert now.cadence == "FREQ=MONTHLY;BYDAY=-1FR"
+    assert now.rounds_from is None  # its rounds are counted afresh from the next tick
+
+
+async def test_email_domains_come_from_the_file_or_from_everyone_it_names(
+    db: Database, tmp_path: Path
+) -> None:
+    await apply_org_file(db, EXAMPLE)
+    assert (await dump(db))["Organisation"][0]["email_domains"] == ["riverside.example.nhs.uk"]
+    listed = edited(
+        tmp_path,
+        (
+            "  time_zone: Europe/London\n",
+            "  time_zone: Europe/London\n  email_domains: [riverside.example.nhs.uk, nhs.net]\n",
+        ),
+    )
+    assert str(await apply_org_file(db, listed)) == "1 organisation updated."
+    assert (await dump(db))["Organisation"][0]["email_domains"] == [
+        "riverside.example.nhs.uk",
+        "nhs.net",
+    ]
