@@ -22,14 +22,16 @@ from storage.organisation import Programme
 from storage.seen import first_times
 
 ID_LABELS = {
-    Platform.SLACK: (
-        "Their Slack member ID",
-        "Like U07ABC123. Without it they can't be messaged yet.",
+    Platform.SLACK: ("Slack member ID", "Like U07ABC123. Without it they can't be messaged yet."),
+    Platform.TEAMS: (
+        "Microsoft Entra object ID",
+        "Your IT team can find it in Entra. Without it they can't be messaged yet.",
     ),
-    Platform.TEAMS: ("Their Teams user ID", "Without it they can't be messaged yet."),
-    Platform.CONSOLE: ("Their console name", "The name they use with `peerbot console --user`."),
+    Platform.CONSOLE: ("console name", "The name they use with `peerbot console --user`."),
 }
-"""The id asked for, on the coordinator's own platform: the one they can look up."""
+"""The id asked for, on the coordinator's own platform: the one they can look up. On Teams
+that is the Entra object id, which peerbot knows people by (Teams' own `29:` ids are
+peerbot's alone, and nobody can look them up)."""
 
 
 def pair_form(programme: Programme, platform: str) -> Form:
@@ -42,7 +44,7 @@ def pair_form(programme: Programme, platform: str) -> Form:
             TextInput(field=f"{role}_name", label=f"{title}: name", required=False, max_length=200),
             TextInput(
                 field=f"{role}_{platform}",
-                label=f"{title}: {id_label.lower()}",
+                label=f"{title}: {id_label}",
                 required=False,
                 max_length=64,
                 hint=id_hint,

@@ -146,7 +146,7 @@ async def test_a_pair_added_is_asked_this_round(services: Services, db: Database
     assert [i.label for i in form.inputs][:3] == [
         "Senior partner: email",
         "Senior partner: name",
-        "Senior partner: their console name",
+        "Senior partner: console name",
     ]
     done = text(await submitted(chat, services, COORDINATOR, form, GOOD, submission="V1"))
     assert "Ruth and amina@riverside.example.nhs.uk are paired in Reverse Mentoring" in done
