@@ -108,7 +108,7 @@ def _lines(block: Block, number: Numbering, zone: tzinfo) -> list[str]:
         case People(label=label, people=people, empty=empty):
             if not people:
                 return [wrap(f"{label}: {empty}" if empty else label)]
-            return [_introducing(label), *(f"  - {p.user_id}" for p in people)]
+            return [_introducing(label), *(f"  - {name}" for name in block.names())]
         case Form():
             return []  # a form is asked question by question, not printed
     raise TypeError(f"unknown block {block!r}")

@@ -159,7 +159,8 @@ def _blocks(block: Block) -> list[dict[str, Any]]:
         case Secret(label=label, value=value):
             return [_secret(label, value)]
         case People(label=label, people=people, empty=empty):
-            names = "\n".join(_mention(p) for p in people) or _escape(empty)
+            pairs = zip(people, block.names(), strict=True)
+            names = "\n".join(_mention(p, name) for p, name in pairs) or _escape(empty)
             text = f"*{_escape(label)}*\n{names}" if names else f"*{_escape(label)}*"
             return [
                 {"type": "section", "text": {"type": "mrkdwn", "text": part}}
@@ -270,13 +271,13 @@ def _link(link: Link) -> str:
     return f"<{link.url}|{_escape(link.label)}>"
 
 
-def _mention(person: PersonAddress) -> str:
-    """A Slack user as a mention, which Slack shows as their name to each viewer; any other
-    id (another platform's, or one that is not a Slack user id at all) as plain text, so it
-    can never become a mention of someone else, a link or `<!channel>`."""
+def _mention(person: PersonAddress, name: str) -> str:
+    """A Slack user as a mention, which Slack shows as their name to each viewer; anyone
+    else (another platform's id, or one that is not a Slack user id at all) as `name`, in
+    plain text, so it can never become a mention of someone else, a link or `<!channel>`."""
     if person.platform == Platform.SLACK and USER_ID.fullmatch(person.user_id):
         return f"<@{person.user_id}>"
-    return _escape(person.user_id)
+    return _escape(name)
 
 
 def date_token(at: datetime) -> str:

@@ -231,8 +231,8 @@ def _elements(block: Block, look: Look) -> list[dict[str, Any]]:
                     ],
                 },
             ]
-        case People(label=label, people=people, empty=empty):
-            names = ", ".join(p.user_id for p in people) or empty
+        case People(label=label, empty=empty):
+            names = ", ".join(block.names()) or empty
             return [*_text(label, bold=True), *(_text(names) if names else [])]
         case Form():
             return _form(block, look)

@@ -135,7 +135,7 @@ class _Writer:
             case People(label=label, people=people, empty=empty):
                 if not people:
                     return _paragraphs(f"{label}: {empty}" if empty else label)
-                listed = "".join(f"<li>{escape(p.user_id)}</li>" for p in people)
+                listed = "".join(f"<li>{escape(name)}</li>" for name in block.names())
                 return f"<p><strong>{escape(label)}</strong></p><ul>{listed}</ul>"
         raise TypeError(f"unknown block {block!r}")
 

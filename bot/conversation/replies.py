@@ -250,12 +250,26 @@ class People:
     """People named by their platform identity (who is coming to an event, a network's
     members), shown the way their platform names people: a Slack mention shows each
     viewer the person's current name without peerbot ever storing it. Only for those
-    allowed to see who they are (a network's leads). `empty` is said when there is nobody."""
+    allowed to see who they are (a network's leads). `empty` is said when there is nobody.
+
+    `named`, in the order of `people`, is how each is called where a platform cannot name
+    someone from their id (a Teams card shows only the words it is given, so an Entra
+    object id would show as itself): their email, say. Without it, their id is all there is.
+    """
 
     kind: Literal["people"] = "people"
     label: str
     people: tuple[PersonAddress, ...]
     empty: str = ""
+    named: tuple[str, ...] = ()
+
+    def names(self) -> tuple[str, ...]:
+        """Each person in words, for a platform that cannot name them from their id."""
+        given = self.named
+        return tuple(
+            given[n] if n < len(given) and given[n] else person.user_id
+            for n, person in enumerate(self.people)
+        )
 
 
 Block = Annotated[
@@ -359,7 +373,7 @@ def _block_lines(block: Block) -> list[str]:
             return [title.upper(), text]
         case Secret(label=label, value=value):
             return [f"{label}: {value}"]
-        case People(label=label, people=people, empty=empty):
-            named = ", ".join(p.user_id for p in people) or empty
+        case People(label=label, empty=empty):
+            named = ", ".join(block.names()) or empty
             return [f"{label}: {named}" if named else label]
     raise TypeError(f"unknown block {block!r}")

@@ -87,11 +87,12 @@ async def _pairing(
 
 def _partner(actor: Actor, them: Member) -> Block:
     """By the name the coordinator gave; without one, as the viewer's platform shows people
-    (a Slack mention names them to each viewer) when they are on it, else by email."""
+    when they are on it (a Slack mention names them to each viewer), by email where it
+    cannot (a Teams card would show an Entra object id), and by email when they are not."""
     user_id = id_on(them, actor.platform)
     if user_id and not them.name:
         person = PersonAddress(platform=actor.platform, tenant="", user_id=user_id)
-        return People(label="Your partner", people=(person,))
+        return People(label="Your partner", people=(person,), named=(them.email,))
     return Fields(items=(FieldItem(label="Your partner", value=called(them)),))
 
 

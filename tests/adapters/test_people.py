@@ -1,15 +1,23 @@
 """Each adapter names people its own way: Slack as mentions (each viewer sees the current
-name), the console and the web by their ids; a hostile id is only ever text."""
+name), the console, the web and Teams by the words given for them, else by their ids; a
+hostile id is only ever text."""
 
 from __future__ import annotations
+
+import json
 
 import pytest
 
 from adapters.console.render import render_all
 from adapters.slack.render import message
+from adapters.teams.render import Look
+from adapters.teams.render import message as teams_message
 from adapters.web.render import page
 from bot.conversation.inbound import PersonAddress, Platform
 from bot.conversation.replies import People, Reply, plain_text
+from tests.adapters.teams.cards import texts, valid_cards
+
+ENTRA_ID = "b1000000-0000-4000-8000-000000000001"
 
 
 def slack_user(user_id: str) -> PersonAddress:
@@ -99,3 +107,16 @@ def test_plain_text_names_their_ids() -> None:
     assert plain_text(NOBODY) == "Who is coming: Nobody has signed up yet."
     bare = Reply(summary="x", blocks=(People(label="Members", people=()),))
     assert plain_text(bare) == "Members"
+
+
+def test_where_a_platform_cannot_name_someone_by_their_id_their_given_words_are_shown() -> None:
+    entra = PersonAddress(platform=Platform.TEAMS, tenant="", user_id=ENTRA_ID)
+    partner = People(label="Your partner", people=(entra,), named=("ruth@trust.nhs.uk",))
+    reply = Reply(summary="x", blocks=(partner,))
+    (card,) = valid_cards(teams_message(reply, Look()))
+    assert "ruth@trust.nhs.uk" in texts(card) and ENTRA_ID not in json.dumps(card)
+    assert plain_text(reply) == "Your partner: ruth@trust.nhs.uk"
+    assert render_all([reply])[0].splitlines() == ["Your partner:", "  - ruth@trust.nhs.uk"]
+    assert "<li>ruth@trust.nhs.uk</li>" in page([reply], token="t" * 43)
+    slack = People(label="Your partner", people=(slack_user("U07LEAD003"),), named=("sam@t",))
+    assert sections(Reply(summary="x", blocks=(slack,))) == ["*Your partner*\n<@U07LEAD003>"]
