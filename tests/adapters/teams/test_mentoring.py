@@ -1,0 +1,316 @@
+"""Mentoring in Teams, end to end through the real /api/messages with the runtime's own tick
+and outbox: the coordinator adds a pair from a card form (a field refused with everything
+typed kept), the round's check-in reaches each person's chat (one stored from an install,
+one Teams opens for peerbot), the check-in is answered with its card form and the senior
+partner's actions in the form that takes its place, the reminder comes once, a request for
+help reaches the coordinator's chat once, a change to the pairing is told kindly to the
+partner, My hours is saved, and the coordinator's views answer in the coordinator's chat.
+People are named by their Entra object id, as the organisation file and the CSV name them."""
+
+from __future__ import annotations
+
+import itertools
+import json
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from bot.conversation.tick import Ticker
+from tests.adapters.teams.activities import installed, pressed
+from tests.adapters.teams.cards import actions, button, filled, texts, valid_cards
+from tests.adapters.teams.fake_connector import Call
+from tests.adapters.teams.harness import Teams, serve
+from tests.adapters.teams.test_events import card_sent, press_on
+from tests.bot.mentoring.fixtures import NOVEMBER
+from tests.fakes import FakeClock
+
+COORDINATOR = "a3000000-0000-4000-8000-00000000000c"  # Kwame Mensah (org.yml)
+SENIOR = "b1000000-0000-4000-8000-000000000001"
+FRONTLINE = "b2000000-0000-4000-8000-000000000002"
+COORDINATOR_CHAT, SENIOR_CHAT = "a:1kwameCHAT", "a:1ruthCHAT"
+FRONTLINE_CHAT = f"a:opened-{FRONTLINE}"
+"""Amina never wrote to peerbot: Teams opens her chat when her first check-in is sent."""
+CHATS = {COORDINATOR: COORDINATOR_CHAT, SENIOR: SENIOR_CHAT, FRONTLINE: FRONTLINE_CHAT}
+DOMAIN = "riverside.example.nhs.uk"
+PROGRAMME = "Reverse Mentoring for Inclusion"
+NUMBERS = itertools.count(500)
+"""Activity numbers, each used once, so no activity is taken for another delivered twice."""
+
+
+@pytest.fixture
+async def teams(sqlite_url: str) -> AsyncIterator[Teams]:
+    async with serve(sqlite_url) as teams:
+        yield teams
+
+
+def as_(user: str) -> dict[str, str]:
+    return {"user": user, "conversation": CHATS[user]}
+
+
+async def says(teams: Teams, user: str, text: str) -> tuple[str, dict[str, Any]]:
+    """`text` typed in the person's own chat: the card peerbot answered with, and its id."""
+    return await card_sent(teams, text, user=user, chat=CHATS[user])
+
+
+async def opens(
+    teams: Teams, user: str, card_id: str, data: dict[str, Any]
+) -> tuple[str, dict[str, Any]]:
+    """A button pressed on a card in the person's chat that answers with a new card (a form
+    to fill in, a view): that card, and its id."""
+    chat = CHATS[user]
+    before = len(teams.connector.of("send", chat))
+    await teams.post(pressed(teams.url, card_id, data, number=next(NUMBERS), **as_(user)))
+    sent = await teams.connector.wait_for("send", before + 1, chat)
+    (card,) = valid_cards(sent[-1].body)
+    return sent[-1].answered, card
+
+
+async def sends(teams: Teams, user: str, card_id: str, data: dict[str, Any]) -> dict[str, Any]:
+    """A card's form sent: the card that takes its place."""
+    return await press_on(teams, card_id, data, number=next(NUMBERS), **as_(user))
+
+
+def inputs(card: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {b["id"]: b for b in card["body"] if b["type"].startswith("Input.")}
+
+
+def said(card: dict[str, Any]) -> str:
+    return " ".join(texts(card))
+
+
+async def tick(teams: Teams) -> None:
+    """One tick of the runtime's due sources, and what it queued delivered."""
+    runtime = teams.runtime
+    await Ticker(
+        runtime.db, runtime.router.due_sources, runtime.clock, sealer=runtime.sealer
+    ).tick()
+    await teams.delivered()
+
+
+def later(teams: Teams, **delta: float) -> None:
+    clock = teams.runtime.clock
+    assert isinstance(clock, FakeClock)
+    clock.advance(**delta)
+
+
+PAIR = {
+    "senior_email": f"ruth.board@{DOMAIN}",
+    "senior_name": "Ruth",
+    "senior_teams": SENIOR,
+    "frontline_email": f"amina.ward@{DOMAIN}",
+    "frontline_name": "Amina",
+    "frontline_teams": FRONTLINE,
+}
+
+
+async def coordinator_view(teams: Teams) -> tuple[str, dict[str, Any]]:
+    menu_id, menu = await says(teams, COORDINATOR, "mentoring")
+    assert "Programmes you coordinate" in texts(menu)
+    return menu_id, menu
+
+
+async def paired(teams: Teams, pair: dict[str, str] = PAIR) -> None:
+    """Ruth adds peerbot in Teams; then Kwame adds her pair with Amina (as `pair` says) from
+    his coordinator view, an hour into November's round (Tuesday 3 November, 11:00 London)."""
+    clock = teams.runtime.clock
+    assert isinstance(clock, FakeClock)
+    clock.current = NOVEMBER + timedelta(hours=1)
+    await teams.post(installed(teams.url, number=next(NUMBERS), **as_(SENIOR)))
+    await teams.connector.wait_for("send", 1, SENIOR_CHAT)  # the greeting
+    menu_id, menu = await coordinator_view(teams)
+    form_id, form = await opens(teams, COORDINATOR, menu_id, button(menu, "Add a pair"))
+    assert "Senior partner: Microsoft Entra object ID" in texts(form)
+    done = await sends(teams, COORDINATOR, form_id, filled(form, **pair))
+    assert f"are paired in {PROGRAMME}." in said(done)
+
+
+def sent_to(teams: Teams, user: str, starting: str) -> list[Call]:
+    """The messages peerbot sent to the person's chat whose summary starts `starting`."""
+    sent = teams.connector.of("send", CHATS[user])
+    return [c for c in sent if c.body["summary"].startswith(starting)]
+
+
+def nudge(teams: Teams, user: str) -> tuple[str, dict[str, Any]]:
+    """The round's last check-in message in the person's chat: its id and its card."""
+    last = sent_to(teams, user, "Time for your")[-1]
+    (card,) = valid_cards(last.body)
+    return last.answered, card
+
+
+async def check_in_form(teams: Teams, user: str) -> tuple[str, dict[str, Any]]:
+    """Check in pressed on the round's message: the form, posted in the chat."""
+    nudge_id, card = nudge(teams, user)
+    return await opens(teams, user, nudge_id, button(card, "Check in"))
+
+
+async def test_the_round_reaches_both_chats_and_is_answered_with_card_forms(teams: Teams) -> None:
+    await paired(teams)
+    await tick(teams)
+    await tick(teams)  # a second tick, or another replica: nothing new
+    ruths, aminas = sent_to(teams, SENIOR, "Time"), teams.connector.of("send", FRONTLINE_CHAT)
+    summaries = [c.body["summary"] for c in ruths + aminas]
+    assert summaries == [f"Time for your {PROGRAMME} check-in"] * 2
+    (created,) = teams.connector.of("create")  # Amina's chat, opened by her Entra object id
+    assert created.body["members"] == [{"id": FRONTLINE}]
+    _id, card = nudge(teams, SENIOR)
+    assert f"{PROGRAMME}: how are things going with Amina? It takes a minute." in texts(card)
+    assert "{{DATE(2026-11-03T10:00:00Z, SHORT)}}" in said(card)  # on each reader's clock
+
+    form_id, form = await check_in_form(teams, SENIOR)
+    assert list(inputs(form)) == ["met", "planned_for", "q1", "q2", "note"]
+    assert [c["title"] for c in inputs(form)["met"]["choices"]] == [
+        "Yes, we met",
+        "We've planned to meet",
+        "Not yet",
+        "I'd like some help",
+    ]
+    assert "What went well since last time?" in texts(form)
+    actions = await sends(teams, SENIOR, form_id, filled(form, met="met", q1="Rotas."))
+    assert "Record actions" in texts(actions)  # the next form, in the same card
+    assert list(inputs(actions)) == ["a1", "a2", "a3", "a4", "a5"]
+    saved = await sends(teams, SENIOR, form_id, filled(actions, a1="Ask HR about night rotas"))
+    assert "Saved. Amina can see them in “mentoring”." in said(saved)
+
+    form_id, form = await check_in_form(teams, FRONTLINE)
+    gap = await sends(teams, FRONTLINE, form_id, filled(form, met="planned", q1="Nights."))
+    assert "Please give the day you plan to meet, like 2026-12-01." in texts(gap)
+    assert inputs(gap)["q1"]["value"] == "Nights." and inputs(gap)["met"]["value"] == "planned"
+    planned = filled(gap, met="planned", planned_for="2026-11-20", q1="Nights.")
+    thanks = await sends(teams, FRONTLINE, form_id, planned)
+    assert "Thank you. Good luck with the meeting." in texts(thanks)
+    assert "Ask HR about night rotas" in said(thanks) and "To do" in said(thanks)
+
+
+async def test_not_yet_is_thanked_and_the_reminder_comes_once(teams: Teams) -> None:
+    await paired(teams)
+    await tick(teams)
+    form_id, form = await check_in_form(teams, SENIOR)
+    thanks = await sends(teams, SENIOR, form_id, filled(form, met="not_yet"))
+    assert "Thank you for letting us know. No pressure: meet when you can." in texts(thanks)
+    later(teams, days=3)
+    await tick(teams)
+    later(teams, hours=1)
+    await tick(teams)
+    await tick(teams)
+    assert sent_to(teams, SENIOR, "A gentle reminder") == []  # she answered
+    (reminder,) = sent_to(teams, FRONTLINE, "A gentle reminder")
+    assert reminder.body["summary"] == f"A gentle reminder: your {PROGRAMME} check-in"
+    (card,) = valid_cards(reminder.body)
+    assert "This round closes" in texts(card)
+    assert button(card, "Check in")["peerbot"]["action"] == "mentoring.checkin"
+    assert len(teams.connector.of("create")) == 1  # Amina's chat, opened once and then kept
+
+
+async def test_asking_for_help_reaches_the_coordinators_chat_once(teams: Teams) -> None:
+    await paired(teams)
+    await tick(teams)
+    form_id, form = await check_in_form(teams, FRONTLINE)
+    answers = filled(form, met="help", note="Call me, please.")
+    for _ in range(2):  # sent twice in the same round: one alert
+        thanks = await sends(teams, FRONTLINE, form_id, answers)
+        assert "Thank you for telling us. Kwame Mensah will be in touch soon." in texts(thanks)
+    await teams.delivered()
+    (alert,) = sent_to(teams, COORDINATOR, "Someone in")
+    assert alert.body["summary"] == f"Someone in {PROGRAMME} would like some help"
+    (card,) = valid_cards(alert.body)
+    assert f"Amina (amina.ward@{DOMAIN}) asked for help" in said(card)
+    assert "Call me, please." in texts(card)
+    assert button(card, "Open pair")["peerbot"]["action"] == "mentoring.open_pair"
+    opened = [c.body["members"] for c in teams.connector.of("create")]
+    assert opened == [[{"id": FRONTLINE}]]  # Kwame's chat is the one he uses: none opened
+
+
+@pytest.mark.parametrize(
+    ("label", "answers", "told"),
+    [
+        ("Snooze", {"weeks": "2"}, "Ruth is having a short break from check-ins until Tue 17 Nov."),
+        ("Pause", {"sure": "yes"}, f"Ruth has paused your {PROGRAMME} pairing for now."),
+        ("Leave", {"sure": "yes"}, f"Ruth has left your {PROGRAMME} pairing."),
+    ],
+)
+async def test_a_change_to_the_pairing_is_told_kindly_to_the_partner_and_coordinator(
+    teams: Teams, label: str, answers: dict[str, str], told: str
+) -> None:
+    await paired(teams)
+    await tick(teams)
+    nudge_id, card = nudge(teams, SENIOR)
+    form_id, form = await opens(teams, SENIOR, nudge_id, button(card, label))
+    done = await sends(teams, SENIOR, form_id, filled(form, **answers))
+    assert inputs(done) == {}  # the form's card now says it is done
+    await teams.delivered()
+    (notice,) = sent_to(teams, FRONTLINE, "Ruth ")
+    assert notice.body["summary"].startswith(told)
+    assert "Nothing you need to do" in notice.body["summary"]
+    (card,) = valid_cards(notice.body)
+    assert texts(card) == [notice.body["summary"]]
+    assert len(sent_to(teams, COORDINATOR, f"{PROGRAMME}, pair 1: Ruth ")) == 1
+
+
+async def test_my_hours_are_saved_from_a_card_that_keeps_what_was_typed(teams: Teams) -> None:
+    await paired(teams)
+    await tick(teams)
+    form_id, form = await says(teams, FRONTLINE, "mentoring hours")
+    assert "The days you work" in texts(form)
+    assert inputs(form)["days"]["value"] == "0,1,2,3,4"
+    wrong = {"days": "4,5,6", "quiet_from": "22:00", "quiet_until": "6am", "time_zone": ""}
+    back = await sends(teams, FRONTLINE, form_id, filled(form, **wrong))
+    assert "Please give a 24-hour time like 20:00." in texts(back)
+    assert (
+        inputs(back)["days"]["value"] == "4,5,6" and inputs(back)["quiet_from"]["value"] == "22:00"
+    )
+    right = {**wrong, "quiet_until": "06:00"}
+    saved = await sends(teams, FRONTLINE, form_id, filled(back, **right))
+    assert "Saved. Messages come on Fri, Sat, Sun, never from 22:00 to 06:00." in texts(saved)
+
+
+async def test_the_members_page_shows_their_partner_and_buttons(teams: Teams) -> None:
+    await paired(teams)
+    await tick(teams)
+    _id, page = await says(teams, FRONTLINE, "mentoring")
+    assert "Your partner" in texts(page) and "Ruth" in texts(page)
+    assert "Your check-in for this round is waiting for you." in texts(page)
+    titles = [a["title"] for a in actions(page)]
+    assert titles == ["Check in", "Snooze", "Pause", "Leave", "My hours"]
+
+
+async def test_a_partner_given_no_name_is_named_by_email_never_by_an_id(teams: Teams) -> None:
+    await paired(teams, {**PAIR, "senior_name": "", "frontline_name": ""})
+    _id, page = await says(teams, FRONTLINE, "mentoring")
+    assert "Your partner" in texts(page) and f"ruth.board@{DOMAIN}" in texts(page)
+    assert SENIOR not in json.dumps(page)
+
+
+async def test_the_coordinators_view_health_and_pairs_answer_in_their_chat(teams: Teams) -> None:
+    await paired(teams)
+    await tick(teams)
+    menu_id, menu = await coordinator_view(teams)
+    _id, health = await opens(teams, COORDINATOR, menu_id, button(menu, "Programme health"))
+    assert f"{PROGRAMME}: programme health" in texts(health)
+    assert (
+        "Round of 3 Nov 2026, 1 pair: 0 met, 0 planned to meet, 0 not met yet, "
+        "0 asked for help, 1 no answer." in texts(health)
+    )
+    pairs_id, pairs = await opens(teams, COORDINATOR, menu_id, button(menu, "Pairs"))
+    assert "Pair 1: Ruth and Amina (active)" in texts(pairs)
+    _id, pair = await opens(teams, COORDINATOR, pairs_id, button(pairs, "Open"))
+    assert f"Ruth · ruth.board@{DOMAIN}" in texts(pair)
+    assert json.dumps(pair).count(SENIOR) == 0  # named by name and email, never by an id
+
+    nudge_id, _card = nudge(teams, SENIOR)  # Ruth sends what the coordinator's button sends
+    _id, refused = await opens(teams, SENIOR, nudge_id, button(menu, "Programme health"))
+    assert "Only the programme's coordinators can do that." in said(refused)
+
+
+async def test_a_pair_with_a_field_refused_keeps_everything_typed(teams: Teams) -> None:
+    menu_id, menu = await coordinator_view(teams)
+    form_id, form = await opens(teams, COORDINATOR, menu_id, button(menu, "Add a pair"))
+    typo = {**PAIR, "frontline_email": "amina.ward@gmail.com"}
+    back = await sends(teams, COORDINATOR, form_id, filled(form, **typo))
+    assert any("nobody here has an address at gmail.com" in line for line in texts(back))
+    kept = inputs(back)
+    assert kept["senior_teams"]["value"] == SENIOR and kept["frontline_name"]["value"] == "Amina"
+    assert kept["frontline_email"]["value"] == "amina.ward@gmail.com"
+    done = await sends(teams, COORDINATOR, form_id, filled(back, **PAIR))
+    assert f"Ruth and Amina are paired in {PROGRAMME}." in said(done)
