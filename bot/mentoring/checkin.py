@@ -82,6 +82,7 @@ WHAT_HAPPENED = (
     Option(value=ActionStatus.DROPPED, label="Dropped"),
 )
 MAX_ACTIONS = 5
+"""Actions recorded after one meeting, and asked about in one check-in."""
 NOT_YOURS = "That check-in isn't one of yours. Type “mentoring” to see yours."
 PAUSED = "Your pairing is paused, so there's no check-in. Press Resume when you're ready."
 CLOSED = "That round has closed, so it can't be changed now. Your next check-in will come."
@@ -219,17 +220,24 @@ async def sitting(session: AsyncSession, me: Member, pair: Pair, round_: Round) 
     said = select(CheckIn).where(
         col(CheckIn.member_id) == me.id, col(CheckIn.round_id) == round_.id
     )
+    still_open = [a for a in actions if a.status in agreed.STILL_OPEN and a.round_id != round_.id]
     return Sitting(
         me=me,
         pair=pair,
         partner=partner(both, me),
         programme=programme,
         round=round_,
-        open_actions=[
-            a for a in actions if a.status in agreed.STILL_OPEN and a.round_id != round_.id
-        ],
+        open_actions=_to_ask(still_open),
         before=(await session.exec(said)).first(),
     )
+
+
+def _to_ask(still_open: list[PairAction]) -> list[PairAction]:
+    """The actions one check-in asks about: those longest without news, a few at a time.
+    Asking about every open action from a year of rounds would be a long form to face on
+    a phone, and too big for a Slack modal or a Teams card; the rest come next time."""
+    waiting = sorted(still_open, key=lambda a: (a.changed_at, a.id or 0))
+    return sorted(waiting[:MAX_ACTIONS], key=lambda a: a.id or 0)
 
 
 class Unavailable(Exception):

@@ -150,6 +150,32 @@ async def test_at_the_next_round_the_senior_says_what_happened_with_each_action(
     )
 
 
+async def test_a_check_in_asks_about_five_open_actions_those_longest_without_news_first(
+    services: Services, db: Database
+) -> None:
+    chat = router()
+    actions = form_in(await check_in(services, "s1", {"met": "met"}))
+    for batch in ("abcd", "efgh"):  # recorded twice over: eight actions open
+        await submitted(
+            chat, services, "s1", actions, {f"a{n}": f"Do {c}" for n, c in enumerate(batch, 1)}
+        )
+    await tick(db, NOVEMBER)
+    services.clock.current = NOVEMBER + timedelta(hours=1)  # type: ignore[attr-defined]
+
+    def asked(form: Form) -> list[str]:
+        return [
+            i.label.removeprefix("What happened with: Do ")
+            for i in form.inputs
+            if i.field.startswith("action_")
+        ]
+
+    form = await opened(chat, services, "s1")
+    assert asked(form) == ["a", "b", "c", "d", "e"]
+    going = {i.field: "in_progress" for i in form.inputs if i.field.startswith("action_")}
+    await submitted(chat, services, "s1", form, {"met": "not_yet", **going})
+    assert asked(await opened(chat, services, "s1")) == ["a", "b", "f", "g", "h"]
+
+
 async def test_asking_for_help_tells_each_coordinator_once_sealed(
     services: Services, db: Database
 ) -> None:
