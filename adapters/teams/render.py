@@ -49,6 +49,10 @@ TIME_SUFFIX = ".time"
 EXPANDED_UP_TO = 6
 """Choices shown as radio buttons or tick boxes up to this many; a drop-down beyond."""
 DIALOG_TITLE = 60
+FALLBACK_UP_TO = 1000
+"""Characters of a card's plain-text fallback, read only by a client that cannot show the
+card: a long reply's whole text a second time would take it past the 28 KB or so that Teams
+takes in one message."""
 PRIVATE = "Private to you"
 
 
@@ -166,7 +170,7 @@ def _card(body: list[dict[str, Any]], fallback: str) -> dict[str, Any]:
         "$schema": SCHEMA,
         "version": VERSION,
         "body": body,
-        "fallbackText": fallback,
+        "fallbackText": _cut(fallback, FALLBACK_UP_TO),
     }
 
 

@@ -1,10 +1,12 @@
 """A fake Bot Framework connector on loopback: answers like Teams' service, records every send,
-reply, update and delete, and fails on demand (a 429 with Retry-After, a 403)."""
+reply, update and delete, and fails on demand (a 429 with Retry-After, a 403). Like Teams, it
+refuses a message over about 28 KB with a 413."""
 
 from __future__ import annotations
 
 import asyncio
 import itertools
+import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -14,6 +16,10 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 from tests.adapters.teams.cards import cards_in, problems
+
+MESSAGE_LIMIT = 28_000
+"""Bytes of an activity Teams takes; more is refused as MessageSizeTooBig."""
+TOO_BIG = {"error": {"code": "MessageSizeTooBig", "message": "Message size too big"}}
 
 
 @dataclass
@@ -37,7 +43,8 @@ class FakeConnector:
     url: str = ""
     numbers: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     invalid: list[str] = field(default_factory=list)
-    """What was wrong with any card peerbot sent, under the Adaptive Card 1.5 schema."""
+    """What was wrong with any card peerbot sent, under the Adaptive Card 1.5 schema, or
+    with the size of what it sent."""
 
     def fail_next(self, kind: str, status: int, **headers: str) -> None:
         """The next call of `kind` gets this answer instead of success."""
@@ -69,7 +76,8 @@ class FakeConnector:
         return self.of(kind, conversation)
 
     async def _record(self, kind: str, request: web.Request) -> web.Response:
-        body = await request.json() if request.can_read_body else {}
+        raw = await request.read()
+        body = json.loads(raw) if raw else {}
         call = Call(
             kind=kind,
             conversation=request.match_info.get("conversation", ""),
@@ -80,6 +88,9 @@ class FakeConnector:
         self.invalid += [p for card in cards_in(body) for p in problems(card)]
         scripted = next((n for n, (k, _a) in enumerate(self.scripted) if k == kind), None)
         answer = self.scripted.pop(scripted)[1] if scripted is not None else self._ok(call)
+        if len(raw) > MESSAGE_LIMIT:
+            self.invalid.append(f"{kind}: {len(raw)} bytes, over Teams' {MESSAGE_LIMIT}")
+            answer = web.json_response(TOO_BIG, status=413)
         async with self.changed:
             self.calls.append(call)
             self.changed.notify_all()

@@ -16,14 +16,17 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from sqlmodel import col, select
 
 from bot.conversation.tick import Ticker
+from bot.mentoring.private import sealed
+from storage.mentoring import PairAction, Round
 from tests.adapters.teams.activities import installed, pressed
 from tests.adapters.teams.cards import actions, button, filled, texts, valid_cards
 from tests.adapters.teams.fake_connector import Call
 from tests.adapters.teams.harness import Teams, serve
 from tests.adapters.teams.test_events import card_sent, press_on
-from tests.bot.mentoring.fixtures import NOVEMBER
+from tests.bot.mentoring.fixtures import NOVEMBER, OCTOBER
 from tests.fakes import FakeClock
 
 COORDINATOR = "a3000000-0000-4000-8000-00000000000c"  # Kwame Mensah (org.yml)
@@ -35,6 +38,8 @@ FRONTLINE_CHAT = f"a:opened-{FRONTLINE}"
 CHATS = {COORDINATOR: COORDINATOR_CHAT, SENIOR: SENIOR_CHAT, FRONTLINE: FRONTLINE_CHAT}
 DOMAIN = "riverside.example.nhs.uk"
 PROGRAMME = "Reverse Mentoring for Inclusion"
+MAX_TEXT = 300
+"""The most an action, or why, may say (the actions form's limit)."""
 NUMBERS = itertools.count(500)
 """Activity numbers, each used once, so no activity is taken for another delivered twice."""
 
@@ -314,3 +319,41 @@ async def test_a_pair_with_a_field_refused_keeps_everything_typed(teams: Teams) 
     assert kept["frontline_email"]["value"] == "amina.ward@gmail.com"
     done = await sends(teams, COORDINATOR, form_id, filled(back, **PAIR))
     assert f"Ruth and Amina are paired in {PROGRAMME}." in said(done)
+
+
+async def a_year_of_actions(teams: Teams, count: int) -> None:
+    """`count` actions agreed at October's round (recorded by the runtime's own first tick),
+    each as long as can be written, each with a why as long: what the longest of
+    mentoring's cards carry."""
+    runtime = teams.runtime
+    assert runtime.sealer is not None
+    now = runtime.clock.now()
+    async with runtime.db.session() as session:
+        october = (await session.exec(select(Round).where(col(Round.opens_at) == OCTOBER))).one()
+        assert october.id is not None
+        for n in range(count):
+            text = f"{n}: " + "ask about the rota for the night shifts " * 8
+            session.add(
+                PairAction(
+                    pair_id=1,
+                    round_id=october.id,
+                    text=sealed(runtime.sealer, text[:MAX_TEXT]) or "",
+                    why=sealed(runtime.sealer, ("Because the ward needs it. " * 12)[:MAX_TEXT]),
+                    created_at=now,
+                    changed_at=now,
+                )
+            )
+
+
+async def test_the_longest_check_in_cards_fit_in_a_teams_message(teams: Teams) -> None:
+    """The senior's form asks about five actions of 300 characters; the thanks shows twenty
+    with their whys (the fake connector refuses more than Teams takes, as Teams does)."""
+    await paired(teams)
+    await a_year_of_actions(teams, 30)
+    await tick(teams)
+    _id, form = await check_in_form(teams, SENIOR)
+    assert len([i for i in inputs(form) if i.startswith("action_")]) == 5
+    form_id, form = await check_in_form(teams, FRONTLINE)
+    thanks = await sends(teams, FRONTLINE, form_id, filled(form, met="met"))
+    assert "Actions agreed" in texts(thanks)
+    assert sum("Because the ward needs it." in line for line in texts(thanks)) == 20

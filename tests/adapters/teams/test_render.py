@@ -239,3 +239,10 @@ def test_a_private_answer_for_the_asker_alone_opens_from_a_card_too() -> None:
     )
     (content,) = valid_cards(message(intro, Look(private=private, seal=sealed)))
     assert texts(content) == ["Start"]  # for everyone to read: in the chat, opening a dialog
+
+
+def test_a_long_reply_keeps_every_word_in_the_card_and_a_short_fallback() -> None:
+    words = "Ask about the rota for the night shifts. " * 100
+    (content,) = valid_cards(message(Reply(summary="Actions", blocks=(Text(text=words),)), Look()))
+    assert texts(content) == [words]
+    assert len(content["fallbackText"]) == 1000 and content["fallbackText"].endswith("…")
