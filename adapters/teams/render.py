@@ -49,6 +49,9 @@ TIME_SUFFIX = ".time"
 EXPANDED_UP_TO = 6
 """Choices shown as radio buttons or tick boxes up to this many; a drop-down beyond."""
 DIALOG_TITLE = 60
+ACTIONS_IN_A_SET = 6
+"""Buttons Teams shows in one set: beyond six it hides the rest behind a "…" menu, or older
+clients drop them, so a longer row (a coordinator's pairs to open) is cut into sets."""
 FALLBACK_UP_TO = 1000
 """Characters of a card's plain-text fallback, read only by a client that cannot show the
 card: a long reply's whole text a second time would take it past the 28 KB or so that Teams
@@ -197,7 +200,9 @@ def _elements(block: Block, look: Look) -> list[dict[str, Any]]:
                 {"type": "TextBlock", "text": date_time(at), "wrap": True, "spacing": "None"},
             ]
         case Buttons(buttons=buttons):
-            return [_action_set([_button(b, look) for b in buttons])]
+            shown = [_button(b, look) for b in buttons]
+            step = ACTIONS_IN_A_SET
+            return [_action_set(shown[n : n + step]) for n in range(0, len(shown), step)]
         case Choices(label=label, action=action, options=options):
             choice = f"pick.{action}"
             return [

@@ -246,3 +246,11 @@ def test_a_long_reply_keeps_every_word_in_the_card_and_a_short_fallback() -> Non
     (content,) = valid_cards(message(Reply(summary="Actions", blocks=(Text(text=words),)), Look()))
     assert texts(content) == [words]
     assert len(content["fallbackText"]) == 1000 and content["fallbackText"].endswith("…")
+
+
+def test_a_long_row_of_buttons_comes_in_sets_of_six_so_teams_hides_none() -> None:
+    pairs = tuple(Button(label=f"Pair {n}", action=PICK, value=str(n)) for n in range(14))
+    (content,) = valid_cards(message(Reply(summary="x", blocks=(Buttons(buttons=pairs),)), Look()))
+    sets = [b["actions"] for b in content["body"] if b["type"] == "ActionSet"]
+    assert [len(s) for s in sets] == [6, 6, 2]
+    assert [a["title"] for s in sets for a in s] == [f"Pair {n}" for n in range(14)]
