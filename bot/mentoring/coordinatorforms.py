@@ -78,7 +78,7 @@ def _new_pair(
                 role=role,
                 email=text_of(values.get(f"{role}_email")).lower(),
                 name=text_of(values.get(f"{role}_name")),
-                ids={platform: given} if given else {},
+                ids={platform: newpairs.id_given(platform, given)} if given else {},
             )
         )
     return newpairs.NewPair(people=(people[0], people[1]))

@@ -16,7 +16,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from bot.conversation.inbound import Platform
-from bot.mentoring.newpairs import NewPair, Person, Problem, roles_of
+from bot.mentoring.newpairs import NewPair, Person, Problem, id_given, roles_of
 from storage.mentoring import PairRole
 
 MAX_ROWS = 100_000
@@ -145,7 +145,7 @@ def _header_troubles(header: list[str], required: list[str], optional: list[str]
 
 def _person(role: PairRole, cells: dict[str, str]) -> Person:
     ids: dict[str, str] = {
-        platform: cells[f"{role}_{platform}"]
+        platform: id_given(platform, cells[f"{role}_{platform}"])
         for platform in (Platform.SLACK, Platform.TEAMS)
         if cells.get(f"{role}_{platform}")
     }

@@ -308,17 +308,22 @@ async def test_the_coordinators_view_health_and_pairs_answer_in_their_chat(teams
     assert "Only the programme's coordinators can do that." in said(refused)
 
 
-async def test_a_pair_with_a_field_refused_keeps_everything_typed(teams: Teams) -> None:
+async def test_a_pair_with_fields_refused_keeps_everything_typed(teams: Teams) -> None:
     menu_id, menu = await coordinator_view(teams)
     form_id, form = await opens(teams, COORDINATOR, menu_id, button(menu, "Add a pair"))
-    typo = {**PAIR, "frontline_email": "amina.ward@gmail.com"}
-    back = await sends(teams, COORDINATOR, form_id, filled(form, **typo))
+    typos = {**PAIR, "frontline_email": "amina.ward@gmail.com", "senior_teams": "29:1ruthTEAMS"}
+    back = await sends(teams, COORDINATOR, form_id, filled(form, **typos))
     assert any("nobody here has an address at gmail.com" in line for line in texts(back))
+    assert any("is not a Microsoft Entra object ID, which looks like" in t for t in texts(back))
     kept = inputs(back)
-    assert kept["senior_teams"]["value"] == SENIOR and kept["frontline_name"]["value"] == "Amina"
+    assert kept["senior_teams"]["value"] == "29:1ruthTEAMS"
     assert kept["frontline_email"]["value"] == "amina.ward@gmail.com"
-    done = await sends(teams, COORDINATOR, form_id, filled(back, **PAIR))
+    assert kept["frontline_name"]["value"] == "Amina"
+    in_capitals = {**PAIR, "senior_teams": SENIOR.upper()}  # as an admin centre may show it
+    done = await sends(teams, COORDINATOR, form_id, filled(back, **in_capitals))
     assert f"Ruth and Amina are paired in {PROGRAMME}." in said(done)
+    _id, page = await says(teams, SENIOR, "mentoring")
+    assert "Your partner" in texts(page) and "Amina" in texts(page)  # Teams sends lower case
 
 
 async def a_year_of_actions(teams: Teams, count: int) -> None:
