@@ -45,8 +45,9 @@ class TeamsSender:
     `look` says how cards behave (see adapters.teams.render.Look; made for each
     conversation by `look_at`);
     `service_url` and `tenant` reach a conversation nobody has written from yet (a
-    guardians' channel named in the organisation file): Microsoft's global address and
-    the organisation's own tenant, since peerbot is a single-tenant bot.
+    guardians' channel named in the organisation file, or the personal chat of someone
+    in a mentoring pair who has never opened peerbot): Microsoft's global address and the
+    organisation's own tenant, since peerbot is a single-tenant bot.
     """
 
     def __init__(

@@ -105,9 +105,9 @@ class Settings(BaseSettings):
     teams_service_url: str = Field(
         default="https://smba.trafficmanager.net/teams/",
         alias="PEERBOT_TEAMS_SERVICE_URL",
-        description="Where peerbot reaches a Teams channel nobody has written from yet (the "
-        "guardians' space, a network's channel): Microsoft's global address for proactive "
-        "messages in the public cloud.",
+        description="Where peerbot reaches a Teams channel, or a person, nobody has written "
+        "from yet (the guardians' space, a network's channel, someone in a mentoring pair): "
+        "Microsoft's global address for proactive messages in the public cloud.",
     )
 
     @field_validator("database_url")
