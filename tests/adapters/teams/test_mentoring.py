@@ -3,8 +3,9 @@ and outbox: the coordinator adds a pair from a card form (a field refused with e
 typed kept), the round's check-in reaches each person's chat (one stored from an install,
 one Teams opens for peerbot), the check-in is answered with its card form and the senior
 partner's actions in the form that takes its place, the reminder comes once, a request for
-help reaches the coordinator's chat once, a change to the pairing is told kindly to the
-partner, My hours is saved, and the coordinator's views answer in the coordinator's chat.
+help reaches each coordinator's chat once, a change to the pairing is told kindly to the
+partner, My hours is saved, the coordinator's views answer in the coordinator's chat, and
+the longest of these cards fit in a Teams message.
 People are named by their Entra object id, as the organisation file and the CSV name them."""
 
 from __future__ import annotations
@@ -30,12 +31,18 @@ from tests.bot.mentoring.fixtures import NOVEMBER, OCTOBER
 from tests.fakes import FakeClock
 
 COORDINATOR = "a3000000-0000-4000-8000-00000000000c"  # Kwame Mensah (org.yml)
+SECOND = "a4000000-0000-4000-8000-00000000000d"  # Grace Adeyemi, who never wrote to peerbot
 SENIOR = "b1000000-0000-4000-8000-000000000001"
 FRONTLINE = "b2000000-0000-4000-8000-000000000002"
 COORDINATOR_CHAT, SENIOR_CHAT = "a:1kwameCHAT", "a:1ruthCHAT"
 FRONTLINE_CHAT = f"a:opened-{FRONTLINE}"
 """Amina never wrote to peerbot: Teams opens her chat when her first check-in is sent."""
-CHATS = {COORDINATOR: COORDINATOR_CHAT, SENIOR: SENIOR_CHAT, FRONTLINE: FRONTLINE_CHAT}
+CHATS = {
+    COORDINATOR: COORDINATOR_CHAT,
+    SECOND: f"a:opened-{SECOND}",
+    SENIOR: SENIOR_CHAT,
+    FRONTLINE: FRONTLINE_CHAT,
+}
 DOMAIN = "riverside.example.nhs.uk"
 PROGRAMME = "Reverse Mentoring for Inclusion"
 MAX_TEXT = 300
@@ -208,23 +215,30 @@ async def test_not_yet_is_thanked_and_the_reminder_comes_once(teams: Teams) -> N
     assert len(teams.connector.of("create")) == 1  # Amina's chat, opened once and then kept
 
 
-async def test_asking_for_help_reaches_the_coordinators_chat_once(teams: Teams) -> None:
+async def test_asking_for_help_reaches_each_coordinators_chat_once(teams: Teams) -> None:
     await paired(teams)
     await tick(teams)
     form_id, form = await check_in_form(teams, FRONTLINE)
     answers = filled(form, met="help", note="Call me, please.")
-    for _ in range(2):  # sent twice in the same round: one alert
+    for _ in range(2):  # sent twice in the same round: one alert each
         thanks = await sends(teams, FRONTLINE, form_id, answers)
-        assert "Thank you for telling us. Kwame Mensah will be in touch soon." in texts(thanks)
+        assert "Thank you for telling us. Grace Adeyemi or Kwame Mensah will be in touch soon." in (
+            texts(thanks)
+        )
     await teams.delivered()
     (alert,) = sent_to(teams, COORDINATOR, "Someone in")
+    (second,) = sent_to(teams, SECOND, "Someone in")
+    assert second.body["attachments"] == alert.body["attachments"]
     assert alert.body["summary"] == f"Someone in {PROGRAMME} would like some help"
     (card,) = valid_cards(alert.body)
     assert f"Amina (amina.ward@{DOMAIN}) asked for help" in said(card)
     assert "Call me, please." in texts(card)
-    assert button(card, "Open pair")["peerbot"]["action"] == "mentoring.open_pair"
     opened = [c.body["members"] for c in teams.connector.of("create")]
-    assert opened == [[{"id": FRONTLINE}]]  # Kwame's chat is the one he uses: none opened
+    assert opened == [[{"id": FRONTLINE}], [{"id": SECOND}]]  # Kwame's chat was kept
+
+    _id, pair = await opens(teams, COORDINATOR, alert.answered, button(card, "Open pair"))
+    assert f"{PROGRAMME}: pair 1" in texts(pair)
+    assert "Notes for you" in texts(pair) and "Call me, please." in texts(pair)
 
 
 @pytest.mark.parametrize(
@@ -250,7 +264,8 @@ async def test_a_change_to_the_pairing_is_told_kindly_to_the_partner_and_coordin
     assert "Nothing you need to do" in notice.body["summary"]
     (card,) = valid_cards(notice.body)
     assert texts(card) == [notice.body["summary"]]
-    assert len(sent_to(teams, COORDINATOR, f"{PROGRAMME}, pair 1: Ruth ")) == 1
+    for coordinator in (COORDINATOR, SECOND):
+        assert len(sent_to(teams, coordinator, f"{PROGRAMME}, pair 1: Ruth ")) == 1
 
 
 async def test_my_hours_are_saved_from_a_card_that_keeps_what_was_typed(teams: Teams) -> None:
