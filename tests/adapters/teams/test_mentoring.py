@@ -21,7 +21,7 @@ from sqlmodel import col, select
 
 from bot.conversation.tick import Ticker
 from bot.mentoring.private import sealed
-from storage.mentoring import PairAction, Round
+from storage.mentoring import PairAction, Round, RoundState
 from tests.adapters.teams.activities import installed, pressed
 from tests.adapters.teams.cards import actions, button, filled, texts, valid_cards
 from tests.adapters.teams.fake_connector import Call
@@ -342,14 +342,23 @@ async def test_a_pair_with_fields_refused_keeps_everything_typed(teams: Teams) -
 
 
 async def a_year_of_actions(teams: Teams, count: int) -> None:
-    """`count` actions agreed at October's round (recorded by the runtime's own first tick),
-    each as long as can be written, each with a why as long: what the longest of
-    mentoring's cards carry."""
+    """`count` actions agreed at October's round, each as long as can be written, each with a
+    why as long: what the longest of mentoring's cards carry. October's round is recorded
+    when the runtime's own first tick came before the clock was moved on, else here."""
     runtime = teams.runtime
     assert runtime.sealer is not None
     now = runtime.clock.now()
     async with runtime.db.session() as session:
-        october = (await session.exec(select(Round).where(col(Round.opens_at) == OCTOBER))).one()
+        query = select(Round).where(col(Round.opens_at) == OCTOBER)
+        october = (await session.exec(query)).first() or Round(
+            programme="reverse-mentoring",
+            opens_at=OCTOBER,
+            closes_at=NOVEMBER,
+            state=RoundState.CLOSED,
+            seen_at=OCTOBER,
+        )
+        session.add(october)
+        await session.flush()
         assert october.id is not None
         for n in range(count):
             text = f"{n}: " + "ask about the rota for the night shifts " * 8
