@@ -4,7 +4,8 @@ typed kept), the round's check-in reaches each person's chat (one stored from an
 one Teams opens for peerbot), the check-in is answered with its card form and the senior
 partner's actions in the form that takes its place, the reminder comes once, a request for
 help reaches each coordinator's chat once, a change to the pairing is told kindly to the
-partner, My hours is saved, the coordinator's views answer in the coordinator's chat, and
+partner, My hours is saved, the coordinator's views and schedule answer in the
+coordinator's chat, a pair stuck two rounds and the end of the programme are told once, and
 the longest of these cards fit in a Teams message.
 People are named by their Entra object id, as the organisation file and the CSV name them."""
 
@@ -13,7 +14,7 @@ from __future__ import annotations
 import itertools
 import json
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -386,3 +387,60 @@ async def test_the_longest_check_in_cards_fit_in_a_teams_message(teams: Teams) -
     thanks = await sends(teams, FRONTLINE, form_id, filled(form, met="met"))
     assert "Actions agreed" in texts(thanks)
     assert sum("Because the ward needs it." in line for line in texts(thanks)) == 20
+
+
+async def test_the_coordinator_changes_the_schedule_from_a_card(teams: Teams) -> None:
+    menu_id, menu = await coordinator_view(teams)
+    form_id, form = await opens(teams, COORDINATOR, menu_id, button(menu, "Change schedule"))
+    assert inputs(form)["cadence"]["value"] == "Monthly on the first Tuesday"
+    wrong = {"cadence": "now and then", "at": "10:00", "starts": "2026-09-01", "ends": ""}
+    back = await sends(teams, COORDINATOR, form_id, filled(form, **wrong))
+    assert "Please check the answers marked below." in texts(back)
+    assert inputs(back)["cadence"]["value"] == "now and then"
+    assert inputs(back)["starts"]["value"] == "2026-09-01"
+    fixed = {**wrong, "cadence": "every 2 weeks"}
+    done = await sends(teams, COORDINATOR, form_id, filled(back, **fixed))
+    assert texts(done) == [
+        "Schedule changed",
+        f"{PROGRAMME}: Every other week at 10:00, from 1 Sep 2026.",
+    ]
+
+
+async def test_a_pair_not_met_two_rounds_running_is_told_to_each_coordinator_once(
+    teams: Teams,
+) -> None:
+    await paired(teams)
+    await tick(teams)  # November's round
+    later(teams, days=28)  # Tuesday 1 December: November's round closes
+    await tick(teams)
+    later(teams, days=35)  # Tuesday 5 January: December's closes, and nobody has met
+    await tick(teams)
+    await tick(teams)
+    for coordinator in (COORDINATOR, SECOND):
+        (alert,) = sent_to(teams, coordinator, "A pair in")
+        assert alert.body["summary"] == f"A pair in {PROGRAMME} may need a hand"
+        (card,) = valid_cards(alert.body)
+        assert f"{PROGRAMME}: Ruth and Amina have not met for two rounds in a row." in texts(card)
+
+
+async def test_at_the_end_each_person_is_asked_once_how_it_went(teams: Teams) -> None:
+    await paired(teams)
+    clock = teams.runtime.clock
+    assert isinstance(clock, FakeClock)
+    clock.current = datetime(2027, 8, 2, 9, 0, tzinfo=UTC)  # the Monday after it ends
+    await tick(teams)
+    await tick(teams)
+    for user in (SENIOR, FRONTLINE):
+        assert len(sent_to(teams, user, f"{PROGRAMME} has ended")) == 1
+    (asked,) = sent_to(teams, FRONTLINE, f"{PROGRAMME} has ended")
+    (card,) = valid_cards(asked.body)
+    form_id, form = await opens(teams, FRONTLINE, asked.answered, button(card, "Tell us"))
+    assert [c["title"] for c in inputs(form)["score"]["choices"]] == [
+        "Very well",
+        "Well",
+        "OK",
+        "Not so well",
+        "Not well at all",
+    ]
+    thanks = await sends(teams, FRONTLINE, form_id, filled(form, score="5", line="Thank you."))
+    assert "Thank you. It helps us make the programme better for the next people." in texts(thanks)
