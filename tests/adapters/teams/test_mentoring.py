@@ -23,7 +23,7 @@ from sqlmodel import col, select
 from bot.conversation.tick import Ticker
 from bot.mentoring.private import sealed
 from storage.mentoring import PairAction, Round, RoundState
-from tests.adapters.teams.activities import installed, pressed
+from tests.adapters.teams.activities import TENANT, installed, pressed
 from tests.adapters.teams.cards import actions, button, filled, texts, valid_cards
 from tests.adapters.teams.fake_connector import Call
 from tests.adapters.teams.harness import Teams, serve
@@ -167,6 +167,7 @@ async def test_the_round_reaches_both_chats_and_is_answered_with_card_forms(team
     assert summaries == [f"Time for your {PROGRAMME} check-in"] * 2
     (created,) = teams.connector.of("create")  # Amina's chat, opened by her Entra object id
     assert created.body["members"] == [{"id": FRONTLINE}]
+    assert created.body["channelData"] == {"tenant": {"id": TENANT}}  # the organisation's own
     _id, card = nudge(teams, SENIOR)
     assert f"{PROGRAMME}: how are things going with Amina? It takes a minute." in texts(card)
     assert "{{DATE(2026-11-03T10:00:00Z, SHORT)}}" in said(card)  # on each reader's clock
