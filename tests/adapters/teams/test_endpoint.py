@@ -257,14 +257,15 @@ async def open_slow(_press: ButtonPressed, _services: Services) -> list[Reply]:
 
 
 async def slow_to_save(_form: FormSubmitted, _services: Services) -> list[Reply]:
-    await asyncio.sleep(1.0)
+    await asyncio.sleep(4.0)
     return [Reply(summary="Saved", blocks=(Notice(title="Saved", text="Thank you."),))]
 
 
 async def test_a_dialog_answered_too_late_gives_the_form_back_as_typed(
     sqlite_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("adapters.teams.app.DIALOG_DEADLINE", 0.2)
+    # long enough for a busy machine to open the dialog, far shorter than the save
+    monkeypatch.setattr("adapters.teams.app.DIALOG_DEADLINE", 1.5)
     slow = Feature(
         name="slow",
         title="Slow",
