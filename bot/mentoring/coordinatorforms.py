@@ -16,6 +16,7 @@ from bot.mentoring.actions import ADD_PAIR, SCHEDULE
 from bot.mentoring.coordinating import Coordinating, as_coordinator, form_reply
 from bot.mentoring.coordinator import ROLES
 from bot.mentoring.payloads import programme_value
+from bot.organisation.identities import id_given
 from bot.organisation.recurrence import cadence, words
 from bot.organisation.schedule import Schedule, clock_time, problems
 from storage.organisation import Programme
@@ -78,7 +79,7 @@ def _new_pair(
                 role=role,
                 email=text_of(values.get(f"{role}_email")).lower(),
                 name=text_of(values.get(f"{role}_name")),
-                ids={platform: newpairs.id_given(platform, given)} if given else {},
+                ids={platform: id_given(platform, given)} if given else {},
             )
         )
     return newpairs.NewPair(people=(people[0], people[1]))

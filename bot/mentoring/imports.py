@@ -16,7 +16,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from bot.conversation.inbound import Platform
-from bot.mentoring.newpairs import NewPair, Person, Problem, id_given, roles_of
+from bot.mentoring.newpairs import NewPair, Person, Problem, roles_of
+from bot.organisation.identities import id_given
 from storage.mentoring import PairRole
 
 MAX_ROWS = 100_000

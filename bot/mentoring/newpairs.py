@@ -19,16 +19,13 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.conversation.inbound import Platform
 from bot.mentoring.people import id_column
+from bot.organisation.identities import id_problem
 from storage.directory import organisation
 from storage.mentoring import Member, Pair, PairRole, PairStatus
 from storage.organisation import ProgrammeKind
 
 EMAIL = re.compile(r"[^@\s,;<>\"]+@[^@\s,;<>\"]+\.[^@\s,;<>\"]+")
 PLATFORM_ID = re.compile(r"[A-Za-z0-9:._@-]{1,64}")
-ENTRA_ID = re.compile(r"[0-9a-f]{8}-(?:[0-9a-f]{4}-){3}[0-9a-f]{12}")
-NOT_ENTRA = (
-    "is not a Microsoft Entra object ID, which looks like 5b8c2f1e-7a3d-4c6b-9e0f-1a2b3c4d5e6f"
-)
 ROLES = {
     ProgrammeKind.MENTORING: (PairRole.MENTOR, PairRole.MENTEE),
     ProgrammeKind.REVERSE_MENTORING: (PairRole.SENIOR, PairRole.FRONTLINE),
@@ -41,12 +38,6 @@ BATCH = 1000
 
 def roles_of(kind: str) -> tuple[PairRole, PairRole]:
     return ROLES[ProgrammeKind(kind)]
-
-
-def id_given(platform: str, user_id: str) -> str:
-    """An id as it is kept and compared: an Entra object id in lower case, as Teams sends
-    it, so one copied in capitals still finds its person."""
-    return user_id.lower() if platform == Platform.TEAMS else user_id
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -149,8 +140,8 @@ def check(pairs: Sequence[NewPair], known: Known) -> Iterator[Problem]:
                 owner = ids.setdefault((platform, user_id), person.email)
                 if not PLATFORM_ID.fullmatch(user_id):
                     yield Problem(index=index, field=column, message=f"{user_id} is not an id")
-                elif platform == Platform.TEAMS and not ENTRA_ID.fullmatch(user_id):
-                    yield Problem(index=index, field=column, message=f"{user_id} {NOT_ENTRA}")
+                elif (wrong := id_problem(platform, user_id)) is not None:
+                    yield Problem(index=index, field=column, message=wrong)
                 elif owner != person.email:
                     yield Problem(
                         index=index,

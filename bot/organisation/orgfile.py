@@ -20,6 +20,7 @@ from pydantic import (
     field_validator,
 )
 
+from bot.organisation.identities import id_given, id_problem
 from bot.organisation.recurrence import cadence as cadence_rule
 from bot.organisation.schedule import DEFAULT_TIME, clock_time
 from bot.organisation.schedule import problems as schedule_problems
@@ -54,6 +55,15 @@ class PersonEntry(Strict):
         if not EMAIL.match(value):
             raise ValueError("this does not look like an email address")
         return value.lower()
+
+    @field_validator("teams")
+    @classmethod
+    def _teams(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        if (wrong := id_problem("teams", value)) is not None:
+            raise ValueError(wrong)
+        return id_given("teams", value)
 
     def identities(self) -> Iterator[tuple[str, str]]:
         for platform in PLATFORMS:

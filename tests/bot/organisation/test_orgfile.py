@@ -318,3 +318,16 @@ def test_email_domains_are_plain_domains() -> None:
     assert problems(text) == [
         (4, "organisation.email_domains[1]", "write a domain like riverside.nhs.uk, without the @")
     ]
+
+
+def test_a_teams_id_is_an_entra_object_id_kept_in_lower_case() -> None:
+    """Teams sends a person's Entra object id in lower case: one pasted in capitals must
+    still find its guardian, and a `29:` Teams id (which Teams shows nobody else) never
+    could."""
+    text = GOOD.replace("    slack: U1\n", "    teams: 5B8C2F1E-7A3D-4C6B-9E0F-1A2B3C4D5E6F\n")
+    (amara,) = parse_org(text, "org.yml").guardians
+    assert amara.teams == "5b8c2f1e-7a3d-4c6b-9e0f-1a2b3c4d5e6f"
+    wrong = GOOD.replace("    slack: U1\n", "    teams: 29:1a2b3c\n")
+    ((line, where, message),) = problems(wrong)
+    assert (line, where) == (7, "guardians[0].teams")
+    assert "is not a Microsoft Entra object ID" in message
