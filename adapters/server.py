@@ -1,5 +1,5 @@
-"""The aiohttp application: the health check, the speak-up web form, and each configured
-platform's endpoint."""
+"""The aiohttp application: health checks, metrics, the speak-up web form, and each
+configured platform's endpoint."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from typing import Any
 
 from aiohttp import web
 
+from adapters import metrics
 from adapters.files import mount as mount_files
 from adapters.runtime import Runtime
 from adapters.slack.app import build as build_slack
@@ -66,9 +67,16 @@ def create_app(runtime: Runtime, *, teams_credentials: Any = None) -> web.Applic
     """Routes plus the runtime's lifecycle: started with the app, drained on shutdown.
     `teams_credentials` replaces the Bot Framework credentials the settings name (a
     test's fixed token; see adapters.teams.hosting)."""
-    app = web.Application(middlewares=[forwarded] if runtime.settings.behind_proxy else [])
+    behind_proxy = runtime.settings.behind_proxy
+    app = web.Application(
+        middlewares=[
+            metrics.counting(runtime.metrics),
+            *([forwarded] if behind_proxy else []),
+        ]
+    )
     app[RUNTIME] = runtime
     app.router.add_get("/healthz", healthz)
+    metrics.mount(app, runtime.metrics, runtime.db, runtime.clock)
     # always: the web form is how staff speak up without even their chat app knowing
     mount_web_form(app, runtime)
     slack = build_slack(runtime) if runtime.settings.slack_enabled else None
