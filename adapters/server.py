@@ -10,42 +10,17 @@ from typing import Any
 
 from aiohttp import web
 
-from adapters import metrics
+from adapters import health, metrics
 from adapters.files import mount as mount_files
 from adapters.runtime import Runtime
 from adapters.slack.app import build as build_slack
 from adapters.teams.app import build as build_teams
 from adapters.web import mount as mount_web_form
 from bot.conversation.inbound import Platform
-from storage.engine import DatabaseUnavailable
 
 logger = logging.getLogger(__name__)
 
-RUNTIME = web.AppKey("runtime", Runtime)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-
-
-TEAMS_UNCHECKED = "authentication off: for trying peerbot locally only"
-
-
-async def healthz(request: web.Request) -> web.Response:
-    """200 when the database answers; 503 (so a load balancer stops routing here) when not.
-    Teams running with authentication off is said here too, where monitoring looks."""
-    runtime = request.app[RUNTIME]
-    settings = runtime.settings
-    teams = (
-        {"teams": TEAMS_UNCHECKED}
-        if settings.teams_enabled and not settings.teams_authenticated
-        else {}
-    )
-    try:
-        await runtime.db.ping()
-    except DatabaseUnavailable:
-        logger.warning("health check: database unavailable")
-        return web.json_response(
-            {"status": "unavailable", "database": "unreachable", **teams}, status=503
-        )
-    return web.json_response({"status": "ok", "database": "ok", **teams})
 
 
 @web.middleware
@@ -74,8 +49,7 @@ def create_app(runtime: Runtime, *, teams_credentials: Any = None) -> web.Applic
             *([forwarded] if behind_proxy else []),
         ]
     )
-    app[RUNTIME] = runtime
-    app.router.add_get("/healthz", healthz)
+    health.mount(app, runtime)
     metrics.mount(app, runtime.metrics, runtime.db, runtime.clock)
     # always: the web form is how staff speak up without even their chat app knowing
     mount_web_form(app, runtime)
