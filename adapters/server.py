@@ -12,6 +12,7 @@ from aiohttp import web
 
 from adapters import health, metrics
 from adapters.files import mount as mount_files
+from adapters.logs import request_ids
 from adapters.runtime import Runtime
 from adapters.slack.app import build as build_slack
 from adapters.teams.app import build as build_teams
@@ -45,6 +46,7 @@ def create_app(runtime: Runtime, *, teams_credentials: Any = None) -> web.Applic
     behind_proxy = runtime.settings.behind_proxy
     app = web.Application(
         middlewares=[
+            request_ids(trusted=behind_proxy),
             metrics.counting(runtime.metrics),
             *([forwarded] if behind_proxy else []),
         ]
