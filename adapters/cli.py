@@ -23,6 +23,7 @@ from rich.progress import Progress
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from adapters.console import ConsoleSession, stdin_lines
+from adapters.logs import configure as configure_logging
 from adapters.runtime import Runtime, current_database, open_runtime, sealing_keys
 from adapters.server import app_runner, create_app
 from adapters.teams.package import BadPackage, package
@@ -106,16 +107,6 @@ def settings_or_exit() -> Settings:
         return load_settings()
     except ConfigError as exc:
         raise fail(f"configuration error:\n{exc}", 2) from None
-
-
-def configure_logging(settings: Settings, *, console: bool) -> None:
-    """In the console, logs would interrupt the conversation: only warnings go to stderr."""
-    level = logging.WARNING if console and settings.log_level in {"DEBUG", "INFO"} else None
-    logging.basicConfig(
-        level=level or settings.log_level,
-        stream=sys.stderr,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
 
 
 @app.command()

@@ -10,6 +10,7 @@ from datetime import timedelta
 from functools import partial
 from pathlib import Path
 
+from adapters.metrics import Metrics
 from bot.conversation.clock import Clock, SystemClock
 from bot.conversation.outbox import DeliveryWorker, Sender
 from bot.conversation.router import Feature, Router
@@ -23,6 +24,7 @@ from bot.mentoring import feature as mentoring
 from bot.mentoring.deps import Mentoring
 from bot.organisation.config import Settings
 from bot.speakup import feature as speakup
+from bot.speakup.attempts import Refusals
 from bot.speakup.deps import SpeakUp
 from storage import due, seen
 from storage import outbox as outbox_rows
@@ -41,6 +43,8 @@ class Runtime:
     clock: Clock
     router: Router
     sealer: Sealer | None = None
+    metrics: Metrics = field(default_factory=Metrics)
+    """This process's own registry: what its worker, tick and guards did, for /metrics."""
     senders: dict[str, Sender] = field(default_factory=dict)
     worker: DeliveryWorker | None = None
     jobs: Jobs | None = None
@@ -70,9 +74,12 @@ class Runtime:
             self.clock,
             sealer=self.sealer,
             give_up_after=timedelta(hours=self.settings.outbox_give_up_hours),
+            monitor=self.metrics,
         )
         self.worker.start()
-        ticker = Ticker(self.db, self.router.due_sources, self.clock, sealer=self.sealer)
+        ticker = Ticker(
+            self.db, self.router.due_sources, self.clock, sealer=self.sealer, monitor=self.metrics
+        )
         self.jobs = Jobs()
         self.jobs.every(timedelta(seconds=self.settings.tick_seconds), ticker.tick, name="tick")
         self.jobs.every(timedelta(hours=1), lambda: forget_delivered(self), name="outbox-purge")
@@ -132,22 +139,32 @@ def wire(
     needs, speak-up with its sealer, guards and receipts when there is a sealing key."""
     keys = sealing_keys(settings)
     sealed = sealer(keys) if keys else None
+    metrics = Metrics()
     return Runtime(
         settings=settings,
         db=db,
         clock=clock,
         router=build_router(
-            speakup_feature(settings, sealed, web_form=web_form),
+            speakup_feature(settings, sealed, web_form=web_form, refusals=metrics),
             events.feature(Events(sealer=sealed)),
             mentoring.feature(Mentoring(sealer=sealed)),
         ),
         sealer=sealed,
+        metrics=metrics,
         senders=dict(senders or {}),
     )
 
 
-def speakup_feature(settings: Settings, sealed: Sealer | None, *, web_form: str = "") -> Feature:
-    deps = SpeakUp.keyed(sealed, web_form=web_form) if sealed is not None else None
+def speakup_feature(
+    settings: Settings,
+    sealed: Sealer | None,
+    *,
+    web_form: str = "",
+    refusals: Refusals | None = None,
+) -> Feature:
+    deps = (
+        SpeakUp.keyed(sealed, web_form=web_form, refusals=refusals) if sealed is not None else None
+    )
     keep = timedelta(days=settings.speakup_retention_days)
     return speakup.feature(deps, keep_closed_for=keep)
 

@@ -1,5 +1,5 @@
-"""The aiohttp application: the health check, the speak-up web form, and each configured
-platform's endpoint."""
+"""The aiohttp application: health checks, metrics, the speak-up web form, and each
+configured platform's endpoint."""
 
 from __future__ import annotations
 
@@ -10,41 +10,18 @@ from typing import Any
 
 from aiohttp import web
 
+from adapters import health, metrics
 from adapters.files import mount as mount_files
+from adapters.logs import request_ids
 from adapters.runtime import Runtime
 from adapters.slack.app import build as build_slack
 from adapters.teams.app import build as build_teams
 from adapters.web import mount as mount_web_form
 from bot.conversation.inbound import Platform
-from storage.engine import DatabaseUnavailable
 
 logger = logging.getLogger(__name__)
 
-RUNTIME = web.AppKey("runtime", Runtime)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-
-
-TEAMS_UNCHECKED = "authentication off: for trying peerbot locally only"
-
-
-async def healthz(request: web.Request) -> web.Response:
-    """200 when the database answers; 503 (so a load balancer stops routing here) when not.
-    Teams running with authentication off is said here too, where monitoring looks."""
-    runtime = request.app[RUNTIME]
-    settings = runtime.settings
-    teams = (
-        {"teams": TEAMS_UNCHECKED}
-        if settings.teams_enabled and not settings.teams_authenticated
-        else {}
-    )
-    try:
-        await runtime.db.ping()
-    except DatabaseUnavailable:
-        logger.warning("health check: database unavailable")
-        return web.json_response(
-            {"status": "unavailable", "database": "unreachable", **teams}, status=503
-        )
-    return web.json_response({"status": "ok", "database": "ok", **teams})
 
 
 @web.middleware
@@ -66,9 +43,16 @@ def create_app(runtime: Runtime, *, teams_credentials: Any = None) -> web.Applic
     """Routes plus the runtime's lifecycle: started with the app, drained on shutdown.
     `teams_credentials` replaces the Bot Framework credentials the settings name (a
     test's fixed token; see adapters.teams.hosting)."""
-    app = web.Application(middlewares=[forwarded] if runtime.settings.behind_proxy else [])
-    app[RUNTIME] = runtime
-    app.router.add_get("/healthz", healthz)
+    behind_proxy = runtime.settings.behind_proxy
+    app = web.Application(
+        middlewares=[
+            request_ids(trusted=behind_proxy),
+            metrics.counting(runtime.metrics),
+            *([forwarded] if behind_proxy else []),
+        ]
+    )
+    health.mount(app, runtime)
+    metrics.mount(app, runtime.metrics, runtime.db, runtime.clock)
     # always: the web form is how staff speak up without even their chat app knowing
     mount_web_form(app, runtime)
     slack = build_slack(runtime) if runtime.settings.slack_enabled else None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 from pathlib import Path
 
 from alembic import command
@@ -36,9 +37,17 @@ class MigrationsPending(Exception):
     """The database schema is behind the code: `peerbot db upgrade` fixes it."""
 
 
+@functools.cache
+def code_head() -> str | None:
+    """The revision this code needs. Read from the migration scripts once: a readiness
+    probe asks every few seconds, and the scripts change only with the code."""
+    return ScriptDirectory(str(MIGRATIONS)).get_current_head()
+
+
 async def check_current(engine: AsyncEngine) -> None:
-    """Refuse to start on an old schema rather than fail later mid-conversation."""
-    head = ScriptDirectory(str(MIGRATIONS)).get_current_head()
+    """Refuse to start on an old schema rather than fail later mid-conversation (and, asked
+    by /readyz, say a replica is not ready while its database is behind)."""
+    head = code_head()
 
     def current(connection: Connection) -> str | None:
         return MigrationContext.configure(connection).get_current_revision()

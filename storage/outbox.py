@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
@@ -221,6 +222,43 @@ async def next_due(session: AsyncSession, *, platforms: list[str]) -> datetime |
     )
     times = [(await session.exec(q)).one() for q in (pending, leased)]
     return min((t for t in times if t is not None), default=None)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Backlog:
+    """What waits in the outbox at one moment: rows due now and due later, rows being
+    sent, rows that gave up, and when the longest-waiting row fell due (None when no row
+    is due)."""
+
+    due: int
+    later: int
+    sending: int
+    failed: int
+    oldest_due: datetime | None
+
+
+async def backlog(session: AsyncSession, *, now: datetime) -> Backlog:
+    """Read at every scrape by every replica, so only through the status index: the
+    delivered rows, most of the table, are never counted or read."""
+    waiting = [OutboxStatus.PENDING, OutboxStatus.SENDING, OutboxStatus.FAILED]
+    due = (col(OutboxRow.due_at) <= now).label("due")
+    counts = (
+        select(OutboxRow.status, due, func.count())
+        .where(col(OutboxRow.status).in_(waiting))
+        .group_by(col(OutboxRow.status), due)
+    )
+    tally = {(status, bool(is_due)): n for status, is_due, n in (await session.exec(counts)).all()}
+    oldest = select(func.min(OutboxRow.due_at)).where(
+        col(OutboxRow.status).in_([OutboxStatus.PENDING, OutboxStatus.SENDING]),
+        col(OutboxRow.due_at) <= now,
+    )
+    return Backlog(
+        due=tally.get((OutboxStatus.PENDING, True), 0),
+        later=tally.get((OutboxStatus.PENDING, False), 0),
+        sending=sum(n for (status, _), n in tally.items() if status == OutboxStatus.SENDING),
+        failed=sum(n for (status, _), n in tally.items() if status == OutboxStatus.FAILED),
+        oldest_due=(await session.exec(oldest)).one(),
+    )
 
 
 async def failed(session: AsyncSession) -> list[OutboxRow]:

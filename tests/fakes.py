@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from bot.conversation.inbound import Conversation, PersonAddress
+from bot.conversation.monitor import Delivery
 from bot.conversation.outbox import DeliveryFailed
 from bot.conversation.replies import Reply
 
@@ -48,3 +49,23 @@ class RecordingSender:
 
     async def already_sent(self, address: Conversation, key: str) -> bool:
         return key in self.keys
+
+
+@dataclass
+class RecordingMonitor:
+    """Keeps what the core told monitoring: each delivery's platform and outcome, each
+    tick's (queued, failed), and how many look-ups the guess limit refused."""
+
+    deliveries: list[tuple[str, Delivery]] = field(default_factory=list)
+    ticks: list[tuple[int, int]] = field(default_factory=list)
+    refused: int = 0
+
+    def delivered(self, platform: str, outcome: Delivery) -> None:
+        self.deliveries.append((platform, outcome))
+
+    def ticked(self, seconds: float, *, queued: int, failed: int) -> None:
+        assert seconds >= 0
+        self.ticks.append((queued, failed))
+
+    def lookup_refused(self) -> None:
+        self.refused += 1

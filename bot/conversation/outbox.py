@@ -23,6 +23,7 @@ from bot.conversation.codec import (
 )
 from bot.conversation.errors import described
 from bot.conversation.inbound import Address, Conversation, PersonAddress
+from bot.conversation.monitor import UNMONITORED, Delivery, Monitor
 from bot.conversation.references import conversation_with, keep
 from bot.conversation.replies import Reply
 from bot.conversation.sealing import Sealer, open_sealed, seal
@@ -186,6 +187,8 @@ class DeliveryWorker:
     so a recovery is used at once), and neither counts towards `max_attempts`.
     A row gives up for good on a permanent error, after `max_attempts` faults of
     its own, or when it is still unsent `give_up_after` its creation.
+
+    Each try's outcome is told to `monitor` (by platform and kind, nothing else).
     """
 
     def __init__(
@@ -203,6 +206,7 @@ class DeliveryWorker:
         poll_seconds: float = 5.0,
         backoff_base: timedelta = timedelta(seconds=2),
         backoff_cap: timedelta = timedelta(seconds=30),
+        monitor: Monitor = UNMONITORED,
     ) -> None:
         self._db = db
         self._senders = dict(senders)
@@ -217,6 +221,7 @@ class DeliveryWorker:
         self._poll_seconds = poll_seconds
         self._backoff_base = backoff_base
         self._backoff_cap = backoff_cap
+        self._monitor = monitor
         self._wake = asyncio.Event()
         self._stopping = False
         self._task: asyncio.Task[None] | None = None
@@ -304,7 +309,8 @@ class DeliveryWorker:
             async with asyncio.timeout(self._send_timeout) as batch.in_flight:
                 try:
                     where = await self._reach(sender, address, sealed=row.sealed is not None)
-                    if in_doubt and await sender.already_sent(where, key):
+                    there = in_doubt and await sender.already_sent(where, key)
+                    if there:
                         logger.info("outbox row %s was delivered before; not sent again", row.id)
                     else:
                         in_doubt = False  # the platform said it is not there
@@ -325,6 +331,7 @@ class DeliveryWorker:
                         session, row.id, lease=batch.until, now=self._clock.now()
                     )
                 batch.held.discard(row.id)
+            self._monitor.delivered(row.platform, Delivery.ALREADY_SENT if there else Delivery.SENT)
             if held:
                 logger.info("outbox row %s sent to %s", row.id, row.platform)
             else:
@@ -385,6 +392,8 @@ class DeliveryWorker:
                     retry_at=None if give_up else due,
                 )
             batch.held.discard(row.id)
+        waited = Delivery.RATE_LIMITED if failure.retry_after is not None else Delivery.RETRYING
+        self._monitor.delivered(row.platform, Delivery.FAILED if give_up else waited)
         if not held:
             logger.warning("outbox row %s failed after its lease ran out", row.id)
         elif give_up:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -15,6 +16,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.conversation.clock import Clock
 from bot.conversation.errors import described
+from bot.conversation.monitor import UNMONITORED, Monitor
 from bot.conversation.outbox import Outgoing, Unsealable, enqueue
 from bot.conversation.sealing import Sealer
 from bot.conversation.services import Services
@@ -66,6 +68,9 @@ class Ticker:
     its source (storage.due), so a tick queues only what is new instead of offering
     the outbox every due row again to have it deduped; a SelfMarking source offers only
     what is new by itself, and is taken at its word.
+
+    Each tick's duration, what it queued and how many sources failed are told to
+    `monitor`: a tick that grows slower with the data is the first sign of a missing index.
     """
 
     def __init__(
@@ -75,16 +80,19 @@ class Ticker:
         clock: Clock,
         *,
         sealer: Sealer | None = None,
+        monitor: Monitor = UNMONITORED,
     ) -> None:
         self._db = db
         self._sources = tuple(sources)
         self._clock = clock
         self._sealer = sealer
+        self._monitor = monitor
 
     async def tick(self) -> int:
         """Queue everything due; returns how many rows were new (the rest were deduped)."""
         now = self._clock.now()
-        new = 0
+        started = time.perf_counter()  # the clock may be a test's, standing still
+        new = failed = 0
         for source in self._sources:
             name = _name(source.source if isinstance(source, SelfMarking) else source)
             try:
@@ -100,8 +108,10 @@ class Ticker:
             except Exception as exc:  # one feature's bug must not starve the others
                 # Its transaction rolled back, so none of its rows count.
                 logger.error("tick: due source %s failed (%s)", name, described(exc))
+                failed += 1
                 continue
             new += sum(added)
+        self._monitor.ticked(time.perf_counter() - started, queued=new, failed=failed)
         if new:
             logger.info("tick queued %s new messages", new)
         return new

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Self
+from typing import Literal, Self
 
 from pydantic import (
     AliasChoices,
@@ -81,6 +81,12 @@ class Settings(BaseSettings):
         "chat then offers the speak-up web form at that address.",
     )
     log_level: str = Field(default="INFO", alias="PEERBOT_LOG_LEVEL")
+    log_format: Literal["json", "text"] | None = Field(
+        default=None,
+        alias="PEERBOT_LOG_FORMAT",
+        description="json (one object a line) or text; unset, text when a person is watching "
+        "(the console, or a terminal) and json otherwise (see adapters.logs.log_format).",
+    )
     behind_proxy: bool = Field(
         default=False,
         alias="PEERBOT_BEHIND_PROXY",
@@ -130,6 +136,11 @@ class Settings(BaseSettings):
         if level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
             raise ValueError("use DEBUG, INFO, WARNING or ERROR")
         return level
+
+    @field_validator("log_format", mode="before")
+    @classmethod
+    def _known_format(cls, value: object) -> object:
+        return (value.strip().lower() or None) if isinstance(value, str) else value
 
     @model_validator(mode="after")
     def _no_half_platform(self) -> Self:

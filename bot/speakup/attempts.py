@@ -6,6 +6,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from bot.conversation.inbound import Actor
 from bot.conversation.sealing import keyed_hash
@@ -20,6 +21,18 @@ class Paused(Exception):
     def __init__(self, wait: timedelta) -> None:
         super().__init__(f"paused for {wait}")
         self.wait = wait
+
+
+class Refusals(Protocol):
+    """Told of each look-up the limit refuses, and nothing else about it: a rise says
+    someone is guessing codes, whoever they are (adapters.metrics counts them)."""
+
+    def lookup_refused(self) -> None: ...
+
+
+class Uncounted:
+    def lookup_refused(self) -> None:
+        pass
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -50,6 +63,7 @@ class Attempts:
     key: bytes = field(default_factory=lambda: secrets.token_bytes(32))
     limit: int = 5
     window: timedelta = timedelta(minutes=15)
+    refusals: Refusals = field(default_factory=Uncounted)
 
     async def take(self, db: Database, actor: Actor, now: datetime) -> Ticket | None:
         """Count this look-up; None when the source has used up its limit."""
@@ -57,7 +71,10 @@ class Attempts:
         async with db.session() as session:
             tries = await count_attempt(session, ticket.source, ticket.window)
             tries += await tries_in(session, ticket.source, ticket.window - 1)
-        return ticket if tries <= self.limit else None
+        if tries > self.limit:
+            self.refusals.lookup_refused()
+            return None
+        return ticket
 
     def paused_for(self, now: datetime) -> timedelta:
         """How long a refused source waits: until the window after next, when neither window

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.conversation.sealing import Sealer
-from bot.speakup.attempts import Attempts
+from bot.speakup.attempts import Attempts, Refusals, Uncounted
 from bot.speakup.cases import Guards
 from bot.speakup.codes import SlowHashes
 from bot.speakup.receipts import Receipts
@@ -26,14 +26,17 @@ class SpeakUp:
     web_form: str = ""
 
     @classmethod
-    def keyed(cls, sealer: Sealer, *, web_form: str = "") -> SpeakUp:
+    def keyed(
+        cls, sealer: Sealer, *, web_form: str = "", refusals: Refusals | None = None
+    ) -> SpeakUp:
         """Keyed with the newest sealing key's hashing key: every replica has it without a
         second secret to deploy, and a rotation starts the guards afresh (see
-        bot.conversation.sealing.keyed_hash)."""
+        bot.conversation.sealing.keyed_hash). `refusals` counts look-ups the limit refuses."""
         key = sealer.hash_keys[0]
+        attempts = Attempts(key=key, refusals=refusals or Uncounted())
         return cls(
             sealer=sealer,
-            guards=Guards(attempts=Attempts(key=key), hashes=SlowHashes()),
+            guards=Guards(attempts=attempts, hashes=SlowHashes()),
             receipts=Receipts(key=key),
             web_form=web_form,
         )

@@ -9,6 +9,7 @@ from datetime import timedelta
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
+from alembic import command
 from sqlmodel import SQLModel, col, select, update
 
 from adapters.runtime import Runtime, open_runtime, wire
@@ -20,6 +21,7 @@ from bot.conversation.sealing import generate_key
 from bot.organisation.config import Settings, load_settings
 from bot.speakup.cases import Concern, raise_case
 from storage.engine import Database
+from storage.migrate import alembic_config
 from storage.outbox import OutboxRow, OutboxStatus
 from storage.seen import SeenEvent, first_times
 from storage.speakup.cases import Case, CaseStat, CaseStatus, Way, case_by_code
@@ -69,19 +71,53 @@ async def test_healthz_is_ok_when_the_database_answers(client: TestClient) -> No
     assert await response.json() == {"status": "ok", "database": "ok"}
 
 
-async def test_healthz_is_503_when_the_database_is_unreachable(settings: Settings) -> None:
+def unreachable() -> Database:
+    """A PostgreSQL database on a port nobody listens on: refused at once."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         closed_port = s.getsockname()[1]
-    runtime = wire(
-        settings,
-        Database(f"postgresql+asyncpg://postgres@127.0.0.1:{closed_port}/none"),
-        FakeClock(),
-    )
+    return Database(f"postgresql+asyncpg://postgres@127.0.0.1:{closed_port}/none")
+
+
+async def test_healthz_is_503_when_the_database_is_unreachable(settings: Settings) -> None:
+    runtime = wire(settings, unreachable(), FakeClock())
     async with TestClient(TestServer(create_app(runtime))) as test_client:
         response = await test_client.get("/healthz")
         assert response.status == 503
         assert (await response.json())["database"] == "unreachable"
+
+
+async def test_readyz_is_ready_when_the_database_answers_with_the_schema_the_code_needs(
+    client: TestClient,
+) -> None:
+    response = await client.get("/readyz")
+    assert (response.status, await response.text()) == (200, "ready\n")
+
+
+async def test_readyz_is_503_with_one_line_saying_why_on_an_unreachable_database(
+    settings: Settings,
+) -> None:
+    runtime = wire(settings, unreachable(), FakeClock())
+    async with TestClient(TestServer(create_app(runtime))) as test_client:
+        response = await test_client.get("/readyz")
+        assert response.status == 503
+        assert await response.text() == "not ready: the database cannot be reached\n"
+
+
+async def test_readyz_is_503_on_a_database_behind_the_code_while_healthz_stays_ok(
+    database_url: str,
+) -> None:
+    """A new release started before `peerbot db upgrade`: alive, but kept out of rotation."""
+    await asyncio.to_thread(command.downgrade, alembic_config(database_url), "-1")
+    settings = load_settings(database_url=database_url.replace("+aiosqlite", ""))
+    runtime = wire(settings, Database(database_url), FakeClock())
+    async with TestClient(TestServer(create_app(runtime))) as test_client:
+        ready = await test_client.get("/readyz")
+        reason = await ready.text()
+        assert ready.status == 503
+        assert reason.startswith("not ready: the database schema is at ")
+        assert reason.count("\n") == 1 and "peerbot db upgrade" in reason
+        assert (await test_client.get("/healthz")).status == 200
 
 
 async def test_shutdown_drains_a_message_being_sent(runtime: Runtime) -> None:

@@ -9,8 +9,10 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.engine import Database
 from storage.outbox import (
+    Backlog,
     OutboxRow,
     OutboxStatus,
+    backlog,
     claim_due,
     enqueue,
     failed,
@@ -76,6 +78,40 @@ async def test_next_due_is_the_earliest_pending_row_or_lapsing_lease(db: Databas
     async with db.session() as session:
         assert await next_due(session, platforms=["console"]) == NOW + LEASE
         assert await next_due(session, platforms=["slack"]) is None
+
+
+async def test_the_backlog_counts_what_waits_and_when_the_longest_waiting_fell_due(
+    db: Database,
+) -> None:
+    async with db.session() as session:
+        assert await backlog(session, now=NOW) == Backlog(
+            due=0, later=0, sending=0, failed=0, oldest_due=None
+        )
+        for key, minutes in (("oldest", -30), ("sent", -20), ("gave-up", -15), ("due", -1)):
+            await enqueue(session, row(key, due=NOW + timedelta(minutes=minutes)))
+        await enqueue(session, row("tomorrow", due=NOW + timedelta(days=1)))
+    async with db.session() as session:
+        _oldest, sent, gave_up = await claim_due(
+            session, now=NOW, platforms=["console"], limit=3, lease=LEASE
+        )
+        assert sent.id is not None and gave_up.id is not None
+        await mark_sent(session, sent.id, lease=NOW + LEASE, now=NOW)
+        await mark_unsent(
+            session,
+            gave_up.id,
+            lease=NOW + LEASE,
+            attempts=8,
+            retries=0,
+            error="invalid_blocks",
+            in_doubt=False,
+            retry_at=None,
+        )
+    async with db.session(write=False) as session:
+        waiting = await backlog(session, now=NOW)
+    # "oldest" is being sent (it still waits), "due" is due, "tomorrow" is for later
+    assert waiting == Backlog(
+        due=1, later=1, sending=1, failed=1, oldest_due=NOW - timedelta(minutes=30)
+    )
 
 
 async def test_an_outcome_counts_only_under_the_lease_it_was_claimed_with(db: Database) -> None:

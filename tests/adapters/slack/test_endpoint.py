@@ -128,7 +128,9 @@ class Slack:
 
 
 @asynccontextmanager
-async def serve(database_url: str, extra: Feature = ASKING) -> AsyncIterator[Slack]:
+async def serve(
+    database_url: str, extra: Feature = ASKING, **more_settings: str
+) -> AsyncIterator[Slack]:
     """The whole app on loopback: the real endpoint, a real database, a fake Slack Web API."""
     async with fake_slack_api() as api:
         settings = load_settings(
@@ -136,6 +138,7 @@ async def serve(database_url: str, extra: Feature = ASKING) -> AsyncIterator[Sla
             SLACK_BOT_TOKEN="xoxb-test",
             SLACK_SIGNING_SECRET=SECRET,
             SLACK_API_URL=api.base_url,
+            **more_settings,
         )
         runtime = await open_runtime(settings, clock=FakeClock())
         real = runtime.router  # every real feature, built as `peerbot run` builds them

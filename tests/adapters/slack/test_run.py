@@ -1,4 +1,5 @@
-"""`peerbot run` with Slack settings: a real process serving /slack/events, no console."""
+"""`peerbot run` with Slack settings: a real process serving /slack/events, no console, and
+logs as JSON lines (its stderr is no terminal)."""
 
 from __future__ import annotations
 
@@ -30,3 +31,7 @@ async def test_peerbot_run_serves_slack(tmp_path: Path) -> None:
             assert posted["text"] == "Support and crisis contacts"
     assert running.returncode == 0
     assert b"Welcome to peerbot" not in running.out  # Slack configured: no console
+    logged = [json.loads(line) for line in running.err.decode().splitlines()]  # JSON lines
+    assert all({"time", "level", "logger", "message"} <= set(line) for line in logged)
+    said = {(line["logger"], line["message"]) for line in logged}
+    assert ("adapters.runtime", "started: platforms slack") in said

@@ -10,6 +10,7 @@ from sqlmodel import col, select
 
 from bot.conversation.clock import SystemClock
 from bot.conversation.inbound import Conversation, Platform
+from bot.conversation.monitor import Delivery
 from bot.conversation.outbox import (
     DeliveryFailed,
     DeliveryWorker,
@@ -23,7 +24,7 @@ from bot.conversation.replies import Reply, say
 from bot.conversation.sealing import generate_key, sealer
 from storage.engine import Database
 from storage.outbox import QUEUED, OutboxRow, OutboxStatus, claim_due
-from tests.fakes import FakeClock, RecordingSender
+from tests.fakes import FakeClock, RecordingMonitor, RecordingSender
 
 CONSOLE = Conversation(
     platform=Platform.CONSOLE, tenant="local", channel_id="console", user_id="you"
@@ -159,6 +160,33 @@ async def test_attempts_run_out(db: Database) -> None:
     (row,) = await rows(db)
     assert (row.status, row.attempts, row.last_error) == (OutboxStatus.FAILED, 3, "503")
     assert sender.attempts == 3
+
+
+async def test_each_try_is_told_to_monitoring_by_platform_and_outcome(db: Database) -> None:
+    clock, monitor = FakeClock(), RecordingMonitor()
+    sender = RecordingSender(
+        failures=[
+            DeliveryFailed("ratelimited", retry_after=1),
+            ConnectionError("reset"),  # the send is in doubt
+            DeliveryFailed("account_inactive", permanent=True),
+        ]
+    )
+    for key in ("limited", "dropped", "gone"):
+        await queue(db, clock, key)
+    delivery = worker(db, sender, clock, monitor=monitor)
+    await delivery.run_once()
+    assert monitor.deliveries == [
+        (Platform.CONSOLE, Delivery.RATE_LIMITED),
+        (Platform.CONSOLE, Delivery.RETRYING),
+        (Platform.CONSOLE, Delivery.FAILED),
+    ]
+    sender.keys.append("dropped")  # the dropped send had arrived after all
+    clock.advance(minutes=1)
+    await delivery.run_once()
+    assert sorted(monitor.deliveries[3:]) == [
+        (Platform.CONSOLE, Delivery.ALREADY_SENT),
+        (Platform.CONSOLE, Delivery.SENT),
+    ]
 
 
 async def test_rows_for_a_platform_without_a_sender_wait_for_it(db: Database) -> None:

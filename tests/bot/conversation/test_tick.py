@@ -21,7 +21,7 @@ from storage.due import DueWindow
 from storage.engine import Database
 from storage.outbox import OutboxRow
 from storage.seen import first_times
-from tests.fakes import FakeClock, RecordingSender
+from tests.fakes import FakeClock, RecordingMonitor, RecordingSender
 
 CONSOLE = Conversation(
     platform=Platform.CONSOLE, tenant="local", channel_id="console", user_id="you"
@@ -104,8 +104,12 @@ async def test_ticks_offer_the_outbox_only_what_is_new(db: Database) -> None:
 
 
 async def test_a_failing_source_does_not_stop_the_others(db: Database) -> None:
-    clock = FakeClock(datetime.fromisoformat("2026-11-02T10:00:00+00:00"))
-    assert await Ticker(db, [broken, daily_hello], clock).tick() == 1
+    clock, monitor = (
+        FakeClock(datetime.fromisoformat("2026-11-02T10:00:00+00:00")),
+        RecordingMonitor(),
+    )
+    assert await Ticker(db, [broken, daily_hello], clock, monitor=monitor).tick() == 1
+    assert monitor.ticks == [(1, 1)]  # one message queued, one source failed
 
 
 TOLD = "the words someone wrote"

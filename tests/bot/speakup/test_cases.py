@@ -12,7 +12,7 @@ from sqlmodel import SQLModel, select, text
 
 from bot.conversation.inbound import Actor, Conversation, Platform
 from bot.conversation.sealing import generate_key, sealer
-from bot.speakup.attempts import Attempts, Paused
+from bot.speakup.attempts import Attempts, Paused, Refusals, Uncounted
 from bot.speakup.cases import (
     Concern,
     Guards,
@@ -28,6 +28,7 @@ from bot.speakup.redact import REDACTED, guarded
 from storage.engine import Database
 from storage.speakup.cases import Author, Case, CaseStatus, Way, case_by_code
 from storage.tables import metadata
+from tests.fakes import RecordingMonitor
 
 SEALER = sealer(generate_key())
 NOW = datetime(2026, 11, 30, 3, 14, tzinfo=UTC)
@@ -39,8 +40,9 @@ NURSE_DM = Conversation(
 WORDS = "The night sister on ward 7 shouted at a student nurse again"
 
 
-def guards() -> Guards:
-    return Guards(attempts=Attempts(limit=5, window=timedelta(minutes=15)), hashes=SlowHashes())
+def guards(refusals: Refusals | None = None) -> Guards:
+    limit = Attempts(limit=5, window=timedelta(minutes=15), refusals=refusals or Uncounted())
+    return Guards(attempts=limit, hashes=SlowHashes())
 
 
 def concern(way: Way) -> Concern:
@@ -165,7 +167,8 @@ async def test_guessing_is_refused_after_five_misses_and_allowed_again_later(
         )
     assert raised.passphrase is not None
     guesser = Actor(platform=Platform.SLACK, tenant="T1", user_id="U0GUESS1")
-    shared = guards()
+    monitor = RecordingMonitor()
+    shared = guards(monitor)
 
     async def attempt(phrase: str, at: datetime) -> Any:
         return await open_case(
@@ -181,8 +184,10 @@ async def test_guessing_is_refused_after_five_misses_and_allowed_again_later(
     with pytest.raises(Paused) as paused:  # right, but this source is paused, and told so
         await attempt(raised.passphrase, NOW)
     assert timedelta(minutes=15) < paused.value.wait <= timedelta(minutes=30)
+    assert monitor.refused == 1  # the misses are not refusals: the sixth try is
     # misses count in their 15-minute window and the next: blocked for 15 to 30 minutes
     assert await attempt(raised.passphrase, NOW + timedelta(minutes=31)) is not None
+    assert monitor.refused == 1
 
 
 def test_speak_up_logs_never_carry_ids_or_emails(caplog: pytest.LogCaptureFixture) -> None:
