@@ -64,8 +64,14 @@ async def pressed_attendees(
             (SignupStatus.WAITING, "Waiting"),
         )
         for status, label in groups:
-            some = tuple(person(s) for s in people if s.status == status)
-            blocks.append(People(label=f"{label}: {len(some)}", people=some))
+            some = [s for s in people if s.status == status]
+            blocks.append(
+                People(
+                    label=f"{label}: {len(some)}",
+                    people=tuple(person(s) for s in some),
+                    named=tuple(named.get((s.platform, s.user_id), "") for s in some),
+                )
+            )
         blocks += _needs(people, named, events)
         ref = date_ref(occurrence)
         blocks.append(

@@ -231,3 +231,36 @@ async def test_a_lead_announces_a_date_in_the_channel_which_never_names_who_is_c
     assert sign_up["peerbot"] == {"action": "events.signup", "value": ref}
     assert "Pride month planning" in texts(card)
     assert "29:1coming" not in json.dumps(posted.body)
+
+
+async def test_a_leads_whos_coming_names_people_by_email_where_known_never_by_teams_id(
+    teams: Teams,
+) -> None:
+    """A Teams card shows only the words it is given: someone the organisation file names
+    appears by their email, not as an Entra object id nobody can read."""
+    form_id, form = await card_sent(teams, "events new", user=LEAD, chat=LEAD_CHAT)
+    as_lead = {"user": LEAD, "conversation": LEAD_CHAT}
+    await press_on(teams, form_id, filled(form, **LEAD_ANSWERS), number=20, **as_lead)
+    first = (await stored(teams))[1][0]
+    assert first.id is not None
+    kwame = "a3000000-0000-4000-8000-00000000000c"  # in org.yml, with an email
+    stranger = "b9000000-0000-4000-8000-000000000099"  # signed up, in no file
+    async with teams.runtime.db.session() as session:
+        for who in (kwame, stranger):
+            person = PersonAddress(platform=Platform.TEAMS, tenant=TENANT, user_id=who)
+            await places.sign_up(session, first.id, person, now=teams.runtime.clock.now())
+    ref = encode(OccurrenceRef(occurrence=first.id))
+    before = len(teams.connector.of("send", LEAD_CHAT))
+    await teams.post(
+        pressed(
+            teams.url,
+            form_id,
+            {"peerbot": {"action": "events.lead_attendees", "value": ref}},
+            number=22,
+            **as_lead,
+        )
+    )
+    await teams.connector.wait_for("send", before + 1, LEAD_CHAT)
+    shown = json.dumps([m.body for m in teams.connector.of("send", LEAD_CHAT)[before:]])
+    assert "kwame.mensah@riverside.example.nhs.uk" in shown and kwame not in shown
+    assert "Coming: 2" in shown
