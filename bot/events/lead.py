@@ -120,10 +120,9 @@ def series_ref(series: EventSeries) -> str:
 
 
 def carried_ref(form: FormSubmitted) -> str:
-    """The date a lead's form carries, as its button would name it ("x", which no date
-    is, when the form was tampered with)."""
-    text = text_of(form.values.get("occurrence"))
-    return encode(OccurrenceRef(occurrence=int(text))) if text.isdecimal() and int(text) else "x"
+    """The date a lead's form carries, as its button names it (decoded, and so checked,
+    by date_of like any button's)."""
+    return text_of(form.values.get("occurrence"))
 
 
 def form_reply(form: Form, summary: str) -> list[Reply]:

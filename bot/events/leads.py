@@ -36,7 +36,7 @@ from bot.conversation.replies import (
     say,
 )
 from bot.conversation.services import Services
-from bot.events import catalogue
+from bot.events import catalogue, places
 from bot.events.actions import NAME
 from bot.events.announce import ANNOUNCE
 from bot.events.attendees import ATTENDEES
@@ -163,9 +163,14 @@ async def _edit(lead: Lead, form: FormSubmitted, carried: str) -> list[Reply]:
 # --- one date: move or cancel; the whole event: cancel ---------------------------------
 
 
+DATE_CANCELLED = "That date is cancelled, so there is nothing to change."
+
+
 async def pressed_move(press: ButtonPressed, services: Services) -> list[Reply]:
     async def work(lead: Lead) -> list[Reply]:
         occurrence, series = await date_of(lead, press.value)
+        if places.cancelled(occurrence, series):
+            return [say(DATE_CANCELLED, ephemeral=True)]
         return form_reply(move_form(MOVE_FORM, occurrence, series, series.time_zone), "Move a date")
 
     return await as_lead(services, press.actor, "move", work)
@@ -180,8 +185,8 @@ async def moved(form: FormSubmitted, services: Services) -> list[Reply]:
         )
         if not isinstance(move, Move):
             return [move]
-        if occurrence.cancelled_at is not None:
-            return [say("That date is cancelled, so it can't be moved.", ephemeral=True)]
+        if places.cancelled(occurrence, series):
+            return [say(DATE_CANCELLED, ephemeral=True)]
         if not await catalogue.move_date(lead.session, occurrence, series, move, now=lead.now):
             return done("Nothing changed.")
         return done(f"This date of “{series.title}” is moved. Everyone coming will be told.")
@@ -224,6 +229,8 @@ def cancel_event_form(series: EventSeries) -> Form:
 async def pressed_cancel_date(press: ButtonPressed, services: Services) -> list[Reply]:
     async def work(lead: Lead) -> list[Reply]:
         occurrence, series = await date_of(lead, press.value)
+        if places.cancelled(occurrence, series):
+            return [say(DATE_CANCELLED, ephemeral=True)]
         return form_reply(cancel_date_form(occurrence, series), "Cancel a date")
 
     return await as_lead(services, press.actor, "cancel_date", work)
@@ -242,6 +249,8 @@ async def date_cancelled(form: FormSubmitted, services: Services) -> list[Reply]
         occurrence, series = await date_of(lead, carried_ref(form))
         if (again := rejected(cancel_date_form(occurrence, series), form.values)) is not None:
             return [again]
+        if places.cancelled(occurrence, series):  # sent twice, or cancelled meanwhile
+            return done(f"This date of “{series.title}” was already cancelled.")
         await catalogue.cancel_date(lead.session, occurrence, series, now=lead.now)
         return done(
             f"This date of “{series.title}” is cancelled. Everyone coming or waiting is told."
@@ -252,8 +261,7 @@ async def date_cancelled(form: FormSubmitted, services: Services) -> list[Reply]
 
 async def event_cancelled(form: FormSubmitted, services: Services) -> list[Reply]:
     async def work(lead: Lead) -> list[Reply]:
-        text = text_of(form.values.get("series"))
-        series = await series_of(lead, text if text.isdecimal() and int(text) else "x")
+        series = await series_of(lead, text_of(form.values.get("series")))
         if (again := rejected(cancel_event_form(series), form.values)) is not None:
             return [again]
         await catalogue.cancel_event(lead.session, series, now=lead.now)

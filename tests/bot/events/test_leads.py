@@ -315,6 +315,12 @@ async def test_cancelling_one_date_then_the_whole_event(runtime: Runtime) -> Non
     after = await dates(runtime, series)
     assert after[0].cancelled_at is not None and after[0].sequence == 1
     assert after[1].cancelled_at is None
+    (again,) = await send(runtime, leads.CANCEL_DATE_FORM, answers(opened.form, sure="yes"))
+    assert "was already cancelled" in plain_text(again)  # the same form sent twice
+    for button in (leads.MOVE, leads.CANCEL_DATE):  # no form to fill for nothing
+        (said,) = await press(runtime, button, ref(first))
+        assert said.form is None and plain_text(said) == leads.DATE_CANCELLED
+    assert (await dates(runtime, series))[0].sequence == 1  # nobody was told twice
 
     (opened,) = await press(runtime, leads.CANCEL_EVENT, encode(SeriesRef(series=series.id or 0)))
     assert opened.form is not None
@@ -373,7 +379,8 @@ async def test_leads_see_who_is_coming_and_access_needs_mark_attended_and_export
     text = plain_text(shown)
     assert shown.ephemeral
     assert "Coming: 2" in text and "Waiting: 3" in text
-    assert text.index("U0STAFF02") < text.index("U0STAFF03") < text.index("U07LEAD001")
+    kwame = "kwame.mensah@riverside.example.nhs.uk"  # in the org file: named by email
+    assert text.index("U0STAFF02") < text.index("U0STAFF03") < text.index(kwame)
     assert "Step-free route please" in text
 
     (opened,) = await press(runtime, attendees.MARK, ref(first))
@@ -433,6 +440,16 @@ async def test_a_leads_list_pages_through_every_date_to_come(runtime: Runtime) -
     assert all(f"Date number: {n} " in shown for n in numbers[10:])
     (few,) = await said(runtime, "manage events", OTHER_LEAD)
     assert "Dates " not in plain_text(few)  # one page: no paging said
+
+
+async def test_a_form_carrying_a_date_that_is_not_one_gets_help_not_an_error(
+    runtime: Runtime,
+) -> None:
+    """A tampered form's date is checked as a button's is: help, not a crash or a guess."""
+    for carried in ("0", "x", "-1", "1:2", "9" * 30):
+        values = {"occurrence": carried, "sure": "yes"}
+        (reply,) = await send(runtime, leads.CANCEL_DATE_FORM, values)
+        assert plain_text(reply).startswith("Sorry, I didn't understand that."), carried
 
 
 async def test_a_stale_button_is_answered_kindly(runtime: Runtime) -> None:
