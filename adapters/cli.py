@@ -23,7 +23,13 @@ from rich.progress import Progress
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from adapters.console import ConsoleSession, stdin_lines
-from adapters.runtime import Runtime, current_database, open_runtime, sealing_keys
+from adapters.runtime import (
+    Runtime,
+    current_database,
+    open_runtime,
+    sealing_keys,
+    warn_if_crowded,
+)
 from adapters.server import app_runner, create_app
 from adapters.teams.package import BadPackage, package
 from adapters.web import url as web_form_url
@@ -511,6 +517,7 @@ async def _serve(settings: Settings, *, http: bool, console_user: str | None) ->
     runtime = await open_runtime(settings, web_form=public_form)
     runner: web.AppRunner | None = None
     try:
+        await warn_if_crowded(runtime.db, settings.db_pool_size)
         org_file = settings.resolved_org_file()
         report = await apply_org_file(runtime.db, org_file)
         logger.info("organisation file %s applied: %s", org_file, report)
