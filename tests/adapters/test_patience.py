@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy.exc import OperationalError
 
 from adapters.patience import GaveUp, patiently
+from storage.engine import DatabaseUnavailable
 
 
 def locked() -> OperationalError:
@@ -45,3 +46,38 @@ async def test_anything_but_a_busy_database_is_not_retried() -> None:
     with pytest.raises(ValueError, match="a bug"):
         await patiently(work, what="test", first_wait=0.001)
     assert tries == [1]
+
+
+async def test_a_database_that_cannot_be_reached_is_waited_for_briefly() -> None:
+    """A lock passes; an outage may not: the person hears "try again in a minute" within
+    seconds, while a locked database is still waited out to the long deadline."""
+    tries: list[str] = []
+
+    async def away() -> None:
+        tries.append("away")
+        raise DatabaseUnavailable("cannot reach the database")
+
+    with pytest.raises(GaveUp):
+        await patiently(away, what="test", away_for=0.05, first_wait=0.01, longest_wait=0.01)
+    assert 2 <= len(tries) <= 6
+
+    async def away_then_back() -> str:
+        tries.append("back")
+        if tries.count("back") < 3:
+            raise DatabaseUnavailable("cannot reach the database")
+        return "done"
+
+    assert await patiently(away_then_back, what="test", away_for=1, first_wait=0.001) == "done"
+
+    locked_tries: list[int] = []
+
+    async def locked_a_while() -> str:
+        locked_tries.append(1)
+        if len(locked_tries) < 8:
+            raise locked()
+        return "done"
+
+    done = await patiently(
+        locked_a_while, what="test", away_for=0.05, first_wait=0.01, longest_wait=0.02
+    )
+    assert done == "done"  # well past away_for: a lock is not an outage
