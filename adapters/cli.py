@@ -28,6 +28,7 @@ from adapters.runtime import (
     current_database,
     open_runtime,
     sealing_keys,
+    sqlite_path,
     warn_if_crowded,
 )
 from adapters.server import app_runner, create_app
@@ -128,9 +129,20 @@ def configure_logging(settings: Settings, *, console: bool) -> None:
 def run(user: UserOption = None) -> None:
     """Serve peerbot; with no Slack or Teams credentials, also open the terminal console."""
     settings = settings_or_exit()
+    if settings.sealing_keys is None and sqlite_path(settings.database_url) is None:
+        raise fail(SHARED_KEY_MISSING, 2)
     console = not (settings.slack_enabled or settings.teams_enabled)
     configure_logging(settings, console=console)
     _startup(_serve(settings, http=True, console_user=_user(user) if console else None))
+
+
+SHARED_KEY_MISSING = (
+    "configuration error:\nPEERBOT_SEALING_KEY is missing: on PostgreSQL every replica needs "
+    "the same key, to seal speak-up text and to sign the web form's, Teams' and file links' "
+    "tokens so that any replica accepts what another gave out (`peerbot keys generate`)"
+)
+"""Without it each process signs with a secret of its own, and behind a load balancer a page
+or dialog given out by one replica is refused by the next."""
 
 
 @app.command()
