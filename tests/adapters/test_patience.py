@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Awaitable, Callable
 
 import pytest
 from sqlalchemy.exc import OperationalError
@@ -15,15 +16,27 @@ def locked() -> OperationalError:
     return OperationalError("BEGIN IMMEDIATE", {}, sqlite3.OperationalError("database is locked"))
 
 
-async def test_busy_tries_are_repeated_until_the_work_is_done() -> None:
+def failing(
+    times: int, error: Callable[[], Exception]
+) -> tuple[Callable[[], Awaitable[str]], list[int]]:
+    """Work that raises `error()` at its first `times` tries and is then done; its tries."""
     tries: list[int] = []
 
     async def work() -> str:
         tries.append(1)
-        if len(tries) < 3:
-            raise locked()
+        if len(tries) <= times:
+            raise error()
         return "done"
 
+    return work, tries
+
+
+def away() -> DatabaseUnavailable:
+    return DatabaseUnavailable("cannot reach the database")
+
+
+async def test_busy_tries_are_repeated_until_the_work_is_done() -> None:
+    work, tries = failing(2, locked)
     assert await patiently(work, what="test", first_wait=0.001) == "done"
     assert len(tries) == 3
 
@@ -51,32 +64,15 @@ async def test_anything_but_a_busy_database_is_not_retried() -> None:
 async def test_a_database_that_cannot_be_reached_is_waited_for_briefly() -> None:
     """A lock passes; an outage may not: the person hears "try again in a minute" within
     seconds, while a locked database is still waited out to the long deadline."""
-    tries: list[str] = []
-
-    async def away() -> None:
-        tries.append("away")
-        raise DatabaseUnavailable("cannot reach the database")
-
+    never, tries = failing(1000, away)
     with pytest.raises(GaveUp):
-        await patiently(away, what="test", away_for=0.05, first_wait=0.01, longest_wait=0.01)
+        await patiently(never, what="test", away_for=0.05, first_wait=0.01, longest_wait=0.01)
     assert 2 <= len(tries) <= 6
 
-    async def away_then_back() -> str:
-        tries.append("back")
-        if tries.count("back") < 3:
-            raise DatabaseUnavailable("cannot reach the database")
-        return "done"
+    back, _ = failing(2, away)
+    assert await patiently(back, what="test", away_for=1, first_wait=0.001) == "done"
 
-    assert await patiently(away_then_back, what="test", away_for=1, first_wait=0.001) == "done"
-
-    locked_tries: list[int] = []
-
-    async def locked_a_while() -> str:
-        locked_tries.append(1)
-        if len(locked_tries) < 8:
-            raise locked()
-        return "done"
-
+    locked_a_while, _ = failing(7, locked)
     done = await patiently(
         locked_a_while, what="test", away_for=0.05, first_wait=0.01, longest_wait=0.02
     )
