@@ -9,6 +9,7 @@ the database itself."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import time
@@ -22,7 +23,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 import aiohttp
-from sqlalchemy import func
+from sqlalchemy import func, text
 from sqlmodel import col, select
 
 from adapters.slack.sender import METADATA_TYPE
@@ -191,6 +192,30 @@ class Cluster:
             query = select(OutboxRow.status, func.count()).group_by(col(OutboxRow.status))
             return Counter({status: n for status, n in (await session.exec(query)).all()})
 
+    @asynccontextmanager
+    async def connections_counted(self) -> AsyncIterator[list[int]]:
+        """While the block runs, how many connections the database has open from anyone
+        else (the replicas, and the test's other read), every tenth of a second."""
+        counted: list[int] = []
+        others = text(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+            " AND backend_type = 'client backend' AND pid <> pg_backend_pid()"
+        )
+
+        async def count() -> None:
+            while True:
+                async with self.db.session(write=False) as session:
+                    counted.append(int((await session.exec(others)).scalar_one()))  # type: ignore[call-overload]
+                await asyncio.sleep(0.1)
+
+        counting = asyncio.create_task(count())
+        try:
+            yield counted
+        finally:
+            counting.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await counting
+
     async def queued_keys(self) -> set[str]:
         async with self.db.session(write=False) as session:
             return set((await session.exec(select(OutboxRow.dedupe_key))).all())
@@ -312,7 +337,7 @@ async def cluster(
                 for i in range(replicas)
             ]
         started = [start.result() for start in starts]
-        db = Database(database_url)
+        db = Database(database_url, pool_size=2)  # the test's own reads: two at most
         stack.push_async_callback(db.dispose)
         http = await stack.enter_async_context(aiohttp.ClientSession())
         running = Cluster(api=api, replicas=started, db=db, env=env, folder=tmp_path)

@@ -20,6 +20,7 @@ from sqlmodel import select
 from adapters.slack.app import VIEW_DEADLINE
 from bench.events_rush import checked, person, press
 from bench.slack_dm import Poured, p
+from storage.engine import POOL_SIZE
 from storage.mentoring import Member
 from storage.outbox import OutboxStatus
 from storage.speakup.cases import Case
@@ -66,13 +67,14 @@ async def test_two_replicas_deliver_a_round_a_rush_and_alerts_exactly_once(
         starts = datetime.now(UTC).replace(microsecond=0) + timedelta(days=7)
         occurrence = await an_event(c.db, capacity=PLACES, starts=starts)
         began = time.monotonic()
-        await c.import_pairs(range(PAIRS))  # both replicas tick every second from here
-        rush, speak = await asyncio.gather(
-            c.pour([press(person(n), occurrence) for n in range(1, PRESSES + 1)], WIDTH),
-            c.pour([concern(n) for n in range(CASES)], 2),
-        )
-        expected = 2 * PAIRS + CASES
-        await c.delivered(expected, within=300)
+        async with c.connections_counted() as connections:
+            await c.import_pairs(range(PAIRS))  # both replicas tick every second from here
+            rush, speak = await asyncio.gather(
+                c.pour([press(person(n), occurrence) for n in range(1, PRESSES + 1)], WIDTH),
+                c.pour([concern(n) for n in range(CASES)], 2),
+            )
+            expected = 2 * PAIRS + CASES
+            await c.delivered(expected, within=300)
         took = time.monotonic() - began
         posted = await c.settled()
         queued = await c.queued_keys()
@@ -95,12 +97,18 @@ async def test_two_replicas_deliver_a_round_a_rush_and_alerts_exactly_once(
             cases = (await session.exec(select(func.count()).select_from(Case))).one()
             members = (await session.exec(select(func.count()).select_from(Member))).one()
         assert cases == CASES and members == 2 * PAIRS
+        assert max(connections) <= 2 * POOL_SIZE + 1  # each replica within its pool
 
     figure(
         f"{PAIRS} pairs, {PRESSES} presses for {PLACES} places, {CASES} concerns, through "
         f"2 replicas: {expected} outbox messages delivered in {took:.1f} s "
         f"(by replica: {sent_by_replica(c)}), {sum(posted.values()) - len(posted)} "
         f"duplicates, {len(queued - set(posted))} lost"
+    )
+    figure(
+        f"connections to PostgreSQL meanwhile: at most {max(connections)} (both replicas, "
+        f"pools of {POOL_SIZE} each, and a read of the test's own), "
+        f"median {sorted(connections)[len(connections) // 2]}"
     )
     figure(acked("presses", rush))
     figure(acked("concerns", speak))
