@@ -36,8 +36,12 @@ only at its next use, which pre-ping then has to catch."""
 def unreachable(error: BaseException) -> bool:
     """The database is away (refused, reset, timed out, its link dropped mid-transaction),
     not merely locked: worth a short wait, not the long one a lock deserves."""
-    if isinstance(error, DatabaseUnavailable):
-        return True
+    return isinstance(error, DatabaseUnavailable) or in_doubt(error)
+
+
+def in_doubt(error: BaseException) -> bool:
+    """The link to the database dropped while a transaction was under way: it may have
+    committed without its caller hearing so (unlike a connection that never opened)."""
     return isinstance(error, DBAPIError) and bool(error.connection_invalidated)
 
 
