@@ -16,7 +16,7 @@ import time
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -119,7 +119,7 @@ class Cluster:
     env: dict[str, str]
     """What the replicas were started with, for peerbot commands run beside them."""
     folder: Path
-    http: aiohttp.ClientSession = field(init=False)
+    http: aiohttp.ClientSession
 
     async def command(self, *args: str) -> str:
         """`peerbot ARGS` as an operator runs it beside the replicas; its output."""
@@ -306,7 +306,6 @@ async def cluster(
     *,
     replicas: int = 2,
     proxy: Proxy | None = None,
-    settings: dict[str, str] | None = None,
 ) -> AsyncIterator[Cluster]:
     """`replicas` of `peerbot run` started together against `database_url` (through
     `proxy` when given), ticking every second. Each has a bot token of its own only so
@@ -319,7 +318,6 @@ async def cluster(
         "PEERBOT_SEALING_KEY": generate_key(),
         "PEERBOT_TICK_SECONDS": "1",
         "SLACK_SIGNING_SECRET": SECRET,
-        **(settings or {}),
     }
     async with AsyncExitStack() as stack:
         api = await stack.enter_async_context(fake_slack_api_process())
@@ -340,9 +338,7 @@ async def cluster(
         db = Database(database_url, pool_size=2)  # the test's own reads: two at most
         stack.push_async_callback(db.dispose)
         http = await stack.enter_async_context(aiohttp.ClientSession())
-        running = Cluster(api=api, replicas=started, db=db, env=env, folder=tmp_path)
-        running.http = http
-        yield running
+        yield Cluster(api=api, replicas=started, db=db, env=env, folder=tmp_path, http=http)
 
 
 def replica_token(index: int) -> str:
