@@ -16,7 +16,7 @@ from bot.conversation.inbound import Address, InboundEvent
 from bot.conversation.outbox import Outgoing, Unsealable, enqueue
 from bot.conversation.plan import Post, Step
 from bot.conversation.replies import Reply, say
-from storage.engine import BUSY
+from storage.engine import BUSY, in_doubt
 from storage.seen import SeenKeys
 
 logger = logging.getLogger(__name__)
@@ -52,16 +52,33 @@ class Answering:
 
         Checked after the ack, so the ack never waits for the database; the checks of
         concurrent deliveries are committed together (storage.seen.SeenKeys).
+
+        A try whose link to the database dropped as it committed may have recorded the key
+        without hearing so; the next try then finds it recorded. That delivery is answered
+        rather than taken for a retry: silence would lose it, while a second answer needs
+        the platform's own retry to land in that same moment.
         """
         platform = self.platform
+        doubted = False
+
+        async def record() -> bool:
+            nonlocal doubted
+            try:
+                return await self.seen.first_time(f"{platform}:{key}")
+            except BUSY as exc:
+                doubted = doubted or in_doubt(exc)
+                raise
+
         try:
-            if await patiently(
-                lambda: self.seen.first_time(f"{platform}:{key}"),
-                what=f"{platform}: recording a delivery",
-            ):
+            if await patiently(record, what=f"{platform}: recording a delivery"):
                 return True
         except GaveUp:
             return True  # answer (with an apology, most likely) rather than stay silent
+        if doubted:
+            logger.warning(
+                "%s: %s may have been recorded as the link dropped; answered", platform, key
+            )
+            return True
         logger.info("%s: %s already handled; retry ignored", platform, key)
         return False
 

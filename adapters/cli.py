@@ -24,7 +24,14 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from adapters.console import ConsoleSession, stdin_lines
 from adapters.logs import configure as configure_logging
-from adapters.runtime import Runtime, current_database, open_runtime, sealing_keys
+from adapters.runtime import (
+    Runtime,
+    current_database,
+    open_runtime,
+    sealing_keys,
+    sqlite_path,
+    warn_if_crowded,
+)
 from adapters.server import app_runner, create_app
 from adapters.teams.package import BadPackage, package
 from adapters.web import url as web_form_url
@@ -113,9 +120,20 @@ def settings_or_exit() -> Settings:
 def run(user: UserOption = None) -> None:
     """Serve peerbot; with no Slack or Teams credentials, also open the terminal console."""
     settings = settings_or_exit()
+    if settings.sealing_keys is None and sqlite_path(settings.database_url) is None:
+        raise fail(SHARED_KEY_MISSING, 2)
     console = not (settings.slack_enabled or settings.teams_enabled)
     configure_logging(settings, console=console)
     _startup(_serve(settings, http=True, console_user=_user(user) if console else None))
+
+
+SHARED_KEY_MISSING = (
+    "configuration error:\nPEERBOT_SEALING_KEY is missing: on PostgreSQL every replica needs "
+    "the same key, to seal speak-up text and to sign the web form's, Teams' and file links' "
+    "tokens so that any replica accepts what another gave out (`peerbot keys generate`)"
+)
+"""Without it each process signs with a secret of its own, and behind a load balancer a page
+or dialog given out by one replica is refused by the next."""
 
 
 @app.command()
@@ -502,6 +520,7 @@ async def _serve(settings: Settings, *, http: bool, console_user: str | None) ->
     runtime = await open_runtime(settings, web_form=public_form)
     runner: web.AppRunner | None = None
     try:
+        await warn_if_crowded(runtime.db, settings.db_pool_size)
         org_file = settings.resolved_org_file()
         report = await apply_org_file(runtime.db, org_file)
         logger.info("organisation file %s applied: %s", org_file, report)

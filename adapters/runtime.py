@@ -101,7 +101,7 @@ class Runtime:
 
 async def current_database(settings: Settings) -> Database:
     """The database, reachable and migrated; raises DatabaseUnavailable or MigrationsPending."""
-    db = Database(settings.async_database_url)
+    db = Database(settings.async_database_url, pool_size=settings.db_pool_size)
     try:
         await db.ping()
         await check_current(db.engine)
@@ -125,6 +125,27 @@ async def open_runtime(
     """
     db = await current_database(settings)
     return wire(settings, db, clock or SystemClock(), senders=senders, web_form=web_form)
+
+
+async def warn_if_crowded(db: Database, pool_size: int) -> None:
+    """Say so when this process's connections may not fit in what PostgreSQL allows beside
+    those already open (other replicas', commands', tools'): past the limit the server
+    refuses new connections, and requests meet "try again in a minute" on every replica.
+    A warning, not a refusal: the connections open now may be a passing command's."""
+    room = await db.connections()
+    if room is None:
+        return
+    allowed, in_use = room
+    if pool_size + in_use > allowed:
+        logger.warning(
+            "PEERBOT_DB_POOL_SIZE is %s, but PostgreSQL allows %s connections and %s are "
+            "open: with every replica's pool full the server will refuse connections; "
+            "lower PEERBOT_DB_POOL_SIZE or raise max_connections (see the README, "
+            "Running several replicas)",
+            pool_size,
+            allowed,
+            in_use,
+        )
 
 
 def wire(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import asyncpg
@@ -24,9 +25,10 @@ async def sqlite_url(tmp_path: Path) -> str:
     return url
 
 
-@pytest.fixture
-async def postgres_url() -> AsyncIterator[str]:
-    """A fresh, migrated PostgreSQL database per test, dropped afterwards."""
+@asynccontextmanager
+async def fresh_postgres() -> AsyncIterator[str]:
+    """A new, empty PostgreSQL database (its async URL), dropped afterwards; the test skips
+    with the reason when no PostgreSQL is configured."""
     admin = os.environ.get(POSTGRES_ENV)
     if not admin:
         pytest.skip(f"PostgreSQL variant: set {POSTGRES_ENV} (.ci/run sets it) to run it")
@@ -37,16 +39,22 @@ async def postgres_url() -> AsyncIterator[str]:
     finally:
         await connection.close()
     base, _, _ = admin.rpartition("/")
-    url = async_url(f"{base}/{name}")
     try:
-        await upgrade_async(url)
-        yield url
+        yield async_url(f"{base}/{name}")
     finally:
         connection = await asyncpg.connect(admin)
         try:
             await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         finally:
             await connection.close()
+
+
+@pytest.fixture
+async def postgres_url() -> AsyncIterator[str]:
+    """A fresh, migrated PostgreSQL database per test, dropped afterwards."""
+    async with fresh_postgres() as url:
+        await upgrade_async(url)
+        yield url
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -8,6 +8,7 @@ never stored or logged.
 from __future__ import annotations
 
 import logging
+from datetime import UTC, tzinfo
 from importlib.resources import files
 
 from aiohttp import web
@@ -124,7 +125,9 @@ class WebForm:
         """The core's replies as a page. A failure is logged by its type alone: a traceback
         or an exception's message could quote what someone wrote."""
         runtime = self._runtime
+        zone: tzinfo = UTC  # until the database says the organisation's
         try:
+            zone = await home_zone(runtime.db)  # first: a database away is answered as busy
             replies = await runtime.router.handle(event, runtime.services)
         except BUSY as exc:
             logger.warning("web form: database busy (%s)", described(exc))
@@ -139,7 +142,6 @@ class WebForm:
         # one page shows every step of the plan, in its order
         shown = [step.reply for step in plan(event, replies)]
         token = self._tokens.for_page(request, runtime.clock.now())
-        zone = await home_zone(runtime.db)
         response = _html(200, render.page(shown, token=token, home=home, zone=zone))
         csrf.give(response, request, token)
         return response

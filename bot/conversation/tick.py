@@ -21,7 +21,7 @@ from bot.conversation.outbox import Outgoing, Unsealable, enqueue
 from bot.conversation.sealing import Sealer
 from bot.conversation.services import Services
 from storage import due as due_windows
-from storage.engine import Database
+from storage.engine import Database, unreachable
 
 logger = logging.getLogger(__name__)
 
@@ -107,6 +107,12 @@ class Ticker:
                     ]
             except Exception as exc:  # one feature's bug must not starve the others
                 # Its transaction rolled back, so none of its rows count.
+                if unreachable(exc):  # nor would any other source's: say so once, go on later
+                    logger.warning(
+                        "tick: the database cannot be reached (%s); the next tick catches up",
+                        described(exc),
+                    )
+                    break
                 logger.error("tick: due source %s failed (%s)", name, described(exc))
                 failed += 1
                 continue

@@ -17,6 +17,7 @@ from pydantic import (
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.conversation.sealing import sealer
+from storage.engine import POOL_SIZE
 
 DEFAULT_ORG_FILE = Path("org.yml")
 SINGLE_TENANT = "SingleTenant"
@@ -50,6 +51,14 @@ class Settings(BaseSettings):
     )
 
     database_url: str = Field(default="sqlite:///peerbot.db", alias="DATABASE_URL")
+    db_pool_size: int = Field(
+        default=POOL_SIZE,
+        ge=1,
+        le=1000,
+        alias="PEERBOT_DB_POOL_SIZE",
+        description="Connections one peerbot process holds to PostgreSQL at most; every "
+        "replica's together must stay below the server's max_connections.",
+    )
     host: str = Field(default="0.0.0.0", alias="PEERBOT_HOST")
     port: int = Field(default=3978, ge=1, le=65535, alias="PORT")
     org_file: Path = Field(default=DEFAULT_ORG_FILE, alias="PEERBOT_ORG_FILE")

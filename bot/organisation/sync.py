@@ -14,6 +14,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.organisation.orgfile import OrgFile, load_org_file
 from storage.engine import Database
+from storage.locks import alone
 from storage.organisation import (
     Network,
     Organisation,
@@ -70,9 +71,12 @@ class SyncReport:
 
 
 async def apply_org_file(db: Database, path: Path) -> SyncReport:
-    """Load first, so a bad file raises OrgFileError before anything is written."""
+    """Load first, so a bad file raises OrgFileError before anything is written. Every
+    replica applies the file as it starts, often at the same moment: they take turns, and
+    each after the first finds the tables already in line."""
     org = load_org_file(path)
     async with db.session() as session:
+        await alone(session, "organisation file")
         report = await apply_org(session, org)
     logger.info("organisation file applied: %s", report)
     return report

@@ -3,6 +3,7 @@
 import asyncio
 
 from alembic import context
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from storage.tables import metadata
@@ -18,6 +19,10 @@ def _run(connection) -> None:  # type: ignore[no-untyped-def]
         compare_type=True,
     )
     with context.begin_transaction():
+        if connection.dialect.name == "postgresql":
+            # Replicas may each run `peerbot db upgrade` as they start: one migrates while
+            # the others wait here, then find the schema at head (see storage.locks).
+            connection.execute(text("SELECT pg_advisory_xact_lock(hashtext('peerbot schema'))"))
         context.run_migrations()
 
 

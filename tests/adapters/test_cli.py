@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.conversation.sealing import sealer
+from bot.conversation.sealing import generate_key, sealer
 
 ROOT = Path(__file__).resolve().parents[2]
 PEERBOT = Path(sys.executable).parent / "peerbot"
@@ -133,6 +133,7 @@ def test_an_unmigrated_database_is_refused_with_the_fix(env: dict[str, str]) -> 
 
 def test_an_unreachable_database_stops_start_up_with_one_line(env: dict[str, str]) -> None:
     env["DATABASE_URL"] = f"postgresql://postgres@127.0.0.1:{free_port()}/peerbot"
+    env["PEERBOT_SEALING_KEY"] = generate_key()
     for args in (("run",), ("db", "upgrade")):
         done = peerbot(*args, env=env, stdin="quit\n")
         assert done.returncode == 1
@@ -147,6 +148,17 @@ def test_bad_settings_are_named_before_anything_starts(env: dict[str, str]) -> N
     done = peerbot("run", env=env)
     assert done.returncode == 2
     assert "DATABASE_URL: use sqlite:///" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_serving_on_postgresql_needs_the_key_every_replica_shares(env: dict[str, str]) -> None:
+    """Named before anything starts: without it each replica would sign the web form's
+    pages with a secret of its own and refuse the pages the others gave out."""
+    env["DATABASE_URL"] = f"postgresql://postgres@127.0.0.1:{free_port()}/peerbot"
+    env.pop("PEERBOT_SEALING_KEY", None)
+    done = peerbot("run", env=env)
+    assert done.returncode == 2
+    assert "PEERBOT_SEALING_KEY is missing: on PostgreSQL every replica" in done.stderr
     assert "Traceback" not in done.stderr
 
 

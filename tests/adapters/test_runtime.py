@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from adapters.runtime import Runtime, wire
+import pytest
+
+from adapters.runtime import Runtime, warn_if_crowded, wire
 from bot.conversation.sealing import generate_key
 from bot.organisation.config import load_settings
 from bot.speakup.deps import SpeakUp
@@ -26,3 +28,23 @@ async def test_replicas_with_the_same_sealing_key_share_the_guard_key(sqlite_db:
     assert mine.receipts.key == theirs.receipts.key == one.guard_key
     assert mine.guards.attempts.key == theirs.guards.attempts.key == one.guard_key
     assert replica(old, sqlite_db).guard_key != one.guard_key  # a rotation starts afresh
+
+
+async def test_a_pool_larger_than_postgresql_has_room_for_is_warned_of(
+    postgres_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    db = Database(postgres_url)
+    try:
+        await warn_if_crowded(db, 1)
+        assert "PEERBOT_DB_POOL_SIZE" not in caplog.text
+        await warn_if_crowded(db, 100_000)
+    finally:
+        await db.dispose()
+    assert "PEERBOT_DB_POOL_SIZE is 100000, but PostgreSQL allows" in caplog.text
+
+
+async def test_sqlite_has_no_connection_limit_to_warn_of(
+    sqlite_db: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    await warn_if_crowded(sqlite_db, 100_000)
+    assert not caplog.records

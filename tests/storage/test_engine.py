@@ -12,8 +12,9 @@ import pytest
 from sqlalchemy import text
 from sqlmodel import func, select
 
-from storage.engine import Database
+from storage.engine import Database, DatabaseUnavailable, unreachable
 from storage.seen import SeenEvent, SeenKeys
+from tests.adapters.test_cli import free_port
 
 NOW = datetime(2026, 11, 25, 3, 0, tzinfo=UTC)
 
@@ -87,3 +88,38 @@ async def test_what_is_deleted_leaves_no_trace_in_the_file(sqlite_db: Database) 
     with sqlite3.connect(path) as connection:  # moves what the log holds into the file
         connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     assert marker.encode() not in Path(path).read_bytes()  # noqa: ASYNC240 (a test, after the fact)
+
+
+async def test_a_database_nobody_answers_for_is_unreachable_not_a_bug() -> None:
+    """asyncpg says a refused connection with a bare OSError; the session says it as
+    DatabaseUnavailable, which the patience helpers wait out briefly, then apologise for."""
+    db = Database(f"postgresql+asyncpg://peerbot@127.0.0.1:{free_port()}/peerbot")
+    try:
+        with pytest.raises(DatabaseUnavailable) as raised:
+            async with db.session(write=False) as session:
+                await session.exec(select(func.count()).select_from(SeenEvent))
+        assert unreachable(raised.value)
+        assert "ConnectionRefusedError" in str(raised.value)
+    finally:
+        await db.dispose()
+
+
+async def test_a_process_holds_no_more_connections_than_its_pool_size(postgres_url: str) -> None:
+    """So that replicas together stay within PostgreSQL's max_connections: a burst waits
+    for a connection of its own process instead of opening more."""
+    db = Database(postgres_url, pool_size=2)
+    mine = text(
+        "SELECT count(*) FROM pg_stat_activity"
+        " WHERE datname = current_database() AND backend_type = 'client backend'"
+    )
+
+    async def busy() -> int:
+        async with db.session(write=False) as session:
+            await session.exec(text("SELECT pg_sleep(0.1)"))  # type: ignore[call-overload]
+            return int((await session.exec(mine)).scalar_one())  # type: ignore[call-overload]
+
+    try:
+        seen = await asyncio.gather(*(busy() for _ in range(8)))
+    finally:
+        await db.dispose()
+    assert max(seen) <= 2

@@ -35,6 +35,9 @@ class FakeSlackApi:
     changed: asyncio.Condition = field(default_factory=asyncio.Condition)
     base_url: str = ""
     socket_url: str = ""
+    dm_per_person: bool = False
+    """conversations.open gives each person a DM of their own (`D` and their id), as Slack
+    does, rather than the one DM every other test expects."""
 
     def fail_next(self, method: str, response: web.Response) -> None:
         """The next call to `method` gets this answer instead of success."""
@@ -80,6 +83,8 @@ class FakeSlackApi:
             return web.json_response({"ok": True, "files": [{"id": f["id"]} for f in files]})
         if method == "conversations.history":
             return web.json_response({"ok": True, "messages": self._history(params)})
+        if method == "conversations.open" and self.dm_per_person:
+            return web.json_response({"ok": True, "channel": {"id": f"D{params['users']}"}})
         return web.json_response({"ok": True, **ANSWERS.get(method, {})})
 
     async def _upload(self, request: web.Request) -> web.Response:
@@ -110,14 +115,17 @@ ANSWERS: dict[str, dict[str, Any]] = {
 }
 
 
-@asynccontextmanager
-async def fake_slack_api() -> AsyncIterator[FakeSlackApi]:
-    fake = FakeSlackApi()
-    app = web.Application()
+def routed(fake: FakeSlackApi, app: web.Application) -> web.Application:
     app.router.add_post("/api/{method}", fake._handle)
     app.router.add_get("/api/{method}", fake._handle)  # slack_sdk reads history with GET
     app.router.add_post("/upload/{file_id}", fake._upload)
-    server = TestServer(app, host="127.0.0.1")
+    return app
+
+
+@asynccontextmanager
+async def fake_slack_api() -> AsyncIterator[FakeSlackApi]:
+    fake = FakeSlackApi()
+    server = TestServer(routed(fake, web.Application()), host="127.0.0.1")
     await server.start_server()
     fake.base_url = str(server.make_url("/api/"))
     try:

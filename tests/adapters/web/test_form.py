@@ -7,6 +7,8 @@ import logging
 import re
 
 import pytest
+from sqlalchemy import func
+from sqlmodel import select
 
 from adapters.runtime import Runtime
 from adapters.web import scope
@@ -14,10 +16,20 @@ from bot.conversation.forms import SAVE_LATER
 from bot.conversation.inbound import Actor, Platform
 from bot.speakup import casework, feature
 from bot.speakup.reporter import NO_MATCH
-from storage.speakup.cases import Author
+from storage.engine import Database
+from storage.speakup.cases import Author, Case
 from tests.adapters.database_lock import locked
-from tests.adapters.web.conftest import USER_AGENT, Posted, Visitor, cases, forms
+from tests.adapters.web.conftest import (
+    USER_AGENT,
+    Posted,
+    Visitor,
+    cases,
+    forms,
+    open_web_runtime,
+    serving,
+)
 from tests.fakes import FakeClock
+from tests.outage import proxy_to
 from tests.scenarios.test_speak_up import table_dump
 
 CONCERN = "Agency nurses are left alone on nights with no induction on ward 9 <b>&"
@@ -430,3 +442,31 @@ async def test_a_page_whose_cookie_the_phone_dropped_keeps_the_concern_and_takes
         "/speakup", data=[*fields, *ANONYMOUS], headers={"Sec-Fetch-Site": "cross-site"}
     )
     assert refused.status == 403 and CONCERN not in await refused.text()
+
+
+async def test_a_form_sent_while_postgresql_is_away_keeps_what_was_typed(
+    postgres_url: str,
+) -> None:
+    """The database cut off (a restart, a network fault): the page comes back as typed,
+    asking to send it again, not as an error; once the database is back, sending it again
+    raises the case."""
+    async with proxy_to(postgres_url) as proxy:
+        runtime = await open_web_runtime(proxy.url(postgres_url))
+        async with serving(runtime) as base, Visitor.session(base) as session:
+            visitor = Visitor(session)
+            await visitor.open()
+            await visitor.press("Start")
+            await visitor.fill(ANONYMOUS)
+            await proxy.down()
+            page = await visitor.fill([])
+            assert visitor.status == 200
+            assert html.escape(SAVE_LATER) in page
+            await proxy.up()
+            receipt = await visitor.fill([])
+        assert visitor.status == 200 and CODE.search(receipt)
+        database = Database(postgres_url)
+        try:
+            async with database.session(write=False) as read:
+                assert (await read.exec(select(func.count()).select_from(Case))).one() == 1
+        finally:
+            await database.dispose()

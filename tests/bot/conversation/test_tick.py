@@ -21,6 +21,7 @@ from storage.due import DueWindow
 from storage.engine import Database
 from storage.outbox import OutboxRow
 from storage.seen import first_times
+from tests.adapters.test_cli import free_port
 from tests.fakes import FakeClock, RecordingMonitor, RecordingSender
 
 CONSOLE = Conversation(
@@ -253,3 +254,20 @@ async def test_stopping_lets_a_short_run_in_flight_finish_rather_than_cut_it_off
     await asyncio.wait_for(started.wait(), 5)
     await asyncio.wait_for(jobs.stop(), 5)
     assert finished.is_set()
+
+
+async def test_a_tick_with_the_database_away_says_so_once_and_asks_no_more_sources(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Every source would fail the same way: one warning a tick, rather than an error for
+    each source every tick of an outage; what is due is still due at the next tick."""
+    away = Database(f"postgresql+asyncpg://peerbot@127.0.0.1:{free_port()}/peerbot")
+    try:
+        ticker = Ticker(away, [daily_hello, broken, daily_hello], FakeClock())
+        assert await ticker.tick() == 0
+    finally:
+        await away.dispose()
+    assert [r.levelno for r in caplog.records if r.name == "bot.conversation.tick"] == [
+        logging.WARNING
+    ]
+    assert "the database cannot be reached (DatabaseUnavailable" in caplog.text

@@ -22,6 +22,7 @@ SETTINGS_ENV = [
     "MICROSOFT_APP_TYPE",
     "MICROSOFT_APP_TENANT_ID",
     "PEERBOT_PUBLIC_URL",
+    "PEERBOT_DB_POOL_SIZE",
 ]
 
 
@@ -79,6 +80,21 @@ def test_every_bad_setting_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
     assert "DATABASE_URL: use sqlite:///" in message
     assert "PORT:" in message
     assert "PEERBOT_SEALING_KEY: a key is not valid" in message
+
+
+@pytest.mark.parametrize("size", ["0", "-3", "many", "100000"])
+def test_a_pool_size_that_cannot_work_is_named(monkeypatch: pytest.MonkeyPatch, size: str) -> None:
+    monkeypatch.setenv("PEERBOT_DB_POOL_SIZE", size)
+    with pytest.raises(ConfigError, match="PEERBOT_DB_POOL_SIZE"):
+        load_settings()
+
+
+def test_the_pool_size_is_read_and_defaults_to_what_the_pool_allowed_before(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert load_settings().db_pool_size == 15
+    monkeypatch.setenv("PEERBOT_DB_POOL_SIZE", "8")
+    assert load_settings().db_pool_size == 8
 
 
 @pytest.mark.parametrize(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -293,3 +294,25 @@ async def test_email_domains_come_from_the_file_or_from_everyone_it_names(
         "riverside.example.nhs.uk",
         "nhs.net",
     ]
+
+
+async def test_replicas_starting_together_apply_the_file_once(database_url: str) -> None:
+    """Every replica applies the organisation file as it starts (`peerbot run`), and a
+    deployment starts them together: each must succeed, and the tables be as one apply
+    leaves them, with one organisation and each person once."""
+    replicas = [Database(database_url) for _ in range(3)]
+    try:
+        reports = await asyncio.gather(*(apply_org_file(db, EXAMPLE) for db in replicas))
+        alone = Database(database_url)
+        try:
+            assert not (await apply_org_file(alone, EXAMPLE)).changed
+            tables = await dump(alone)
+        finally:
+            await alone.dispose()
+    finally:
+        for db in replicas:
+            await db.dispose()
+    assert sum(report.changed for report in reports) == 1  # the others found it done
+    assert len(tables["Organisation"]) == 1
+    emails = [p["email"] for p in tables["Person"]]
+    assert len(emails) == len(set(emails))
