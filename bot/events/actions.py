@@ -20,3 +20,5 @@ JOIN = ActionId(NAME, "join")
 LEAVE = ActionId(NAME, "leave")
 MUTE = ActionId(NAME, "mute")
 UNMUTE = ActionId(NAME, "unmute")
+MEMBERS = ActionId(NAME, "members")
+"""Who is in a network, for its leads alone (NetworkRef)."""

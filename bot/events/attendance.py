@@ -6,6 +6,7 @@ import csv
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -33,7 +34,14 @@ async def signups(
     return list((await session.exec(query)).all())
 
 
-async def emails(session: AsyncSession, people: Sequence[Signup]) -> dict[tuple[str, str], str]:
+class Identified(Protocol):
+    """Someone kept by platform identity: a sign-up, a network's member."""
+
+    @property
+    def user_id(self) -> str: ...
+
+
+async def emails(session: AsyncSession, people: Sequence[Identified]) -> dict[tuple[str, str], str]:
     """(platform, user id) -> email for those the organisation file names; staff who only
     use the bot have none, and are shown by their platform id alone."""
     ids = {s.user_id for s in people}

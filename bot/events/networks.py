@@ -9,17 +9,20 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from sqlalchemy import ColumnElement, and_, delete, update
-from sqlmodel import col, select
+from sqlalchemy import delete, update
+from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.conversation.actions import ActionId
-from bot.conversation.inbound import ButtonPressed, Command, PersonAddress, Platform, person_of
+from bot.conversation.inbound import ButtonPressed, Command, person_of
 from bot.conversation.payloads import decode, encode
-from bot.conversation.replies import Block, Button, Buttons, Reply, Text, say
+from bot.conversation.replies import Block, Button, Buttons, People, Reply, Text, say
 from bot.conversation.router import ActionHandler, CommandHandler
 from bot.conversation.services import Services
-from bot.events.actions import JOIN, LEAVE, MUTE, UNMUTE
+from bot.events import attendance
+from bot.events.actions import JOIN, LEAVE, MEMBERS, MUTE, UNMUTE
+from bot.events.lead import Lead, as_lead, led_networks
+from bot.events.membership import members, memberships_of, of_person
 from bot.events.payloads import NetworkRef
 from bot.organisation.people import contacts
 from storage.directory import active_networks, people_with_role
@@ -35,52 +38,12 @@ NEXT_STEP = (
     "To ask about a network, contact its lead."
 )
 GONE = "That network is no longer listed. Type “networks” to see the ones that are."
+NOBODY = "Nobody has joined yet. Announcing an event in the network's channel helps people find it."
 
 
 def the(name: str) -> str:
     """`the LGBTQ+ Network`, but never `the The Nursing Forum`."""
     return name if name.lower().startswith("the ") else f"the {name}"
-
-
-# Who is in a network: the queries other parts of events use
-
-
-def _is(who: PersonAddress) -> ColumnElement[bool]:
-    return and_(
-        col(Membership.platform) == who.platform.value,
-        col(Membership.tenant) == who.tenant,
-        col(Membership.user_id) == who.user_id,
-    )
-
-
-def _address(row: Membership) -> PersonAddress:
-    return PersonAddress(platform=Platform(row.platform), tenant=row.tenant, user_id=row.user_id)
-
-
-async def members(session: AsyncSession, network: str) -> list[PersonAddress]:
-    """Everyone in `network`, muted or not, longest-standing first: for its leads only."""
-    query = (
-        select(Membership)
-        .where(col(Membership.network) == network)
-        .order_by(col(Membership.joined_at), col(Membership.id))
-    )
-    return [_address(row) for row in (await session.exec(query)).all()]
-
-
-async def members_to_tell(session: AsyncSession, network: str) -> list[PersonAddress]:
-    """The members to message about a new event of `network`: all but the muted."""
-    query = (
-        select(Membership)
-        .where(col(Membership.network) == network, col(Membership.muted).is_(False))
-        .order_by(col(Membership.joined_at), col(Membership.id))
-    )
-    return [_address(row) for row in (await session.exec(query)).all()]
-
-
-async def memberships_of(session: AsyncSession, who: PersonAddress) -> dict[str, Membership]:
-    """The networks this one person is in, by network key."""
-    query = select(Membership).where(_is(who))
-    return {row.network: row for row in (await session.exec(query)).all()}
 
 
 # The `networks` command and its buttons
@@ -127,7 +90,7 @@ async def leave(press: ButtonPressed, services: Services) -> list[Reply]:
     who = person_of(press.actor)
     async with services.db.session() as session:
         await session.exec(
-            delete(Membership).where(col(Membership.network) == ref.network, _is(who))
+            delete(Membership).where(col(Membership.network) == ref.network, of_person(who))
         )
         network = await _listed(session, ref.network)
         if network is None:
@@ -156,7 +119,7 @@ async def _set_muted(press: ButtonPressed, services: Services, *, muted: bool) -
             return [_gone(press)]
         changed = await session.exec(
             update(Membership)
-            .where(col(Membership.network) == network.key, _is(who))
+            .where(col(Membership.network) == network.key, of_person(who))
             .values(muted=muted)
         )
         name = the(network.name)
@@ -193,12 +156,15 @@ async def _listing(
     networks = await active_networks(session)
     leads = await people_with_role(session, RoleName.NETWORK_LEAD)
     mine = await memberships_of(session, who)
+    led = await led_networks(session, event.actor)
     blocks: list[Block] = [Text(text=done)] if done else []
     blocks.append(Text(text=TITLE, heading=True))
     if not networks:
         blocks.append(Text(text=EMPTY))
     for network in networks:
         blocks += _network(network, leads.get(network.key, []), mine.get(network.key))
+        if network.key in led:
+            blocks += await _leading(session, network)
     if networks:
         blocks.append(Text(text=NEXT_STEP))
     return Reply(
@@ -233,10 +199,53 @@ def _network(
     return blocks
 
 
+async def _leading(session: AsyncSession, network: Network) -> list[Block]:
+    """What a lead alone sees of their network: how many are in it, and a way to see who."""
+    count = len(await members(session, network.key))
+    joined = "1 person has" if count == 1 else f"{count} people have"
+    return [
+        Text(text=f"You lead this network. {joined} joined."),
+        Buttons(
+            buttons=(
+                Button(
+                    label="See members",
+                    action=MEMBERS,
+                    value=encode(NetworkRef(network=network.key)),
+                ),
+            )
+        ),
+    ]
+
+
+async def roster(press: ButtonPressed, services: Services) -> list[Reply]:
+    """Who is in a network, longest-standing first: for its leads alone, audited like every
+    lead action, and answered to the lead alone wherever the button was pressed."""
+    ref = decode(NetworkRef, press.value)
+
+    async def work(lead: Lead) -> list[Reply]:
+        lead.own(ref.network)
+        network = await _listed(lead.session, ref.network)
+        if network is None:
+            return [_gone(press)]
+        people = await members(lead.session, network.key)
+        named = await attendance.emails(lead.session, people)
+        block = People(
+            label=f"Members of {the(network.name)}: {len(people)}",
+            people=tuple(people),
+            named=tuple(named.get((p.platform, p.user_id), "") for p in people),
+            empty=NOBODY,
+        )
+        summary = f"Members of {the(network.name)}"
+        return [Reply(summary=summary, blocks=(block,), ephemeral=True)]
+
+    return await as_lead(services, press.actor, "members", work)
+
+
 COMMANDS: Mapping[str, CommandHandler] = {"networks": show}
 ACTIONS: Mapping[ActionId, ActionHandler] = {
     JOIN: join,
     LEAVE: leave,
     MUTE: mute,
     UNMUTE: unmute,
+    MEMBERS: roster,
 }

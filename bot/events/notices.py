@@ -30,7 +30,7 @@ from bot.conversation.replies import (
 )
 from bot.events import invite
 from bot.events.actions import CANCEL, CLAIM, DECLINE, OPEN
-from bot.events.networks import members_to_tell
+from bot.events.membership import members_to_tell
 from bot.events.payloads import OccurrenceRef
 from storage.events import EventSeries, Occurrence, Signup, SignupStatus
 from storage.organisation import Network

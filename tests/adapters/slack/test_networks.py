@@ -79,3 +79,41 @@ async def test_joining_a_network_is_private_to_the_joiner(slack: Slack) -> None:
         {"network": "lgbtq", "platform": "slack", "tenant": "T1", "user_id": JOINER, "muted": 0}
     ]
     assert set(columns) == {"id", "network", "platform", "tenant", "user_id", "muted", "joined_at"}
+
+
+LEAD, LEAD_DM = "U07LEAD003", "D07LEAD003"  # leads the LGBTQ+ Network in examples/org.yml
+
+
+def pressing(user: str, channel: str, action: dict[str, Any], reply_to: str) -> dict[str, Any]:
+    return {
+        "type": "block_actions",
+        "team": {"id": "T1"},
+        "user": {"id": user},
+        "channel": {"id": channel},
+        "trigger_id": "trig-m",
+        "response_url": reply_to,
+        "actions": [{**action, "block_id": "b"}],
+    }
+
+
+async def test_a_lead_sees_who_joined_their_network_privately(slack: Slack) -> None:
+    await slack.event(dm_from(JOINER, JOINER_DM, "networks", "EvM1"))
+    (listed,) = await slack.api.wait_for("chat.postMessage")
+    join = button(listed["blocks"], "Join", "lgbtq")
+    joined = f"{slack.api.base_url}response.joined"
+    assert (await slack.interaction(pressing(JOINER, JOINER_DM, join, joined))).status == 200
+    await slack.api.wait_for("response.joined")
+
+    await slack.event(dm_from(LEAD, LEAD_DM, "networks", "EvM2"))
+    _, theirs = await slack.api.wait_for("chat.postMessage", 2)
+    assert theirs["channel"] == LEAD_DM
+    assert "You lead this network. 1 person has joined." in json.dumps(theirs)
+    see = button(theirs["blocks"], "See members", "lgbtq")
+    members = f"{slack.api.base_url}response.members"
+    assert (await slack.interaction(pressing(LEAD, LEAD_DM, see, members))).status == 200
+    (shown,) = await slack.api.wait_for("response.members")
+    assert shown["blocks"][0]["text"]["text"] == (
+        f"*Members of the LGBTQ+ Network: 1*\n<@{JOINER}>"
+    )
+    # Slack names the member to the lead; peerbot looked nobody up and keeps no name
+    assert not [c for c in slack.api.calls if c.method.startswith("users.")]

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlmodel import select
+from sqlmodel import col, select
 
 from bot.conversation.actions import ActionId
 from bot.conversation.inbound import (
@@ -23,15 +23,15 @@ from bot.conversation.inbound import (
     person_of,
 )
 from bot.conversation.plan import Post, UpdatePressed, plan
-from bot.conversation.replies import Button, Buttons, Reply, Text, plain_text
+from bot.conversation.replies import Button, Buttons, People, Reply, Text, plain_text
 from bot.conversation.router import Router
 from bot.conversation.services import Services
 from bot.events import networks
-from bot.events.actions import JOIN, LEAVE, MUTE, UNMUTE
-from bot.events.networks import members, members_to_tell
+from bot.events.actions import JOIN, LEAVE, MEMBERS, MUTE, UNMUTE
+from bot.events.membership import members, members_to_tell
 from bot.organisation.sync import apply_org_file
 from storage.engine import Database
-from storage.events import Membership
+from storage.events import EventAudit, Membership
 from tests.bot.organisation.test_directory_features import AT, EXAMPLE, unsealed
 from tests.fakes import FakeClock
 
@@ -309,3 +309,66 @@ async def test_members_are_kept_by_platform_identity_alone(
     assert PersonAddress(
         platform=Platform(row.platform), tenant=row.tenant, user_id=row.user_id
     ) == (person_of(NURSE))
+
+
+SAM = Actor(platform=Platform.SLACK, tenant="T1", user_id="U07LEAD003")  # leads lgbtq
+KWAME = Actor(platform=Platform.SLACK, tenant="T1", user_id="U07LEAD001")  # leads race equality
+
+
+async def audits(db: Database) -> list[tuple[str, str, str, bool]]:
+    async with db.session(write=False) as session:
+        found = (await session.exec(select(EventAudit).order_by(col(EventAudit.id)))).all()
+    return [(a.user_id, a.action, a.network, a.refused) for a in found]
+
+
+async def test_a_lead_sees_how_many_joined_their_network_and_no_other(
+    router: Router, services: Services
+) -> None:
+    await press(router, services, JOIN)
+    await press(router, services, JOIN, actor=PORTER)
+    reply = await networks_of(router, services, SAM)
+    text = plain_text(reply)
+    assert "You lead this network. 2 people have joined." in text
+    assert text.count("You lead this network") == 1
+    (see,) = [
+        b
+        for block in reply.blocks
+        if isinstance(block, Buttons)
+        for b in block.buttons
+        if b.action == MEMBERS
+    ]
+    assert (see.label, see.value) == ("See members", LGBTQ)
+    assert "You lead" not in plain_text(await networks_of(router, services))
+
+
+async def test_a_lead_sees_who_joined_by_email_or_id_and_the_look_is_audited(
+    router: Router, services: Services
+) -> None:
+    await press(router, services, JOIN)
+    await press(router, services, JOIN, actor=KWAME)
+    (reply,) = await router.handle(pressed(MEMBERS, actor=SAM), services)
+    assert reply.ephemeral
+    (block,) = reply.blocks
+    assert isinstance(block, People)
+    assert block.label == "Members of the LGBTQ+ Network: 2"
+    assert block.people == (person_of(NURSE), person_of(KWAME))
+    assert block.names() == ("U0NURSE1", "kwame.mensah@riverside.example.nhs.uk")
+    assert await audits(services.db) == [("U07LEAD003", "members", LGBTQ, False)]
+
+
+async def test_a_network_nobody_joined_says_so_to_its_lead(
+    router: Router, services: Services
+) -> None:
+    (reply,) = await router.handle(pressed(MEMBERS, actor=SAM), services)
+    assert plain_text(reply).endswith(networks.NOBODY)
+
+
+@pytest.mark.parametrize("who", [NURSE, KWAME], ids=["a member", "another network's lead"])
+async def test_nobody_but_its_leads_sees_who_is_in_a_network(
+    router: Router, services: Services, who: Actor
+) -> None:
+    await press(router, services, JOIN)
+    (reply,) = await router.handle(pressed(MEMBERS, actor=who), services)
+    assert plain_text(reply) == "Only the network's leads can do that."
+    assert "U0NURSE1" not in plain_text(reply)
+    assert await audits(services.db) == [(who.user_id, "members", "", True)]
