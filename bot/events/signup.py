@@ -9,6 +9,7 @@ from datetime import datetime
 
 from sqlalchemy import update
 from sqlmodel import col
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.conversation.forms import rejected, text_of
 from bot.conversation.inbound import ButtonPressed, FormSubmitted, person_of
@@ -39,12 +40,11 @@ FULL = "Sorry, that event is full, and it has no waitlist."
 
 
 async def calendar_invite(
-    services: Services, listed: Listed, signup: Signup, *, cancel: bool = False, now: datetime
+    session: AsyncSession, listed: Listed, signup: Signup, *, cancel: bool = False, now: datetime
 ) -> Attachment:
     """The .ics for one person's calendar, numbered above every invite they hold for this
     date (see bot.events.notices.next_sequence)."""
-    async with services.db.session() as session:
-        sequence = await notices.next_sequence(session, signup, listed.occurrence)
+    sequence = await notices.next_sequence(session, signup, listed.occurrence)
     return invite.invite(
         listed.series,
         listed.occurrence,
@@ -67,23 +67,26 @@ def _waiting_words(position: int | None) -> str:
 
 async def _after(
     press: ButtonPressed,
-    services: Services,
+    session: AsyncSession,
     deps: Events,
     result: Result,
     *,
+    now: datetime,
     held: str | None = None,
 ) -> list[Reply]:
     """The answer to a press that went to the place rules: what happened, then the card as
-    it now stands for them, in place of the one they pressed."""
-    now = services.clock.now()
+    it now stands for them, in place of the one they pressed.
+
+    In the press's own transaction: were the answer a second one, a busy database met
+    after the place was given would have the press tried again from the start, and the
+    person who just got a place would be told only that they already had one."""
     match result.outcome:
         case Outcome.GONE:
             return [answer(press, say(GONE))]
         case Outcome.EVENT_CANCELLED:
             return [answer(press, say(CANCELLED))]
     assert result.occurrence is not None and result.occurrence.id is not None
-    async with services.db.session(write=False) as session:
-        found = await current(session, result.occurrence.id, person_of(press.actor))
+    found = await current(session, result.occurrence.id, person_of(press.actor))
     if found is None:
         return [answer(press, say(GONE))]
     listed, signup, position = found
@@ -92,7 +95,7 @@ async def _after(
     match result.outcome:
         case Outcome.GOING if signup is not None:
             lead = f"You're going to {title}. We've sent you a calendar invite."
-            files = (await calendar_invite(services, listed, signup, now=now),)
+            files = (await calendar_invite(session, listed, signup, now=now),)
         case Outcome.WAITING:
             lead = _waiting_words(position)
         case Outcome.ALREADY if signup is not None and signup.status == SignupStatus.WAITING:
@@ -113,7 +116,7 @@ async def _after(
                 f"You've cancelled your place at {title}. "
                 "We've sent a calendar update to take it out of your calendar."
             )
-            files = (await calendar_invite(services, listed, signup, cancel=True, now=now),)
+            files = (await calendar_invite(session, listed, signup, cancel=True, now=now),)
         case Outcome.LEFT if held == SignupStatus.WAITING:
             lead = f"You've left the waitlist for {title}."
         case Outcome.LEFT:
@@ -127,16 +130,30 @@ async def _after(
     return [answer(press, Reply(summary=summary, blocks=blocks, files=files))]
 
 
-async def _placed(press: ButtonPressed, services: Services, step: places.Step) -> Result:
-    """The place rules' answer to this press, for the date its button names."""
+async def _pressed(
+    press: ButtonPressed,
+    services: Services,
+    deps: Events,
+    step: places.Step,
+    *,
+    held: str | None = None,
+    ended: str = "",
+) -> list[Reply]:
+    """The place rules' answer to this press, for the date its button names, and what the
+    person is told of it, in one transaction (see `_after`). `ended` is said instead when
+    there was nothing of theirs left to act on."""
     ref = decode(OccurrenceRef, press.value)
+    now = services.clock.now()
     async with services.db.session() as session:
-        return await step(session, ref.occurrence, person_of(press.actor), now=services.clock.now())
+        result = await step(session, ref.occurrence, person_of(press.actor), now=now)
+        if ended and result.outcome == Outcome.NOT_SIGNED_UP:
+            return [answer(press, say(ended))]
+        return await _after(press, session, deps, result, now=now, held=held)
 
 
 async def sign_up(press: ButtonPressed, services: Services, deps: Events) -> list[Reply]:
     """One press, one place (or a spot in the queue): a double press changes nothing."""
-    return await _after(press, services, deps, await _placed(press, services, places.sign_up))
+    return await _pressed(press, services, deps, places.sign_up)
 
 
 async def cancel(press: ButtonPressed, services: Services, deps: Events) -> list[Reply]:
@@ -144,24 +161,25 @@ async def cancel(press: ButtonPressed, services: Services, deps: Events) -> list
     the next person waiting, and their calendar is told only if it had the invite."""
     ref = decode(OccurrenceRef, press.value)
     who = person_of(press.actor)
+    now = services.clock.now()
     async with services.db.session() as session:
         before = await places.signup_of(session, ref.occurrence, who)
         held = before.status if before is not None else None
-        result = await places.cancel(session, ref.occurrence, who, now=services.clock.now())
-    if result.outcome == Outcome.NOT_SIGNED_UP and held == SignupStatus.CANCELLED:
-        return [answer(press, say("You've already cancelled your place."))]
-    return await _after(press, services, deps, result, held=held)
+        result = await places.cancel(session, ref.occurrence, who, now=now)
+        if result.outcome == Outcome.NOT_SIGNED_UP and held == SignupStatus.CANCELLED:
+            return [answer(press, say("You've already cancelled your place."))]
+        return await _after(press, session, deps, result, now=now, held=held)
 
 
 async def claim(press: ButtonPressed, services: Services, deps: Events) -> list[Reply]:
-    return await _after(press, services, deps, await _placed(press, services, places.claim))
+    return await _pressed(press, services, deps, places.claim)
 
 
 async def decline(press: ButtonPressed, services: Services, deps: Events) -> list[Reply]:
-    result = await _placed(press, services, places.decline)
-    if result.outcome == Outcome.NOT_SIGNED_UP:
-        return [answer(press, say("That offer has already ended. Nothing has changed."))]
-    return await _after(press, services, deps, result, held=SignupStatus.OFFERED)
+    ended = "That offer has already ended. Nothing has changed."
+    return await _pressed(
+        press, services, deps, places.decline, held=SignupStatus.OFFERED, ended=ended
+    )
 
 
 # Access needs: asked only where they can be sealed, read only by the network's leads

@@ -5,10 +5,12 @@ the card in a DM and to the presser alone anywhere else; access needs sealed."""
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from icalendar import Calendar, Component
-from sqlalchemy import text
+from sqlalchemy import event, text
+from sqlalchemy.exc import OperationalError
 from sqlmodel import col, delete, select
 
 from bot.conversation.inbound import FormSubmitted
@@ -77,6 +79,40 @@ async def test_a_double_press_signs_up_once_and_says_so(services: Services) -> N
     async with services.db.session(write=False) as session:
         row = await session.get(Occurrence, occurrence)
         assert row is not None and row.taken == 1
+
+
+@pytest.mark.parametrize("lost_at", ["taking the place", "numbering the invite"])
+async def test_a_press_cut_off_by_a_busy_database_leaves_nothing_and_its_retry_gives_the_place(
+    services: Services, lost_at: str
+) -> None:
+    """The platform's answering tries a press again when the database is busy (see
+    adapters.patience). Were the place given in one transaction and the invite numbered in
+    another, a busy moment between them would leave the place taken, and the retry would
+    tell its new holder only "You're already signed up", with no invite."""
+    occurrence = await an_event(services.db, capacity=2)
+    marker = {"taking the place": "SET taken", "numbering the invite": "SET invites"}[lost_at]
+    busy = {"left": 1}
+
+    def locked(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if marker in statement and busy["left"]:
+            busy["left"] -= 1
+            raise OperationalError(statement, None, Exception("database is locked"))
+
+    engine = services.db.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", locked)
+    try:
+        with pytest.raises(OperationalError):
+            await pressed(router(), services, actions.SIGN_UP, occurrence)
+    finally:
+        event.remove(engine, "before_cursor_execute", locked)
+    async with services.db.session(write=False) as session:
+        row = await session.get(Occurrence, occurrence)
+        assert row is not None and row.taken == 0
+        assert (await session.exec(select(Signup))).all() == []
+    retried = await pressed(router(), services, actions.SIGN_UP, occurrence)
+    assert plain_text(retried).startswith("You're going to Lunch and learn.")
+    _, invited = calendar_of(retried)
+    assert int(invited["SEQUENCE"]) == 1
 
 
 async def test_a_full_event_puts_you_on_the_waitlist_with_your_number(
