@@ -98,6 +98,8 @@ def run(name: str, postgres: str) -> Outcome:
         f"## FAILED: `bench/{name}.py`\n\nIt {problem} after {seconds:.0f} s. "
         f"The end of its stderr:\n\n```\n{said}\n```"
     )
+    if section:  # what it measured all the same, below the failure
+        failure += "\n\n" + section.replace("## ", "### ", 1)
     return Outcome(name=name, seconds=seconds, section=failure, failed=True)
 
 
