@@ -7,14 +7,14 @@ Needs PostgreSQL. Run from the checkout:
 
 For each size a fresh database beside the one named is migrated, given the example
 organisation, and filled by COPY (never through chat): that many pairs as they stand a month
-into 2027 (one in twenty in the example's monthly reverse-mentoring programme, the rest in its
+into 2027 (one in forty in the example's monthly reverse-mentoring programme, the rest in its
 unscheduled board pairing; January's round closed, February's asked, most pairs answered in
 every round since September), a tenth as many events with a date each and ten sign-ups per
 date from the same people, and the outbox holding February's check-ins as sent; then VACUUM
 ANALYZE. The tick is the runtime's own (every feature's due source), on a clock set in 2027:
 idle ticks (nothing new due), then the tick that opens March's round (a check-in for everyone
 in a live pair of the monthly programme, and the stuck alerts of January and February). Only
-one pair in twenty is due in that round because each message costs one INSERT into the outbox
+one pair in forty is due in that round because each message costs one INSERT into the outbox
 (some milliseconds): the per-pair cost is the figure, and a round of all 100,000 would take
 minutes. Then peerbot's real server (bench/slack_dm.py's, in its own process, with a fake
 Slack Web API) takes signed DMs "home" from the seeded people, which read their pairs and
@@ -57,7 +57,7 @@ PROGRAMME = "reverse-mentoring"
 """The example's monthly programme: first Tuesday, 10:00 London (GMT in winter)."""
 UNSCHEDULED = "board-pairing"
 """The example's programme with no cadence: its pairs are never due."""
-SCHEDULED_SHARE = 20
+SCHEDULED_SHARE = 40
 """One pair in ten is in the monthly programme (see the docstring)."""
 HISTORY = (
     datetime(2026, 9, 1, 9, 0, tzinfo=UTC),
