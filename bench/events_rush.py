@@ -274,7 +274,7 @@ def section(
             f"{answered:,} of {args.people:,} presses answered exactly once; places and "
             "waitlist: "
             + (
-                "; ".join(problems)
+                f"{len(problems)} wrong, the first: " + "; ".join(problems[:3])
                 if problems
                 else f"exactly {args.places} given, the rest "
                 "queued in one strict order, as each was told"
