@@ -9,7 +9,7 @@ CODE := bot storage adapters tests bench
 # the command line, as make itself sets AS (to its assembler) otherwise.
 AS_USER := $(if $(filter command line,$(origin AS)),--user $(AS))
 
-.PHONY: run console test lint typecheck contracts unit clean
+.PHONY: run console test lint typecheck contracts unit bench clean
 
 run: $(VENV)/.installed  ## Start peerbot (the console opens when no Slack or Teams credentials are set)
 	@$(BIN)/peerbot db upgrade
@@ -35,6 +35,9 @@ typecheck: $(VENV)/.installed-dev
 
 unit: $(VENV)/.installed-dev
 	$(BIN)/pytest
+
+bench: $(VENV)/.installed-dev  ## Every benchmark (PostgreSQL at PEERBOT_BENCH_POSTGRES_URL), into bench/RESULTS.md
+	PYTHONPATH=. $(BIN)/python bench/run.py
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "peerbot needs Python 3.11 or newer; this is " + sys.version.split()[0] + ". Try: make PYTHON=python3.11 ...")'

@@ -32,18 +32,24 @@ form refuses more."""
 async def reminders(session: AsyncSession, now: datetime) -> Sequence[Outgoing]:
     """Every reminder due by `now` for dates starting within a week (the only ones any
     reminder can be due for), each keyed so the tick queues it once."""
-    query = (
-        select(Occurrence, EventSeries)
-        .join(EventSeries, col(EventSeries.id) == col(Occurrence.series_id))
-        .where(
-            col(Occurrence.starts_at) > now,
-            col(Occurrence.starts_at) <= now + timedelta(minutes=FURTHEST_REMINDER),
-            col(Occurrence.cancelled_at).is_(None),
-            col(EventSeries.cancelled_at).is_(None),
-        )
+    coming = select(Occurrence).where(
+        col(Occurrence.starts_at) > now,
+        col(Occurrence.starts_at) <= now + timedelta(minutes=FURTHEST_REMINDER),
+        col(Occurrence.cancelled_at).is_(None),
     )
+    occurrences = (await session.exec(coming)).all()
+    # Their series by id, not joined: a join reads every series to hash it, a cost that
+    # would grow with every event ever published (see bench/growth.py).
+    ids = {o.series_id for o in occurrences}
+    their = select(EventSeries).where(
+        col(EventSeries.id).in_(sorted(ids)), col(EventSeries.cancelled_at).is_(None)
+    )
+    series_of = {s.id: s for s in (await session.exec(their)).all()} if ids else {}
     due: dict[int, tuple[Occurrence, EventSeries, int]] = {}
-    for occurrence, series in (await session.exec(query)).all():
+    for occurrence in occurrences:
+        series = series_of.get(occurrence.series_id)
+        if series is None:  # the whole series is cancelled
+            continue
         minutes = window(occurrence, series, now)
         if minutes is not None and occurrence.id is not None:
             due[occurrence.id] = (occurrence, series, minutes)

@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import event
+from sqlmodel import col, insert
 
 from bot.conversation.payloads import decode
 from bot.conversation.replies import Buttons, FieldItem, Fields, Link, Text, When
@@ -18,10 +19,11 @@ from bot.events.due import reminders
 from bot.events.feature import feature
 from bot.events.payloads import OccurrenceRef
 from storage.engine import Database
-from storage.events import EventSeries, Occurrence
+from storage.events import EventSeries, Occurrence, Signup, SignupStatus
 from tests.bot.events.places_fixtures import NOW, an_event, staff
 from tests.bot.events.queued import queued
 from tests.fakes import FakeClock
+from tests.plans import caught, explained
 
 STARTS = NOW + timedelta(days=2)
 STAMP = "20261203T0900Z"
@@ -191,3 +193,70 @@ async def test_the_tick_reads_only_dates_near_their_start_by_its_index(
         plan = await connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", params)
         steps = " ".join(str(row[-1]) for row in plan.all())
     assert "SEARCH event_occurrence USING INDEX ix_event_occurrence_starts_at" in steps, steps
+
+
+async def many_events(db: Database, count: int, *, signups: int = 10) -> None:
+    """`count` one-off events, a date every four hours from STARTS, each with `signups`
+    people going, written in a few statements."""
+    async with db.session() as session:
+        for start in range(0, count, 200):  # within a statement's 32,767 parameters
+            chunk = range(start, min(count, start + 200))
+            rows = [
+                EventSeries(
+                    network="lgbtq",
+                    title="Lunch",
+                    first_start=STARTS + timedelta(hours=4 * n),
+                    minutes=60,
+                    time_zone="UTC",
+                    reminders=[1440, 60],
+                    created_by="slack:U07LEAD003",
+                    created_at=NOW,
+                ).model_dump(exclude={"id"})
+                for n in chunk
+            ]
+            ids = (
+                (
+                    await session.exec(
+                        insert(EventSeries).values(rows).returning(col(EventSeries.id))
+                    )
+                )
+                .scalars()
+                .all()
+            )
+            dates = [
+                {"series_id": i, "slot": r["first_start"], "starts_at": r["first_start"]}
+                | {"ends_at": r["first_start"] + timedelta(hours=1)}
+                for i, r in zip(ids, rows, strict=True)
+            ]
+            made = await session.exec(
+                insert(Occurrence).values(dates).returning(col(Occurrence.id))
+            )
+            people = [
+                {"occurrence_id": o, "platform": "slack", "tenant": "T1", "user_id": f"U{k:05d}"}
+                | {"status": SignupStatus.GOING, "queued_at": NOW, "changed_at": NOW}
+                for o in made.scalars().all()
+                for k in range(signups)
+            ]
+            await session.exec(insert(Signup).values(people))
+
+
+async def test_with_a_half_year_of_events_the_tick_reads_every_table_by_an_index(
+    postgres_url: str,
+) -> None:
+    """On PostgreSQL, with a date every four hours for most of a year, the tick's reminder
+    queries find the dates by their start and their series and sign-ups by key: none reads a
+    whole table, which would cost more with every event ever published."""
+    db = Database(postgres_url)
+    try:
+        await many_events(db, 2000)
+        async with db.engine.begin() as connection:
+            await connection.exec_driver_sql("ANALYZE")
+        with caught(db) as statements:
+            assert await ticking_at(db, STARTS + timedelta(days=1)) > 0
+        plans = await explained(db, statements)
+    finally:
+        await db.dispose()
+    events = {"event_series", "event_occurrence", "event_signup"}
+    assert events <= {table for plan in plans for table in plan.tables()}
+    for plan in plans:
+        assert not plan.seq_scans() & events, plan.text
