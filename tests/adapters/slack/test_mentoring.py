@@ -2,7 +2,8 @@
 with the runtime's own tick and outbox worker: the coordinator adds a pair in a modal, the
 round's check-ins reach both people's DMs, the check-in is answered in a modal (and the
 senior partner's actions in the modal that follows), the reminder comes once, a request
-for help reaches the coordinator's DM once, and the coordinator's view answers privately.
+for help reaches the coordinator's DM once, and the coordinator's view answers privately;
+the coordinator adds a pair after putting right what was refused, in the same modal.
 The Slack adapter has no mentoring code of its own: the neutral blocks carry all of it."""
 
 from __future__ import annotations
@@ -23,6 +24,9 @@ from tests.fakes import FakeClock
 COORDINATOR = "U07LEAD001"  # Kwame Mensah, who coordinates reverse mentoring
 SENIOR, FRONTLINE = "U0SENIOR1", "U0FRONT01"
 DOMAIN = "riverside.example.nhs.uk"
+PROGRAMME = "Reverse Mentoring for Inclusion"
+KEY = "reverse-mentoring"
+AMINAS_DM = f"D{FRONTLINE}"
 
 
 async def tick(slack: Slack) -> None:
@@ -191,3 +195,36 @@ async def test_the_members_page_in_slack_shows_their_partner_and_buttons(slack: 
         e["text"]["text"] for b in page["blocks"] if b["type"] == "actions" for e in b["elements"]
     ]
     assert labels == ["Check in", "Snooze", "Pause", "Leave", "My hours"]
+
+
+async def coordinator_modal(slack: Slack, label: str) -> dict[str, Any]:
+    """A button of Kwame's coordinator view pressed: the modal it opens."""
+    url = f"{slack.api.base_url}r.{label}"
+    fields = command("mentoring", user_id=COORDINATOR, response_url=url)
+    assert (await slack.form(fields)).status == 200
+    (view,) = await slack.api.wait_for(f"r.{label}")
+    return await open_modal(slack, in_dm(COORDINATOR, button(view["blocks"], label, KEY)))
+
+
+async def test_a_pair_refused_then_put_right_in_the_same_modal_is_added(slack: Slack) -> None:
+    """Slack keeps a modal's id while it shows errors: sent again put right, it is new."""
+    clock = slack.runtime.clock
+    assert isinstance(clock, FakeClock)
+    clock.current = NOVEMBER + timedelta(hours=1)
+    modal = await coordinator_modal(slack, "Add a pair")
+    answers = {
+        "senior_email": f"ruth.board@{DOMAIN}",
+        "senior_name": "Ruth",
+        "senior_slack": SENIOR,
+        "frontline_email": "amina.ward@gmail.com",
+        "frontline_name": "Amina",
+        "frontline_slack": FRONTLINE,
+    }
+    wrong = await (await slack.interaction(submitted(COORDINATOR, modal, **answers))).json()
+    assert wrong["response_action"] == "errors"
+    assert "nobody here has an address at gmail.com" in wrong["errors"]["frontline_email"]
+    right = {**answers, "frontline_email": f"amina.ward@{DOMAIN}"}
+    done = await (await slack.interaction(submitted(COORDINATOR, modal, **right))).json()
+    assert "Ruth and Amina are paired in Reverse Mentoring for Inclusion" in json.dumps(done)
+    await tick(slack)
+    assert len(posted(slack, f"Time for your {PROGRAMME} check-in")) == 2
