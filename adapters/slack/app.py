@@ -189,6 +189,10 @@ def build(runtime: Runtime) -> SlackAdapter:
                 )
             case UpdatePressed(reply=reply) if respond is not None:
                 await responded(respond, reply, replace_original=True)
+            case OpenForm() | ReplaceForm() | UpdatePressed():
+                # Slack sends a trigger, the modal's id or a response_url with whatever needs
+                # one; a payload without (never Slack's own) is answered by nothing at all.
+                logger.warning("slack: %s needs what Slack did not send", type(step).__name__)
             case Post(reply=reply, only_asker=True) if respond is not None:
                 await responded(respond, reply, response_type="ephemeral", replace_original=False)
             case Post(reply=reply, only_asker=True):

@@ -31,6 +31,7 @@ from storage import outbox
 from storage.directory import programme as programme_named
 from storage.mentoring import BEFORE_ANY_ROUND, Member, MentoringAudit, Pair, PairStatus
 from storage.organisation import Programme
+from storage.seen import first_times
 
 NOT_YOURS = "That pairing isn't one of yours. Type “mentoring” to see yours."
 NOT_LIVE = "That pairing has ended, so there's nothing to change. Type “mentoring” to see yours."
@@ -223,6 +224,14 @@ def _done(title: str, text: str) -> list[Reply]:
     return [Reply(summary=text, blocks=(Notice(title=title, text=text),))]
 
 
+async def _first(change: Change, form: FormSubmitted) -> bool:
+    """Whether this filled-in form is sent for the first time (Slack asks for a form again
+    when its answer came late; a double tap sends it twice). Asked only once the form is
+    good, as a refused form is sent again with the same id."""
+    key = f"mentoring-form:{form.submission}"
+    return not form.submission or bool(await first_times(change.session, [key], now=change.now))
+
+
 def _pair_of(form: FormSubmitted) -> str:
     return text_of(form.values.get("pair"))
 
@@ -265,6 +274,9 @@ async def snoozed(form: FormSubmitted, services: Services) -> list[Reply]:
         me = change.member
         if (again := rejected(snooze_form(value), form.values)) is not None:
             return [again]
+        if not await _first(change, form):  # sent again: snoozed once, told once
+            until = me.snoozed_until or change.now
+            return _done("Snoozed", f"No check-ins until {await _day(change, me, until)}.")
         until = change.now + timedelta(weeks=int(text_of(form.values.get("weeks"))))
         me.snoozed_until = until
         if await _take_back(change.session, me):

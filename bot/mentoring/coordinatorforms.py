@@ -20,7 +20,7 @@ from bot.organisation.identities import id_given
 from bot.organisation.recurrence import cadence, words
 from bot.organisation.schedule import Schedule, clock_time, problems
 from storage.organisation import Programme
-from storage.seen import first_times
+from storage.seen import SeenEvent, first_times
 
 ID_LABELS = {
     Platform.SLACK: ("Slack member ID", "Like U07ABC123. Without it they can't be messaged yet."),
@@ -92,14 +92,17 @@ async def pair_added(form: FormSubmitted, services: Services) -> list[Reply]:
         if (again := rejected(spec, form.values)) is not None:
             return [again]
         new = _new_pair(programme, form.values, form.actor.platform)
-        if form.submission and not await first_times(
-            doing.session, [f"mentoring-pair:{form.submission}"], now=doing.now
-        ):
+        # Recorded only once the pair is added: a refused form is sent again with the same
+        # id (Slack keeps a modal's), put right, and must then count as new.
+        once = f"mentoring-pair:{form.submission}"
+        if form.submission and await doing.session.get(SeenEvent, once) is not None:
             return _done("Pair added", "Already added.")
         known = await newpairs.known(doing.session, programme.key, [new])
         found = list(newpairs.check([new], known))
         if found:
             return [returned(spec, form.values, {p.field: _sentence(p.message) for p in found})]
+        if form.submission and not await first_times(doing.session, [once], now=doing.now):
+            return _done("Pair added", "Already added.")
         await newpairs.add(doing.session, programme.key, [new], now=doing.now)
         first, second = (p.name or p.email for p in new.people)
         return _done(

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
+import pytest
 from aiohttp import web
 from sqlmodel import func, select
 
@@ -16,6 +17,7 @@ from tests.adapters.database_lock import locked
 from tests.adapters.slack.test_endpoint import Slack, command, dm
 from tests.adapters.slack.test_endpoint import slack as slack  # the fixture
 from tests.adapters.slack.test_speakup_anonymity import REPORTER, submission
+from tests.waiting import eventually
 
 HELLO = "Hello. I'm peerbot. Here is what I can help with:"
 ACK_DEADLINE = 3.0
@@ -237,3 +239,28 @@ async def test_a_form_still_saving_at_shutdown_is_saved(slack: Slack) -> None:
     await closing
     async with slack.runtime.db.session(write=False) as session:
         assert (await session.exec(select(func.count()).select_from(Case))).one() == 1
+
+
+async def test_a_press_without_slacks_trigger_opens_nothing_and_fails_nothing(
+    slack: Slack, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Slack sends a trigger with every press; a payload without one (never Slack's own)
+    cannot open the form the press asks for, and is left unanswered, not a failure."""
+    caplog.set_level(logging.INFO)
+    press = {
+        "type": "block_actions",
+        "team": {"id": "T1"},
+        "user": {"id": REPORTER},
+        "channel": {"id": "D0REPORTERDM"},
+        "trigger_id": "",
+        "actions": [{"type": "button", "action_id": "speakup.start#0", "value": ""}],
+    }
+    assert (await slack.interaction(press)).status == 200
+
+    async def warned() -> str | None:
+        said = [r.getMessage() for r in caplog.records if r.name == "adapters.slack.app"]
+        return next((s for s in said if "needs what Slack did not send" in s), None)
+
+    assert await eventually(warned, within=5) == "slack: OpenForm needs what Slack did not send"
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
+    assert slack.api.of("views.open") == []

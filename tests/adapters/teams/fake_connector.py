@@ -1,6 +1,7 @@
 """A fake Bot Framework connector on loopback: answers like Teams' service, records every send,
-reply, update and delete, and fails on demand (a 429 with Retry-After, a 403). Like Teams, it
-refuses a message over about 28 KB with a 413."""
+reply, update and delete, and fails on demand (a 429 with Retry-After, a 403) or keeps a call
+waiting for its answer, as Microsoft sometimes does. Like Teams, it refuses a message over
+about 28 KB with a 413."""
 
 from __future__ import annotations
 
@@ -45,11 +46,26 @@ class FakeConnector:
     invalid: list[str] = field(default_factory=list)
     """What was wrong with any card peerbot sent, under the Adaptive Card 1.5 schema, or
     with the size of what it sent."""
+    hangs: list[str] = field(default_factory=list)
+    """Kinds of call whose next one is kept waiting (see `hang_next`)."""
+    hanging: int = 0
+    """Calls being kept waiting now."""
+    released: asyncio.Event = field(default_factory=asyncio.Event)
 
     def fail_next(self, kind: str, status: int, **headers: str) -> None:
         """The next call of `kind` gets this answer instead of success."""
         body = {"error": {"code": "Failed", "message": f"HTTP {status}"}}
         self.scripted.append((kind, web.json_response(body, status=status, headers=headers)))
+
+    def hang_next(self, kind: str) -> None:
+        """The next call of `kind` is recorded as it arrives, then kept waiting for its
+        answer until `release()` (or the end of the test): Microsoft slow to answer."""
+        self.hangs.append(kind)
+
+    def release(self) -> None:
+        """Every call kept waiting is answered now (as it would have been), and none more
+        is kept: whoever called may well have given up on it by then."""
+        self.released.set()
 
     def of(self, kind: str, conversation: str | None = None) -> list[Call]:
         return [
@@ -91,9 +107,18 @@ class FakeConnector:
         if len(raw) > MESSAGE_LIMIT:
             self.invalid.append(f"{kind}: {len(raw)} bytes, over Teams' {MESSAGE_LIMIT}")
             answer = web.json_response(TOO_BIG, status=413)
+        hang = kind in self.hangs and not self.released.is_set()
+        if hang:
+            self.hangs.remove(kind)
+            self.hanging += 1
         async with self.changed:
             self.calls.append(call)
             self.changed.notify_all()
+        if hang:
+            try:
+                await self.released.wait()
+            finally:
+                self.hanging -= 1
         return answer
 
     def _ok(self, call: Call) -> web.Response:
@@ -138,4 +163,5 @@ async def fake_connector() -> AsyncIterator[FakeConnector]:
     try:
         yield fake
     finally:
+        fake.release()  # a call still kept waiting ends, so the server can close
         await server.close()

@@ -5,8 +5,9 @@ one Teams opens for peerbot), the check-in is answered with its card form and th
 partner's actions in the form that takes its place, the reminder comes once, a request for
 help reaches each coordinator's chat once, a change to the pairing is told kindly to the
 partner, My hours is saved, the coordinator's views and schedule answer in the
-coordinator's chat, a pair stuck two rounds and the end of the programme are told once, and
-the longest of these cards fit in a Teams message.
+coordinator's chat, a pair stuck two rounds and the end of the programme are told once,
+the longest of these cards fit in a Teams message, and `home` typed in the chat (Teams has no
+Home tab) shows the person's pairing and everything peerbot does.
 People are named by their Entra object id, as the organisation file and the CSV name them."""
 
 from __future__ import annotations
@@ -126,7 +127,12 @@ async def coordinator_view(teams: Teams) -> tuple[str, dict[str, Any]]:
 
 async def paired(teams: Teams, pair: dict[str, str] = PAIR) -> None:
     """Ruth adds peerbot in Teams; then Kwame adds her pair with Amina (as `pair` says) from
-    his coordinator view, an hour into November's round (Tuesday 3 November, 11:00 London)."""
+    his coordinator view, an hour into November's round (Tuesday 3 November, 11:00 London).
+    The runtime's own tick is stopped first: a run of it begun before the clock moved (its
+    first, at start) would queue what was due before, for the pair added after. The tests
+    tick by hand instead."""
+    assert teams.runtime.jobs is not None
+    await teams.runtime.jobs.stop()
     clock = teams.runtime.clock
     assert isinstance(clock, FakeClock)
     clock.current = NOVEMBER + timedelta(hours=1)
@@ -445,3 +451,33 @@ async def test_at_the_end_each_person_is_asked_once_how_it_went(teams: Teams) ->
     ]
     thanks = await sends(teams, FRONTLINE, form_id, filled(form, score="5", line="Thank you."))
     assert "Thank you. It helps us make the programme better for the next people." in texts(thanks)
+
+
+async def test_home_typed_in_the_chat_is_the_persons_home_with_its_fallback(teams: Teams) -> None:
+    """Teams has no Home tab: `home` typed in the chat is it. Amina's shows her pairing with
+    its buttons, which work from there, then everything peerbot does."""
+    await paired(teams)
+    await tick(teams)
+    home_id, home = await says(teams, FRONTLINE, "home")
+    (sent,) = sent_to(teams, FRONTLINE, "Your peerbot")
+    assert sent.body["summary"] == "Your peerbot"
+    shown = texts(home)
+    assert shown[0] == "Your peerbot"
+    assert PROGRAMME in shown and "Your partner" in shown and "Ruth" in shown
+    assert "Everything peerbot can help with:" in shown
+    titles = [a["title"] for a in actions(home)]
+    start = titles.index("Check in")
+    assert titles[start : start + 5] == ["Check in", "Snooze", "Pause", "Leave", "My hours"]
+    assert {"Speak up", "Mentoring", "Support"} <= set(titles)  # the menu of everything
+    fallback = home["fallbackText"]  # for a client that cannot show the card
+    assert fallback.startswith("YOUR PEERBOT\n") and "Ruth" in fallback
+    _id, form = await opens(teams, FRONTLINE, home_id, button(home, "My hours"))
+    assert "The days you work" in texts(form)
+
+
+async def test_home_for_someone_in_no_programme_is_the_menu(teams: Teams) -> None:
+    _id, home = await says(teams, SENIOR, "home")
+    assert texts(home)[0] == "Your peerbot"
+    assert PROGRAMME not in texts(home)  # nothing of mentoring for someone not in it
+    assert "Everything peerbot can help with:" in texts(home)
+    assert home["fallbackText"].startswith("YOUR PEERBOT\n")

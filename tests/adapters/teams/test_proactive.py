@@ -1,7 +1,8 @@
 """What peerbot sends on its own reaches Teams through the outbox and stored conversation
 references (continue_conversation): a reminder once, however often the tick runs; a 429 or
-a Microsoft outage waited out as Retry-After asks; a 403 marks the person unreachable; an
-answer that failed is delivered later; an anonymous reporter is never messaged."""
+a Microsoft outage waited out as Retry-After asks; a 403 marks the person unreachable; a
+call Microsoft leaves hanging holds up nothing else and is tried again; an answer that
+failed is delivered later; an anonymous reporter is never messaged."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from collections.abc import AsyncIterator
 import pytest
 from sqlmodel import select
 
+from adapters.teams import hosting
 from bot.conversation.inbound import PersonAddress, Platform
 from bot.conversation.outbox import DeliveryWorker, Outgoing, enqueue
 from bot.conversation.replies import say
@@ -20,8 +22,11 @@ from tests.adapters.teams.activities import PERSONAL_CHAT, TENANT, USER, install
 from tests.adapters.teams.cards import button, texts, valid_cards
 from tests.adapters.teams.harness import Teams, serve
 from tests.adapters.teams.test_speakup import guardian_replies, raise_concern
+from tests.waiting import eventually
 
 NURSE = PersonAddress(platform=Platform.TEAMS, tenant=TENANT, user_id=USER)
+OTHER, OTHER_CHAT = "c3000000-0000-4000-8000-000000000003", "a:1anotherPERSONALchat"
+"""Someone else, writing to peerbot in their own chat."""
 
 
 @pytest.fixture
@@ -126,3 +131,51 @@ async def test_an_anonymous_reporter_is_never_messaged(teams: Teams) -> None:
     assert len(teams.connector.messages(PERSONAL_CHAT)) == before
     assert teams.connector.of("create") == []
     assert code not in json.dumps([c.body for c in teams.connector.messages(PERSONAL_CHAT)])
+
+
+async def test_a_microsoft_call_that_hangs_holds_up_nothing_and_is_retried_later(
+    teams: Teams, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Microsoft keeps a proactive send waiting past peerbot's bound on its calls. Meanwhile
+    the server answers its health check and another person's message; then the send is
+    given up, recorded as Microsoft's fault to try again (not the message's, not lost), and
+    the next try delivers it once."""
+    monkeypatch.setattr(hosting, "CALL_WITHIN", 1.5)  # seconds, not the production 15
+    runtime = teams.runtime
+    teams.connector.hang_next("send")
+    async with runtime.db.session() as session:  # the runtime's own worker takes it at once
+        item = Outgoing(
+            dedupe_key="remind:hang",
+            address=NURSE,
+            reply=say("Your event starts soon."),
+            due_at=runtime.clock.now(),
+        )
+        await enqueue(session, item, now=runtime.clock.now())
+    await teams.connector.wait_for("send", 2)  # the greeting, then the send kept waiting
+    assert teams.connector.hanging == 1
+
+    health = await teams.client.get("/healthz")
+    assert health.status == 200 and (await health.json())["status"] == "ok"
+    other = {"user": OTHER, "conversation": OTHER_CHAT, "number": 7}
+    assert (await teams.post(said(teams.url, "support", **other))).status == 200
+    (answer,) = await teams.connector.wait_for("send", 1, OTHER_CHAT)
+    assert answer.body["summary"] == "Support and crisis contacts"
+    in_flight = await row(teams)
+    assert (in_flight.status, in_flight.last_error) == ("sending", None)  # still waiting
+
+    async def given_up() -> OutboxRow | None:
+        found = await row(teams)
+        return found if found.last_error is not None else None
+
+    waiting = await eventually(given_up, within=10)
+    assert (waiting.status, waiting.last_error) == ("pending", "no answer")
+    assert (waiting.attempts, waiting.retries) == (0, 1)  # Microsoft's fault, not the message's
+    assert waiting.due_at > runtime.clock.now()  # tried again after a short wait
+    assert runtime.worker is not None
+    await runtime.worker.stop()
+    teams.connector.release()
+    runtime.clock.advance(minutes=1)  # type: ignore[attr-defined]
+    assert await by_hand(teams).run_once() == 1
+    assert (await row(teams)).status == "sent"
+    sent = [c.body["summary"] for c in teams.connector.of("send", PERSONAL_CHAT)]
+    assert sent.count("Your event starts soon.") == 2  # the one given up on, and the retry
