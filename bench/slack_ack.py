@@ -3,7 +3,7 @@
 Run from the checkout:
 
     PYTHONPATH=. .venv/bin/python bench/slack_ack.py [--postgres URL] [--rounds 3]
-        [--requests 1000] [--concurrency 50]
+        [--requests 500] [--concurrency 50]
 
 Four processes (bench/servers.py): a lean fake Slack Web API, a bare bolt AsyncApp that
 verifies, acks and makes one Web API call per request, peerbot's real server (real Settings,
@@ -206,6 +206,6 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--postgres", help="a PostgreSQL URL: also run on a database beside it")
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--requests", type=int, default=1000)
+    parser.add_argument("--requests", type=int, default=500)
     parser.add_argument("--concurrency", type=int, default=50)
     sys.exit(asyncio.run(main(parser.parse_args())))
