@@ -17,6 +17,12 @@ DRAIN_WITHIN = 10.0
 busy database is retried within this; it stays well inside the 30 s a container platform
 allows between SIGTERM and SIGKILL, leaving the outbox worker time to drain after it."""
 
+MOST_UNDER_WAY = 500
+"""Acked pieces of work under way at most before a new request waits for one to finish.
+Without a bound, requests coming faster than they are answered piled up in memory (20 s
+of overload took `peerbot run` from 117 MB to over 200 MB: bench/memory.py), and more than
+could be finished within DRAIN_WITHIN at shutdown. A burst up to it is acked at once."""
+
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class AckedWork:
@@ -24,10 +30,27 @@ class AckedWork:
     waits for them before the database and the outbox close ("nothing lost")."""
 
     tasks: set[asyncio.Task[Any]] = field(default_factory=set)
+    most: int = MOST_UNDER_WAY
+    freed: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
+    """Set when a piece of work finishes below `most`: what a request waiting for room
+    waits on."""
 
     def track(self, task: asyncio.Task[Any]) -> None:
         self.tasks.add(task)
-        task.add_done_callback(self.tasks.discard)
+        task.add_done_callback(self._finished)
+
+    def _finished(self, task: asyncio.Task[Any]) -> None:
+        self.tasks.discard(task)
+        if len(self.tasks) < self.most:
+            self.freed.set()
+
+    async def room(self) -> None:
+        """Wait while `most` pieces of acked work are under way, before taking on more:
+        under sustained overload acks slow to the pace of answers, rather than memory
+        growing with everything acked and not yet answered."""
+        while len(self.tasks) >= self.most:
+            self.freed.clear()
+            await self.freed.wait()
 
     def tracked(self, listener: Listener) -> Listener:
         """`listener`, its run kept track of: bolt runs each listener as a task of its own,

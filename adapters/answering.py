@@ -22,7 +22,8 @@ from storage.seen import SeenKeys
 logger = logging.getLogger(__name__)
 
 SENDING_AT_ONCE = 16
-"""Answers being rendered and sent at once; more wait their turn (see `carry_out`)."""
+"""Answers being worked out at once, and answers being rendered and sent at once; more wait
+their turn (see `replies` and `carry_out`)."""
 TRY_LATER = "Sorry, I can't do that right now. Please try again in a minute."
 
 StepRunner = Callable[[int, Step], Awaitable[None]]
@@ -110,13 +111,20 @@ class Answering:
 
     async def replies(self, event: InboundEvent) -> list[Reply]:
         """The core's answer, after the platform's ack: a busy database is waited out, and
-        one that stays busy gets the person an apology rather than silence."""
+        one that stays busy gets the person an apology rather than silence.
+
+        Answers are worked out in turns, as they are sent: in a burst, a thousand answers
+        under way at once would each wait for one of the database pool's connections (past
+        its timeout, into "busy"), hold their rows in memory meanwhile, and crowd the event
+        loop ahead of the acks of new requests.
+        """
         runtime = self.runtime
         try:
-            return await patiently(
-                lambda: runtime.router.handle(event, runtime.services),
-                what=f"{self.platform}: answering",
-            )
+            async with self.turns:
+                return await patiently(
+                    lambda: runtime.router.handle(event, runtime.services),
+                    what=f"{self.platform}: answering",
+                )
         except GaveUp:
             return [say(TRY_LATER, ephemeral=True)]
 

@@ -15,7 +15,6 @@ from adapters.files import mount as mount_files
 from adapters.logs import request_ids
 from adapters.runtime import Runtime
 from adapters.slack.app import build as build_slack
-from adapters.teams.app import build as build_teams
 from adapters.web import mount as mount_web_form
 from bot.conversation.inbound import Platform
 
@@ -61,11 +60,13 @@ def create_app(runtime: Runtime, *, teams_credentials: Any = None) -> web.Applic
         app.cleanup_ctx.append(slack.pooled)  # before lifecycle: closed after the last send
         if slack.socket is None:
             app.router.add_post("/slack/events", slack.handle)
-    teams = (
-        build_teams(runtime, credentials=teams_credentials)
-        if runtime.settings.teams_enabled
-        else None
-    )
+    teams = None
+    if runtime.settings.teams_enabled:
+        # Only here: the Bot Framework SDK is some 15 MB of every process's memory, which
+        # a server without Teams need not hold.
+        from adapters.teams.app import build as build_teams
+
+        teams = build_teams(runtime, credentials=teams_credentials)
     if teams is not None:
         runtime.register(Platform.TEAMS, teams.sender)
         app.router.add_post("/api/messages", teams.handle)

@@ -5,7 +5,7 @@ Run from the checkout:
     PYTHONPATH=. python bench/events_rush.py [--people 1000] [--places 100] [--concurrency 50]
         [--postgres postgresql://postgres@127.0.0.1:5432/test]
 
-The servers of bench/slack_dm.py, each in its own process: peerbot's real server (real
+The servers of bench/servers.py, each in its own process: peerbot's real server (real
 Settings, migrated database, examples/org.yml applied) and the lean fake Slack Web API. One
 event is made in its database, then this process posts, at the same concurrency:
 `/support` slash commands (the baseline: an ack and an answer with no writes), then one
@@ -41,8 +41,7 @@ import aiohttp
 from sqlalchemy import func
 from sqlmodel import col, select
 
-from bench.slack_ack import signed, support_command
-from bench.slack_dm import Poured, database, p, pour, settle, started
+from bench.harness import Poured, Tally, command, database, p, pour, signed, started
 from bot.conversation.payloads import encode
 from bot.events import places
 from bot.events.actions import SIGN_UP
@@ -199,7 +198,7 @@ async def main(args: argparse.Namespace) -> int:
     async with (
         database(args.postgres) as db_url,
         started("fake-api") as api,
-        started("peerbot", f"{api}/api/", db_url) as peerbot,
+        started("peerbot", f"{api.url}/api/", db_url) as peerbot,
     ):
         db = Database(async_url(db_url))
         try:
@@ -207,24 +206,24 @@ async def main(args: argparse.Namespace) -> int:
             occurrence = await an_event(db, capacity=args.places, starts=starts)
             connector = aiohttp.TCPConnector(limit=args.concurrency)
             async with aiohttp.ClientSession(connector=connector) as http:
-                support = support_command(f"{api}/api/").encode()
+                support = command("/support", user="U1", api=f"{api.url}/api/", tag="reply").body
                 width = args.concurrency
-                await pour(http, peerbot, [support] * width, width, signed)  # warm up
-                baseline = await pour(http, peerbot, [support] * args.people, width, signed)
+                await pour(http, peerbot.url, [support] * width, width, signed)  # warm up
+                baseline = await pour(http, peerbot.url, [support] * args.people, width, signed)
                 bodies = [press(user, occurrence) for user in users]
                 every = max(1, args.people // args.support_during)
                 mixed = [b for i, body in enumerate(bodies) for b in mix(i, body, every, support)]
-                poured = await pour(http, peerbot, mixed, width, signed)
+                poured = await pour(http, peerbot.url, mixed, width, signed)
                 rush, during = split(poured, mixed, support)
                 worked = await signed_up(db, occurrence, args.people)
-                answers = await settle(http, api, {f"D0{user}" for user in users})
-                async with http.get(f"{api}/said") as response:
+                answers = await Tally(Counter(f"D0{user}" for user in users)).settled(http, api.url)
+                async with http.get(f"{api.url}/said") as response:
                     said = await response.json()
             problems = await checked(db, occurrence, args.people, args.places, said)
         finally:
             await db.dispose()
     whole = rush.seconds + worked
-    answered = sum(1 for user in users if answers.get(f"D0{user}", 0) == 1)
+    answered = args.people - answers.lost - answers.doubled
     refused = len(baseline.failed) + len(rush.failed) + len(during.failed)
     if refused:
         problems.append(f"{refused} requests not acked with a 200")

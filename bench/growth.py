@@ -16,7 +16,7 @@ idle ticks (nothing new due), then the tick that opens March's round (a check-in
 in a live pair of the monthly programme, and the stuck alerts of January and February). Only
 one pair in forty is due in that round because each message costs one INSERT into the outbox
 (some milliseconds): the per-pair cost is the figure, and a round of all 100,000 would take
-minutes. Then peerbot's real server (bench/slack_dm.py's, in its own process, with a fake
+minutes. Then peerbot's real server (bench/servers.py's, in its own process, with a fake
 Slack Web API) takes signed DMs "home" from the seeded people, which read their pairs and
 sign-ups, and every one must be answered exactly once (else exit status 1).
 
@@ -36,7 +36,6 @@ import os
 import statistics
 import sys
 import time
-import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -44,7 +43,8 @@ from typing import Any
 import aiohttp
 import asyncpg
 
-from bench.slack_dm import EXAMPLE, database, p, pour, replied, settle, signed, started
+from bench.harness import Tally, database, dm, p, pour, started
+from bench.servers import EXAMPLE
 from bot.conversation.tick import Ticker
 from bot.organisation.config import load_settings
 from bot.organisation.sync import apply_org_file
@@ -365,47 +365,28 @@ async def _count(url: str, table: str) -> int:
 # --- acks into the real server ------------------------------------------------------------------
 
 
-def dm_home(user: str) -> bytes:
-    """A signed-to-be DM "home" from a seeded person: their pairs and sign-ups are read."""
-    return json.dumps(
-        {
-            "type": "event_callback",
-            "team_id": "T1",
-            "api_app_id": "A1",
-            "event_id": f"Ev{uuid.uuid4().hex}",
-            "event_time": int(time.time()),
-            "event": {
-                "type": "message",
-                "channel_type": "im",
-                "channel": f"D{user}",
-                "user": user,
-                "text": "home",
-                "ts": "1700000000.000100",
-            },
-        }
-    ).encode()
-
-
 async def acks(url: str, pairs: int) -> tuple[list[list[float]], int]:
-    """Ack times of DMs "home" from people spread through the tables, `CONCURRENCY` at
-    once after a warm-up, round by round; and how many were not answered exactly once."""
+    """Ack times of DMs "home" from people spread through the tables (which read their
+    pairs and sign-ups), `CONCURRENCY` at once after a warm-up, round by round; and how many
+    were not answered exactly once."""
     stride = max(1, 2 * pairs // (DMS + CONCURRENCY))
     users = [f"U{i:07d}" for i in range(1, 2 * pairs + 1, stride)][: DMS + CONCURRENCY]
     warm, timed = users[:CONCURRENCY], users[CONCURRENCY:]
-    async with started("fake-api") as api, started("peerbot", f"{api}/api/", url) as peerbot:
+    tally = Tally()
+    rounds = []
+    async with started("fake-api") as api, started("peerbot", f"{api.url}/api/", url) as peerbot:
         connector = aiohttp.TCPConnector(limit=CONCURRENCY)
         async with aiohttp.ClientSession(connector=connector) as http:
-            await pour(http, peerbot, [dm_home(u) for u in warm], CONCURRENCY, signed)
-            rounds = []
-            for n in range(ROUNDS):
-                part = timed[n::ROUNDS]
-                rounds.append(
-                    await pour(http, peerbot, [dm_home(u) for u in part], CONCURRENCY, signed)
-                )
-                await replied(http, api, [f"D{u}" for u in part])
-            counts = await settle(http, api, {f"D{u}" for u in users})
+            for n, part in enumerate([warm] + [timed[n::ROUNDS] for n in range(ROUNDS)]):
+                sent = [dm("home", user=u, channel=f"D{u}") for u in part]
+                done = await pour(http, peerbot.url, [s.body for s in sent], CONCURRENCY)
+                tally.sent(sent, done)
+                await tally.answered(http, api.url, [s.key for s in sent])
+                if n:  # the first part only warms the server up
+                    rounds.append(done)
+            problems = await tally.settled(http, api.url)
     refused = sum(len(done.failed) for done in rounds)
-    unanswered = sum(1 for u in users if counts.get(f"D{u}", 0) != 1) + refused
+    unanswered = problems.lost + problems.doubled + problems.stray + refused
     return [done.latencies for done in rounds], unanswered
 
 

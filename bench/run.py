@@ -31,7 +31,7 @@ BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
 RESULTS = BENCH / "RESULTS.md"
 DEFAULT_POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"
-BENCHMARKS = ("ack", "fanout", "growth", "events_rush", "memory")
+BENCHMARKS = ("slack_ack", "fanout", "growth", "events_rush", "memory")
 """In the order they run; together within the 10 minutes `make bench` is allowed."""
 TIME_LIMIT = 300.0
 """Seconds one script may take before it is stopped and written down as FAILED."""

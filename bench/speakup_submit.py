@@ -15,18 +15,67 @@ import json
 import re
 import statistics
 import sys
+import tempfile
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 from urllib.parse import urlencode
 
-from aiohttp.test_utils import TestClient
+from aiohttp.test_utils import TestClient, TestServer
 
-from bench.slack_ack import signed, slack_app, summary, support_command, timed
+from adapters.runtime import open_runtime
+from adapters.server import create_app
+from bench.harness import command, signed
+from bench.servers import EXAMPLE, SECRET
+from bot.organisation.config import load_settings
+from bot.organisation.sync import apply_org_file
+from storage.migrate import upgrade_async
+from tests.adapters.slack.fake_api import FakeSlackApi, fake_slack_api
 from tests.adapters.slack.test_speakup_anonymity import submission
 from tests.adapters.slack.test_speakup_casework import filled
 
 RAISE_VIEW = {"callback_id": "speakup.raise", "private_metadata": "{}"}
 LOOKUP_VIEW = {"callback_id": "speakup.lookup", "private_metadata": "{}"}
+
+
+@asynccontextmanager
+async def slack_app() -> AsyncIterator[tuple[TestClient, FakeSlackApi]]:
+    """The real app on a fresh SQLite file with the example organisation, and the fake
+    Slack Web API it talks to."""
+    with tempfile.TemporaryDirectory() as folder:
+        url = f"sqlite:///{folder}/bench.db"
+        await upgrade_async(url.replace("sqlite:", "sqlite+aiosqlite:"))
+        async with fake_slack_api() as api:
+            settings = load_settings(
+                database_url=url,
+                SLACK_BOT_TOKEN="xoxb-bench",
+                SLACK_SIGNING_SECRET=SECRET,
+                SLACK_API_URL=api.base_url,
+            )
+            runtime = await open_runtime(settings)
+            await apply_org_file(runtime.db, EXAMPLE)
+            async with TestClient(TestServer(create_app(runtime))) as client:
+                yield client, api
+
+
+async def timed(client: TestClient, method: str, path: str, **kw: object) -> float:
+    started = time.perf_counter()
+    response = await client.request(method, path, **kw)  # type: ignore[arg-type]
+    await response.read()
+    assert response.status == 200, response.status
+    return time.perf_counter() - started
+
+
+def summary(name: str, samples: list[float]) -> str:
+    ordered = sorted(samples)
+    p95 = ordered[int(len(ordered) * 0.95) - 1]
+    median = statistics.median(samples)
+    worst = ordered[-1]
+    return (
+        f"{name:30} median {median * 1000:6.1f} ms, p95 {p95 * 1000:6.1f} ms, "
+        f"max {worst * 1000:6.1f} ms"
+    )
 
 
 def payload(interaction: dict[str, Any]) -> str:
@@ -54,7 +103,7 @@ async def raise_case(client: TestClient, i: int) -> tuple[float, str, str]:
 
 async def main(n: int) -> None:
     async with slack_app() as (client, api):
-        support_body = support_command(api.base_url)
+        support_body = command("/support", user="U1", api=api.base_url, tag="reply").body
         support = [await post(client, support_body) for _ in range(n)]
         raised = [await raise_case(client, i) for i in range(n)]
         lookups = [

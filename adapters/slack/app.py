@@ -116,6 +116,7 @@ class SlackAdapter:
             bolt_request = await verified(request, self.verifier, self.origins)
         except Refused as refused:
             return refused.response("slack")
+        await self.acked.room()
         return await to_aiohttp_response(await self.app.async_dispatch(bolt_request))
 
 

@@ -53,7 +53,9 @@ async def peerbot_running(
         "PEERBOT_HOST": "127.0.0.1",
         **settings,
     }
-    upgrade = await asyncio.create_subprocess_exec(str(PEERBOT), "db", "upgrade", env=env, cwd=ROOT)
+    upgrade = await asyncio.create_subprocess_exec(
+        str(PEERBOT), "db", "upgrade", env=env, cwd=ROOT, stdout=asyncio.subprocess.DEVNULL
+    )
     assert await upgrade.wait() == 0
     process = await asyncio.create_subprocess_exec(
         str(PEERBOT),

@@ -40,3 +40,25 @@ async def test_work_started_while_draining_is_waited_for_too() -> None:
     acked.track(asyncio.create_task(starts_more()))
     await acked.drain()
     assert later.is_set() and not acked.tasks
+
+
+async def test_a_new_request_waits_while_the_most_acked_work_is_under_way() -> None:
+    """Requests faster than their answers must not pile up in memory without end."""
+    acked = AckedWork(most=2)
+    first, second = asyncio.Event(), asyncio.Event()
+    acked.track(asyncio.create_task(first.wait()))
+    acked.track(asyncio.create_task(second.wait()))
+    waiting = asyncio.create_task(acked.room())
+    await asyncio.sleep(0.05)
+    assert not waiting.done()
+    first.set()
+    await asyncio.wait_for(waiting, 1)
+    second.set()
+    await acked.drain()
+
+
+async def test_below_the_most_a_request_goes_straight_on() -> None:
+    acked = AckedWork(most=2)
+    acked.track(asyncio.create_task(asyncio.Event().wait()))
+    await asyncio.wait_for(acked.room(), 0.05)
+    await acked.drain(within=0.01)

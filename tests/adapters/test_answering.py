@@ -1,8 +1,10 @@
 """Answering a delivery once: a platform's retry is not answered again, and a delivery whose
-record committed as the link to the database dropped is not taken for one."""
+record committed as the link to the database dropped is not taken for one. Answers are
+worked out in turns."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -12,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from adapters.answering import Answering
 from adapters.runtime import Runtime, open_runtime
+from bot.conversation.inbound import Actor, Command, Conversation, Platform
 from bot.organisation.config import load_settings
 from tests.fakes import FakeClock
 
@@ -62,5 +65,27 @@ async def test_a_delivery_whose_record_committed_unheard_is_still_answered(
         with answer_lost_after_commit():
             assert await slack.first_delivery("EvLost")  # recorded, though it never heard so
         assert not await slack.first_delivery("EvLost")  # the platform's retry, later
+    finally:
+        await runtime.db.dispose()
+
+
+async def test_an_answer_is_worked_out_only_when_its_turn_comes(sqlite_url: str) -> None:
+    """In a burst, answers acked and waiting do not all ask the core (and the database
+    pool) at once, crowding out the acks of new requests."""
+    _, runtime = await answering(sqlite_url)
+    one = asyncio.Semaphore(1)
+    slack = Answering(runtime=runtime, platform="slack", errors=(), for_later=never, turns=one)
+    asking = Command(
+        actor=Actor(platform=Platform.SLACK, tenant="T1", user_id="U1"),
+        conversation=Conversation(platform=Platform.SLACK, tenant="T1", channel_id="D1"),
+        at=runtime.clock.now(),
+        name="help",
+    )
+    try:
+        async with one:  # another answer's turn
+            waiting = asyncio.create_task(slack.replies(asking))
+            await asyncio.sleep(0.05)
+            assert not waiting.done()
+        assert await asyncio.wait_for(waiting, 5)
     finally:
         await runtime.db.dispose()

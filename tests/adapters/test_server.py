@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import subprocess
+import sys
 from collections.abc import AsyncIterator
 from datetime import timedelta
 
@@ -226,3 +228,12 @@ async def test_delivered_messages_and_seen_events_are_deleted_when_peerbot_start
     await check.dispose()
     assert outbox == {"sent-6-days-ago", "failed-8-days-ago"}
     assert seen == {"Ev-an-hour-old"}
+
+
+def test_peerbot_without_teams_never_loads_the_bot_framework() -> None:
+    """The Bot Framework SDK is some 15 MB of every process's memory; a server without
+    Teams (the command line included) has no use for it."""
+    loaded = "import sys, adapters.cli; print(sorted(m for m in sys.modules if 'botbuilder' in m))"
+    done = subprocess.run([sys.executable, "-c", loaded], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"

@@ -27,7 +27,7 @@ from sqlalchemy import func, text
 from sqlmodel import col, select
 
 from adapters.slack.sender import METADATA_TYPE
-from bench.slack_dm import Poured, pour
+from bench.harness import Poured, pour
 from bot.conversation.sealing import generate_key
 from storage.engine import Database
 from storage.mentoring import Hours

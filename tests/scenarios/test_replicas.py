@@ -19,7 +19,7 @@ from sqlmodel import select
 
 from adapters.slack.app import VIEW_DEADLINE
 from bench.events_rush import checked, person, press
-from bench.slack_dm import Poured, p
+from bench.harness import Poured, p
 from storage.engine import POOL_SIZE
 from storage.mentoring import Member
 from storage.outbox import OutboxStatus
