@@ -400,6 +400,8 @@ def ack(size: Size, q: float) -> float:
 
 def growth(small: float, large: float, ratio: float) -> str:
     """How a figure grows over `ratio` times the data: its exponent k in n^k."""
+    if ratio <= 1:
+        return "one size only: no shape"
     k = math.log(max(large, 1e-9) / max(small, 1e-9)) / math.log(ratio)
     if k < 0.1:
         return f"flat (n^{k:.2f})"
