@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import logging
 from collections.abc import Awaitable, Callable
@@ -22,6 +23,12 @@ MOST_UNDER_WAY = 500
 Without a bound, requests coming faster than they are answered piled up in memory (20 s
 of overload took `peerbot run` from 117 MB to over 200 MB: bench/memory.py), and more than
 could be finished within DRAIN_WITHIN at shutdown. A burst up to it is acked at once."""
+
+ROOM_WITHIN = 1.0
+"""Seconds a request waits for room at most, then goes on: a third of the 3 s Slack allows
+for an ack. Waiting until room came, a 1,000-person sign-up rush had acks 4 s late at p99
+(bench/events_rush.py), and Slack shows a person an error past 3 s; a bounded wait still
+slows a sender that keeps 50 requests in flight to 50 a second, below the answers' pace."""
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -44,13 +51,16 @@ class AckedWork:
         if len(self.tasks) < self.most:
             self.freed.set()
 
-    async def room(self) -> None:
-        """Wait while `most` pieces of acked work are under way, before taking on more:
-        under sustained overload acks slow to the pace of answers, rather than memory
-        growing with everything acked and not yet answered."""
-        while len(self.tasks) >= self.most:
-            self.freed.clear()
-            await self.freed.wait()
+    async def room(self, within: float = ROOM_WITHIN) -> None:
+        """Wait while `most` pieces of acked work are under way, before taking on more, but
+        no longer than `within`: under sustained overload acks slow towards the pace of
+        answers, rather than memory growing with everything acked and not yet answered,
+        and never so much that the platform gives up on the ack."""
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(within):
+                while len(self.tasks) >= self.most:
+                    self.freed.clear()
+                    await self.freed.wait()
 
     def tracked(self, listener: Listener) -> Listener:
         """`listener`, its run kept track of: bolt runs each listener as a task of its own,

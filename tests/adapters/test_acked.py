@@ -62,3 +62,15 @@ async def test_below_the_most_a_request_goes_straight_on() -> None:
     acked.track(asyncio.create_task(asyncio.Event().wait()))
     await asyncio.wait_for(acked.room(), 0.05)
     await acked.drain(within=0.01)
+
+
+async def test_a_request_waits_for_room_no_longer_than_its_bound() -> None:
+    """Past the bound it goes on: Slack shows a person an error when an ack is 3 s late,
+    and a sign-up rush kept waiting for room had acks 4 s late (bench/events_rush.py)."""
+    acked = AckedWork(most=1)
+    acked.track(asyncio.create_task(asyncio.Event().wait()))  # never finishes
+    loop = asyncio.get_running_loop()
+    began = loop.time()
+    await asyncio.wait_for(acked.room(within=0.1), 2)
+    assert 0.1 <= loop.time() - began < 1.0
+    await acked.drain(within=0.01)
