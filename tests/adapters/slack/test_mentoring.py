@@ -13,6 +13,7 @@ The Slack adapter has no mentoring code of its own: the neutral blocks carry all
 from __future__ import annotations
 
 import json
+import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -242,11 +243,12 @@ def nudge_button(slack: Slack, user: str, label: str) -> dict[str, Any]:
 
 
 async def coordinator_modal(slack: Slack, label: str) -> dict[str, Any]:
-    """A button of Kwame's coordinator view pressed: the modal it opens."""
-    url = f"{slack.api.base_url}r.{label}"
-    fields = command("mentoring", user_id=COORDINATOR, response_url=url)
+    """A button of Kwame's coordinator view pressed: the modal it opens. Each view comes
+    to its own response_url, so a second call waits for its own view, not the first's."""
+    where = f"r.{label}.{uuid.uuid4().hex}"
+    fields = command("mentoring", user_id=COORDINATOR, response_url=slack.api.base_url + where)
     assert (await slack.form(fields)).status == 200
-    (view,) = await slack.api.wait_for(f"r.{label}")
+    (view,) = await slack.api.wait_for(where)
     return await open_modal(slack, in_dm(COORDINATOR, button(view["blocks"], label, KEY)))
 
 
