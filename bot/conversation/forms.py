@@ -6,8 +6,11 @@ import dataclasses
 from collections.abc import Mapping
 from datetime import datetime
 
-from bot.conversation.inbound import FieldValue
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.conversation.inbound import FieldValue, FormSubmitted
 from bot.conversation.replies import ChoiceInput, DateTimeInput, Form, FormInput, Reply, TextInput
+from storage.seen import first_times
 
 NOT_AN_OPTION = "Please pick one of the options."
 
@@ -15,6 +18,17 @@ NOT_AN_OPTION = "Please pick one of the options."
 SAVE_LATER = "We couldn't save this just now. Please send it again in a minute."
 """Beside a form that could not be saved (the database busy or away): it stays open as typed,
 and sending it again makes one of whatever it makes, never two."""
+
+
+async def sent_first(
+    session: AsyncSession, kind: str, form: FormSubmitted, *, now: datetime
+) -> bool:
+    """Whether this filled-in form is sent for the first time, on any replica: a platform's
+    retry (Slack asks again for a form whose answer came late) or a double tap does its work
+    once. Recorded in `session`, so only when that work commits; asked only once the form is
+    good, as a refused form is sent again with the same id. A form without an id is new."""
+    key = f"{kind}:{form.submission}"
+    return not form.submission or bool(await first_times(session, [key], now=now))
 
 
 def check_field(spec: FormInput, value: FieldValue) -> str | None:

@@ -13,7 +13,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.conversation.actions import ActionId
-from bot.conversation.forms import rejected, text_of
+from bot.conversation.forms import rejected, sent_first, text_of
 from bot.conversation.inbound import (
     Actor,
     ButtonPressed,
@@ -56,7 +56,6 @@ from bot.events.leadform import FORM, Draft, Move, checked, checked_move, lead_f
 from bot.events.payloads import PageRef, SeriesRef
 from bot.organisation.gated import Gone
 from storage.events import EventSeries, Occurrence, Signup, SignupStatus
-from storage.seen import first_times
 
 NEW = ActionId(NAME, "lead_new")
 MANAGE = ActionId(NAME, "lead_manage")
@@ -108,21 +107,13 @@ async def event_saved(form: FormSubmitted, services: Services) -> list[Reply]:
         draft = checked(spec, form.values, networks=lead.networks, zone=lead.zone, now=lead.now)
         if not isinstance(draft, Draft):
             return [draft]
-        if not await _first(lead, form):
+        if not await sent_first(lead.session, "events-form", form, now=lead.now):
             return done("Already saved.")
         lead.own(draft.network)
         series, dates = await catalogue.create(lead.session, draft, lead.actor, now=lead.now)
         return done(_saved(series, dates))
 
     return await as_lead(services, form.actor, action, work)
-
-
-async def _first(lead: Lead, form: FormSubmitted) -> bool:
-    """Whether this filled-in form is sent for the first time: a platform's retry or a
-    double tap saves once. Asked only once the form is good, as a refused form is sent
-    again with the same id."""
-    key = f"events-form:{form.submission}"
-    return not form.submission or bool(await first_times(lead.session, [key], now=lead.now))
 
 
 def _saved(series: EventSeries, dates: int) -> str:
@@ -153,7 +144,7 @@ async def _edit(lead: Lead, form: FormSubmitted, carried: str) -> list[Reply]:
     )
     if not isinstance(draft, Draft):
         return [draft]
-    if not await _first(lead, form):
+    if not await sent_first(lead.session, "events-form", form, now=lead.now):
         return done("Already saved.")
     changed = await catalogue.change(lead.session, series, draft, now=lead.now)
     told = f" Everyone coming to the {changed} changed dates will be told." if changed else ""

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.conversation.actions import ActionId
-from bot.conversation.forms import rejected, text_of
+from bot.conversation.forms import rejected, sent_first, text_of
 from bot.conversation.inbound import Actor, ButtonPressed, FormSubmitted
 from bot.conversation.outbox import Outgoing
 from bot.conversation.payloads import decode
@@ -31,7 +31,6 @@ from storage import outbox
 from storage.directory import programme as programme_named
 from storage.mentoring import BEFORE_ANY_ROUND, Member, MentoringAudit, Pair, PairStatus
 from storage.organisation import Programme
-from storage.seen import first_times
 
 NOT_YOURS = "That pairing isn't one of yours. Type “mentoring” to see yours."
 NOT_LIVE = "That pairing has ended, so there's nothing to change. Type “mentoring” to see yours."
@@ -224,14 +223,6 @@ def _done(title: str, text: str) -> list[Reply]:
     return [Reply(summary=text, blocks=(Notice(title=title, text=text),))]
 
 
-async def _first(change: Change, form: FormSubmitted) -> bool:
-    """Whether this filled-in form is sent for the first time (Slack asks for a form again
-    when its answer came late; a double tap sends it twice). Asked only once the form is
-    good, as a refused form is sent again with the same id."""
-    key = f"mentoring-form:{form.submission}"
-    return not form.submission or bool(await first_times(change.session, [key], now=change.now))
-
-
 def _pair_of(form: FormSubmitted) -> str:
     return text_of(form.values.get("pair"))
 
@@ -274,7 +265,7 @@ async def snoozed(form: FormSubmitted, services: Services) -> list[Reply]:
         me = change.member
         if (again := rejected(snooze_form(value), form.values)) is not None:
             return [again]
-        if not await _first(change, form):  # sent again: snoozed once, told once
+        if not await sent_first(change.session, "mentoring-form", form, now=change.now):
             until = me.snoozed_until or change.now
             return _done("Snoozed", f"No check-ins until {await _day(change, me, until)}.")
         until = change.now + timedelta(weeks=int(text_of(form.values.get("weeks"))))

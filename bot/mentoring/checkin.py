@@ -12,7 +12,7 @@ from datetime import date, datetime
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.conversation.forms import rejected, returned, text_of
+from bot.conversation.forms import rejected, returned, sent_first, text_of
 from bot.conversation.inbound import Actor, ButtonPressed, FieldValue, FormSubmitted
 from bot.conversation.payloads import decode, encode
 from bot.conversation.replies import (
@@ -52,7 +52,6 @@ from storage.mentoring import (
     Round,
 )
 from storage.organisation import Programme, ProgrammeKind
-from storage.seen import first_times
 from storage.upsert import upsert
 
 ANSWERS = (
@@ -344,9 +343,7 @@ async def actions_recorded(form: FormSubmitted, services: Services, deps: Mentor
             given = {**values, **spec.carried}
             if (again := rejected(spec, given)) is not None:
                 return [again]
-            if not form.submission or await first_times(
-                session, [f"mentoring-actions:{form.submission}"], now=now
-            ):
+            if await sent_first(session, "mentoring-actions", form, now=now):
                 for n in range(1, MAX_ACTIONS + 1):
                     if text := text_of(given.get(f"a{n}")):
                         session.add(

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import date
 
-from bot.conversation.forms import rejected, returned, text_of
+from bot.conversation.forms import rejected, returned, sent_first, text_of
 from bot.conversation.inbound import ButtonPressed, FieldValue, FormSubmitted, Platform
 from bot.conversation.replies import Form, FormInput, Notice, Reply, TextInput
 from bot.conversation.services import Services
@@ -20,7 +20,7 @@ from bot.organisation.identities import id_given
 from bot.organisation.recurrence import cadence, words
 from bot.organisation.schedule import Schedule, clock_time, problems
 from storage.organisation import Programme
-from storage.seen import SeenEvent, first_times
+from storage.seen import SeenEvent
 
 ID_LABELS = {
     Platform.SLACK: ("Slack member ID", "Like U07ABC123. Without it they can't be messaged yet."),
@@ -101,7 +101,7 @@ async def pair_added(form: FormSubmitted, services: Services) -> list[Reply]:
         found = list(newpairs.check([new], known))
         if found:
             return [returned(spec, form.values, {p.field: _sentence(p.message) for p in found})]
-        if form.submission and not await first_times(doing.session, [once], now=doing.now):
+        if not await sent_first(doing.session, "mentoring-pair", form, now=doing.now):
             return _done("Pair added", "Already added.")
         await newpairs.add(doing.session, programme.key, [new], now=doing.now)
         first, second = (p.name or p.email for p in new.people)

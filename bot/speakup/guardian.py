@@ -11,7 +11,7 @@ from cryptography.fernet import MultiFernet
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.conversation.actions import ActionId
-from bot.conversation.forms import chosen, refill, rejected, text_of
+from bot.conversation.forms import chosen, refill, rejected, sent_first, text_of
 from bot.conversation.inbound import (
     Actor,
     Address,
@@ -46,7 +46,6 @@ from bot.speakup.casework import Refused
 from bot.speakup.deps import SpeakUp
 from bot.speakup.payloads import CaseRef, GuardianRef
 from bot.speakup.reporter import CATEGORIES, DETRIMENT, detriment_of
-from storage.seen import first_times
 from storage.speakup.cases import Author, Case, CaseStatus, open_cases
 
 ACK = ActionId("speakup", "guardian_ack")
@@ -420,8 +419,7 @@ async def _submit(form: FormSubmitted, services: Services, spec: Form, work: Wor
     async def once(session: AsyncSession) -> str:
         """The same filled-in form twice (a platform's retry, a double tap) is done once;
         the second gets a plain word that it is already done."""
-        key = f"speakup-form:{form.submission}"
-        if form.submission and not await first_times(session, [key], now=services.clock.now()):
+        if not await sent_first(session, "speakup-form", form, now=services.clock.now()):
             return f"Case {code}: already done."
         return await work(session, code, values)
 
