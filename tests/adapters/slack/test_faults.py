@@ -247,14 +247,7 @@ async def test_a_press_without_slacks_trigger_opens_nothing_and_fails_nothing(
     """Slack sends a trigger with every press; a payload without one (never Slack's own)
     cannot open the form the press asks for, and is left unanswered, not a failure."""
     caplog.set_level(logging.INFO)
-    press = {
-        "type": "block_actions",
-        "team": {"id": "T1"},
-        "user": {"id": REPORTER},
-        "channel": {"id": "D0REPORTERDM"},
-        "trigger_id": "",
-        "actions": [{"type": "button", "action_id": "speakup.start#0", "value": ""}],
-    }
+    press = {**SPEAK_UP, "trigger_id": ""}
     assert (await slack.interaction(press)).status == 200
 
     async def warned() -> str | None:
