@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -12,7 +12,7 @@ from sqlalchemy import JSON, Column, ColumnElement, Text, and_, delete, false, f
 from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.upsert import insert_new
+from storage.upsert import insert_new, upsert
 
 
 class OutboxStatus(StrEnum):
@@ -52,6 +52,9 @@ class OutboxRow(SQLModel, table=True):
     sent_at: datetime | None = None
 
 
+ROWS_PER_INSERT = 500
+"""Rows queued in one statement at most: well inside SQLite's limit on bound parameters."""
+
 QUEUED = "outbox.queued"
 """Noted in a session's `info` when it queued a row: see Database.on_commit."""
 
@@ -59,6 +62,22 @@ QUEUED = "outbox.queued"
 async def enqueue(session: AsyncSession, row: OutboxRow) -> bool:
     """Insert unless the dedupe key exists; True when a new row was queued."""
     new = await insert_new(session, OutboxRow, row.model_dump(exclude={"id"}))
+    if new:
+        session.info[QUEUED] = True
+    return new
+
+
+async def enqueue_all(session: AsyncSession, rows: Sequence[OutboxRow]) -> int:
+    """Insert each row unless its dedupe key exists, a few hundred in a statement (a
+    round's check-ins); how many were new."""
+    new = 0
+    for start in range(0, len(rows), ROWS_PER_INSERT):
+        chunk = rows[start : start + ROWS_PER_INSERT]
+        values = [r.model_dump(exclude={"id"}) for r in chunk]
+        result = await session.exec(
+            upsert(session, OutboxRow).values(values).on_conflict_do_nothing()
+        )
+        new += int(result.rowcount)
     if new:
         session.info[QUEUED] = True
     return new
@@ -166,17 +185,26 @@ async def _settle(session: AsyncSession, row_id: int, lease: datetime, **values:
     return bool(result.rowcount)
 
 
-async def mark_sent(session: AsyncSession, row_id: int, *, lease: datetime, now: datetime) -> bool:
-    """False when the lease was lost meanwhile (the row is another worker's now)."""
-    return await _settle(
-        session,
-        row_id,
-        lease,
-        status=OutboxStatus.SENT,
-        sent_at=now,
-        last_error=None,
-        in_doubt=False,
+async def mark_sent(
+    session: AsyncSession, row_ids: Collection[int], *, lease: datetime, now: datetime
+) -> set[int]:
+    """Those of the rows still held (one statement for a whole batch's sends); a row
+    missing from the answer had its lease lost meanwhile (it is another worker's now)."""
+    if not row_ids:
+        return set()
+    result = await session.exec(
+        update(OutboxRow)
+        .where(_held(row_ids, lease))
+        .values(
+            leased_until=None,
+            status=OutboxStatus.SENT,
+            sent_at=now,
+            last_error=None,
+            in_doubt=False,
+        )
+        .returning(col(OutboxRow.id))
     )
+    return set(result.scalars())
 
 
 async def mark_unsent(

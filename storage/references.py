@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection, Mapping
 from typing import Any
 
 from sqlalchemy import JSON, Column
@@ -27,29 +28,55 @@ class ConversationReference(SQLModel, table=True):
     reference: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
 
 
+Person = tuple[str, str, str]
+"""(platform, tenant, user_id)"""
+
+
 async def reference_for(
     session: AsyncSession, platform: str, tenant: str, user_id: str
 ) -> dict[str, Any] | None:
     """The person's reference on this platform. Without a tenant (someone named in the org
     file) any of theirs will do: a user id names one person on its platform."""
+    return (await references_for(session, [(platform, tenant, user_id)]))[
+        (platform, tenant, user_id)
+    ]
+
+
+async def references_for(
+    session: AsyncSession, people: Collection[Person]
+) -> dict[Person, dict[str, Any] | None]:
+    """Each person's reference, as `reference_for` finds it, in one query for them all
+    (a round's sends in flight together)."""
     query = select(ConversationReference).where(
-        col(ConversationReference.platform) == platform,
-        col(ConversationReference.user_id) == user_id,
+        col(ConversationReference.platform).in_({p for p, _, _ in people}),
+        col(ConversationReference.user_id).in_({u for _, _, u in people}),
     )
-    if tenant:
-        query = query.where(col(ConversationReference.tenant) == tenant)
     rows = (await session.exec(query.order_by(col(ConversationReference.tenant)))).all()
-    exact = [r for r in rows if r.tenant == tenant]
-    found = exact or rows
-    return dict(found[0].reference) if found else None
+    found: dict[Person, dict[str, Any] | None] = {}
+    for platform, tenant, user_id in people:
+        theirs = [r for r in rows if r.platform == platform and r.user_id == user_id]
+        exact = [r for r in theirs if r.tenant == tenant]
+        best = exact or ([] if tenant else theirs)
+        found[(platform, tenant, user_id)] = dict(best[0].reference) if best else None
+    return found
 
 
 async def remember(
     session: AsyncSession, platform: str, tenant: str, user_id: str, reference: dict[str, Any]
 ) -> None:
     """Keep the person's newest reference (a Teams service URL can move), in one statement."""
+    await remember_all(session, {(platform, tenant, user_id): reference})
+
+
+async def remember_all(session: AsyncSession, references: Mapping[Person, dict[str, Any]]) -> None:
+    """Keep each person's newest reference, all in one statement."""
+    if not references:
+        return
     statement = upsert(session, ConversationReference).values(
-        platform=platform, tenant=tenant, user_id=user_id, reference=reference
+        [
+            {"platform": p, "tenant": t, "user_id": u, "reference": reference}
+            for (p, t, u), reference in references.items()
+        ]
     )
     await session.exec(
         statement.on_conflict_do_update(

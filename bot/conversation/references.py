@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections import OrderedDict
 from collections.abc import Mapping
+from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -54,7 +55,7 @@ class References:
             self._recorded.move_to_end(person)
             return
         if self._group is None:
-            self._group = GroupCommit(db, self._write, name="references")
+            self._group = GroupCommit(db, keep_all, name="references")
         try:
             await self._group.offer(person, where)
         except Exception as exc:
@@ -65,25 +66,38 @@ class References:
         while len(self._recorded) > KEPT:
             self._recorded.popitem(last=False)
 
-    @staticmethod
-    async def _write(
-        session: AsyncSession, batch: Mapping[PersonAddress, Conversation]
-    ) -> dict[PersonAddress, None]:
-        for person, where in batch.items():
-            await keep(session, person, where)
-        return dict.fromkeys(batch)
+
+async def keep_all(
+    session: AsyncSession, batch: Mapping[PersonAddress, Conversation]
+) -> dict[PersonAddress, None]:
+    """Many people's references in one statement (for a GroupCommit)."""
+    await rows.remember_all(
+        session, {_person(p): address_to_json(where) for p, where in batch.items()}
+    )
+    return dict.fromkeys(batch)
+
+
+async def find_all(
+    session: AsyncSession, batch: Mapping[PersonAddress, object]
+) -> dict[PersonAddress, Conversation | None]:
+    """Many people's recorded conversations in one query (for a GroupCommit)."""
+    stored = await rows.references_for(session, [_person(p) for p in batch])
+    return {person: _conversation(stored[_person(person)]) for person in batch}
 
 
 async def keep(session: AsyncSession, person: PersonAddress, where: Conversation) -> None:
-    await rows.remember(
-        session, person.platform, person.tenant, person.user_id, address_to_json(where)
-    )
+    await keep_all(session, {person: where})
 
 
 async def conversation_with(session: AsyncSession, person: PersonAddress) -> Conversation | None:
     """The person's recorded conversation on their platform, if they have one."""
-    stored = await rows.reference_for(session, person.platform, person.tenant, person.user_id)
-    if stored is None:
-        return None
-    found = address_from_json(stored)
+    return (await find_all(session, {person: None}))[person]
+
+
+def _person(person: PersonAddress) -> rows.Person:
+    return (person.platform, person.tenant, person.user_id)
+
+
+def _conversation(stored: dict[str, Any] | None) -> Conversation | None:
+    found = address_from_json(stored) if stored is not None else None
     return found if isinstance(found, Conversation) else None

@@ -61,7 +61,7 @@ async def test_a_lapsed_lease_is_claimable_again_and_sent_rows_never_are(db: Dat
     async with db.session() as session:
         _a, b = await claim_due(session, now=NOW, platforms=["console"], limit=10, lease=LEASE)
         assert b.id is not None
-        assert await mark_sent(session, b.id, lease=NOW + LEASE, now=NOW)
+        assert await mark_sent(session, [b.id], lease=NOW + LEASE, now=NOW) == {b.id}
     later = NOW + LEASE + timedelta(seconds=1)
     async with db.session() as session:
         again = await claim_due(session, now=later, platforms=["console"], limit=10, lease=LEASE)
@@ -95,7 +95,7 @@ async def test_the_backlog_counts_what_waits_and_when_the_longest_waiting_fell_d
             session, now=NOW, platforms=["console"], limit=3, lease=LEASE
         )
         assert sent.id is not None and gave_up.id is not None
-        await mark_sent(session, sent.id, lease=NOW + LEASE, now=NOW)
+        await mark_sent(session, [sent.id], lease=NOW + LEASE, now=NOW)
         await mark_unsent(
             session,
             gave_up.id,
@@ -124,13 +124,14 @@ async def test_an_outcome_counts_only_under_the_lease_it_was_claimed_with(db: Da
         (second,) = await claim_due(session, now=later, platforms=["console"], limit=1, lease=LEASE)
     assert first.id == second.id is not None and first.leased_until is not None
     async with db.session() as session:
-        assert await mark_sent(session, second.id, lease=later + LEASE, now=later)
+        assert await mark_sent(session, [second.id], lease=later + LEASE, now=later)
     async with db.session() as session:  # the first worker's late failure changes nothing
         stale = first.leased_until
         counts = {"attempts": 1, "retries": 0, "error": "x", "in_doubt": False}
         assert not await mark_unsent(session, first.id, lease=stale, retry_at=later, **counts)
         assert not await mark_unsent(session, first.id, lease=stale, retry_at=None, **counts)
         assert not await release(session, first.id, lease=stale)
+        assert await mark_sent(session, [first.id], lease=stale, now=later) == set()
         (kept,) = (await session.exec(select(OutboxRow))).all()
     assert (kept.status, kept.sent_at, kept.last_error) == (OutboxStatus.SENT, later, None)
 
@@ -171,8 +172,8 @@ async def test_only_rows_delivered_before_the_cutoff_are_purged(db: Database) ->
     async with db.session() as session:
         old, new, bad = (r.id for r in claimed)
         assert old is not None and new is not None and bad is not None
-        await mark_sent(session, old, lease=NOW + LEASE, now=NOW - timedelta(days=8))
-        await mark_sent(session, new, lease=NOW + LEASE, now=NOW - timedelta(days=6))
+        await mark_sent(session, [old], lease=NOW + LEASE, now=NOW - timedelta(days=8))
+        await mark_sent(session, [new], lease=NOW + LEASE, now=NOW - timedelta(days=6))
         await give_up(session, bad, retries=0, in_doubt=False)
     async with db.session() as session:
         assert await purge_sent(session, sent_before=NOW - timedelta(days=7)) == 1
