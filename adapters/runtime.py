@@ -73,6 +73,7 @@ class Runtime:
             dict(self.senders),
             self.clock,
             sealer=self.sealer,
+            concurrency=self.settings.outbox_concurrency,
             give_up_after=timedelta(hours=self.settings.outbox_give_up_hours),
             monitor=self.metrics,
         )

@@ -6,7 +6,8 @@ import asyncio
 import contextlib
 import logging
 import random
-from collections.abc import AsyncIterator, Callable, Mapping
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -24,7 +25,7 @@ from bot.conversation.codec import (
 from bot.conversation.errors import described
 from bot.conversation.inbound import Address, Conversation, PersonAddress
 from bot.conversation.monitor import UNMONITORED, Delivery, Monitor
-from bot.conversation.references import conversation_with, keep
+from bot.conversation.references import find_all, keep_all
 from bot.conversation.replies import Reply
 from bot.conversation.sealing import Sealer, open_sealed, seal
 from storage import outbox as outbox_rows
@@ -103,17 +104,9 @@ async def enqueue(
     session: AsyncSession, item: Outgoing, *, now: datetime, sealer: Sealer | None = None
 ) -> bool:
     """Queue a message; False when its dedupe key was queued before (by anyone, ever)."""
-    address, reply = address_to_json(item.address), reply_to_json(item.reply)
     if not item.sealed:
-        row = OutboxRow(
-            dedupe_key=item.dedupe_key,
-            platform=item.address.platform,
-            address=address,
-            reply=reply,
-            due_at=item.due_at,
-            created_at=now,
-        )
-        return await outbox_rows.enqueue(session, row)
+        return await outbox_rows.enqueue(session, _plain(item, now))
+    address, reply = address_to_json(item.address), reply_to_json(item.reply)
     if sealer is None:
         raise Unsealable("a speak-up message needs the sealing key to be queued")
     newest, *older = (f"sealed:{tag}" for tag in sealer.tags("outbox", item.dedupe_key))
@@ -127,6 +120,30 @@ async def enqueue(
         created_at=now,
     )
     return await outbox_rows.enqueue(session, row)
+
+
+async def enqueue_all(
+    session: AsyncSession, items: Sequence[Outgoing], *, now: datetime, sealer: Sealer | None = None
+) -> int:
+    """Queue many messages as `enqueue` queues each, the plain ones a few hundred to a
+    statement (a round of 20,000 check-ins); how many were new."""
+    plain = [_plain(item, now) for item in items if not item.sealed]
+    new = await outbox_rows.enqueue_all(session, plain)
+    for item in items:
+        if item.sealed:
+            new += await enqueue(session, item, now=now, sealer=sealer)
+    return new
+
+
+def _plain(item: Outgoing, now: datetime) -> OutboxRow:
+    return OutboxRow(
+        dedupe_key=item.dedupe_key,
+        platform=item.address.platform,
+        address=address_to_json(item.address),
+        reply=reply_to_json(item.reply),
+        due_at=item.due_at,
+        created_at=now,
+    )
 
 
 def contents(row: OutboxRow, sealer: Sealer | None) -> tuple[Address, Reply]:
@@ -152,31 +169,69 @@ def backoff(attempts: int, *, base: timedelta, cap: timedelta) -> timedelta:
     return ceiling * (0.5 + random.random() / 2)
 
 
+@dataclass(frozen=True, slots=True)
+class _Outcome:
+    """What happened to one claimed row, written with the rest of its batch's.
+
+    `sent` rows are marked sent together in one statement; any other outcome is written
+    by `write` (given the session and the lease); `report` logs and monitors it once
+    written, told whether the row was still held.
+    """
+
+    row_id: int
+    sent: bool
+    write: Callable[[AsyncSession, datetime], Awaitable[bool]] | None
+    report: Callable[[bool], None]
+
+
 @dataclass(slots=True)
 class _Batch:
     """Rows claimed together and the lease they share, renewed together while worked.
 
-    `lock` orders renewals and settlements: an outcome is recorded under the lease
-    value in force, never one a renewal is replacing at that moment.
+    `lock` orders renewals and the settlement: the outcomes are recorded under the
+    lease value in force, never one a renewal is replacing at that moment.
     """
 
     held: set[int]
     until: datetime
     lost: bool = False
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
-    in_flight: asyncio.Timeout | None = None
+    in_flight: set[asyncio.Timeout] = field(default_factory=set)
+    outcomes: list[_Outcome] = field(default_factory=list)
+    known: dict[PersonAddress, Conversation | None] = field(default_factory=dict)
+    """The conversations of the people the batch is for, looked up together."""
+    opened: set[PersonAddress] = field(default_factory=set)
+    """Those of them whose conversation the platform opened for the batch, to be stored."""
+
+
+class Pauses:
+    """Per platform, until when its sends wait after a 429, in this process: every send
+    to a platform waits out its `Retry-After` rather than meeting the limit again. Like
+    Teams' Pacer (adapters.teams.pacing), a wait in one process; replicas each learn of
+    the limit from a 429 of their own."""
+
+    def __init__(self, *, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._until: dict[str, float] = {}
+
+    def hold(self, platform: str, seconds: float) -> None:
+        self._until[platform] = max(self._until.get(platform, 0.0), self._clock() + seconds)
+
+    def left(self, platform: str) -> float:
+        """Seconds until the platform's sends may go again (0 when they may now)."""
+        return max(self._until.get(platform, 0.0) - self._clock(), 0.0)
 
 
 class DeliveryWorker:
     """Claims due rows, sends each through its platform's sender, records what happened.
 
     Rows are claimed with a short lease in one short transaction, sent outside any
-    transaction (a slow platform never holds a database lock), and the outcome is
-    recorded in another, guarded by the lease. While a batch is worked its lease is
-    renewed in the background, so a slow send keeps its rows and a dead worker's
-    rows are free again within one short lease. If a renewal finds the lease run
-    out, the send in flight is cut off and nothing more of the batch is sent:
-    another worker may hold those rows by then.
+    transaction (a slow platform never holds a database lock), `concurrency` at a
+    time, and the outcomes are recorded together in a few transactions, each guarded
+    by the lease. While a batch is worked its lease is renewed in the background, so a
+    slow send keeps its rows and a dead worker's rows are free again within one short
+    lease. If a renewal finds the lease run out, the sends in flight are cut off and
+    nothing more of the batch is sent: another worker may hold those rows by then.
 
     A row whose earlier send may have happened (its worker died, or the connection
     dropped mid-request) is not simply sent again: the platform is asked first
@@ -184,11 +239,17 @@ class DeliveryWorker:
 
     The platform's troubles are not the message's: a 429 waits exactly its
     `Retry-After`, a 5xx or a dropped connection backs off briefly (capped low,
-    so a recovery is used at once), and neither counts towards `max_attempts`.
+    so a recovery is used at once), and neither counts towards `max_attempts`. A
+    429 whose wait is short beside the lease (at most a third of it) pauses every
+    send to that platform in this process, and the row is tried again after the
+    pause, still held: no write per 429, and no send meets the limit meanwhile. A
+    longer wait puts the row back in the queue, due when the wait is over.
     A row gives up for good on a permanent error, after `max_attempts` faults of
     its own, or when it is still unsent `give_up_after` its creation.
 
     Each try's outcome is told to `monitor` (by platform and kind, nothing else).
+    `batch_size` unset claims four rounds of `concurrency` sends at a time (20 at
+    least), so a batch's last slow send idles few of the others.
     """
 
     def __init__(
@@ -198,7 +259,8 @@ class DeliveryWorker:
         clock: Clock,
         *,
         sealer: Sealer | None = None,
-        batch_size: int = 20,
+        batch_size: int | None = None,
+        concurrency: int = 1,
         lease: timedelta = timedelta(seconds=30),
         send_timeout: timedelta = timedelta(seconds=60),
         max_attempts: int = 8,
@@ -207,13 +269,15 @@ class DeliveryWorker:
         backoff_base: timedelta = timedelta(seconds=2),
         backoff_cap: timedelta = timedelta(seconds=30),
         monitor: Monitor = UNMONITORED,
+        pauses: Pauses | None = None,
     ) -> None:
         self._db = db
         self._senders = dict(senders)
         self._platforms = sorted(self._senders)
         self._clock = clock
         self._sealer = sealer
-        self._batch_size = batch_size
+        self._concurrency = concurrency
+        self._batch_size = batch_size or max(20, 4 * concurrency)
         self._lease = lease
         self._send_timeout = send_timeout.total_seconds()
         self._max_attempts = max_attempts
@@ -222,7 +286,9 @@ class DeliveryWorker:
         self._backoff_base = backoff_base
         self._backoff_cap = backoff_cap
         self._monitor = monitor
+        self._pauses = pauses or Pauses()
         self._wake = asyncio.Event()
+        self._halt = asyncio.Event()
         self._stopping = False
         self._task: asyncio.Task[None] | None = None
         self._unlisten: Callable[[], None] | None = None
@@ -248,14 +314,43 @@ class DeliveryWorker:
             assert lease is not None
             batch = _Batch(held={r.id for r in rows if r.id is not None}, until=lease)
             async with self._renewing(batch):
-                for row in rows:
-                    if self._stopping:
-                        await self._release(row, batch)
-                    elif await self._deliver(row, batch):
-                        attempted += 1
+                attempted += await self._work(rows, batch)
             if len(rows) < self._batch_size:
                 break
         return attempted
+
+    async def _work(self, rows: list[OutboxRow], batch: _Batch) -> int:
+        """The batch's rows in turn, `concurrency` sends at a time; how many were tried."""
+        waiting = iter(rows)
+        tried = 0
+
+        async def lane() -> None:
+            nonlocal tried
+            for row in waiting:
+                if await self._deliver(row, batch):
+                    tried += 1
+
+        batch.known = await self._conversations(rows)
+        async with asyncio.TaskGroup() as lanes:
+            for _ in range(min(self._concurrency, len(rows))):
+                lanes.create_task(lane())
+        await self._settle(batch)
+        return tried
+
+    async def _conversations(
+        self, rows: list[OutboxRow]
+    ) -> dict[PersonAddress, Conversation | None]:
+        """The stored conversations of the people these rows are for, in one query."""
+        people: dict[PersonAddress, None] = {}
+        for row in rows:
+            with contextlib.suppress(DeliveryFailed):  # said again when the row is sent
+                address, _ = contents(row, self._sealer)
+                if isinstance(address, PersonAddress):
+                    people[address] = None
+        if not people:
+            return {}
+        async with self._db.session(write=False) as session:
+            return await find_all(session, people)
 
     @contextlib.asynccontextmanager
     async def _renewing(self, batch: _Batch) -> AsyncIterator[None]:
@@ -292,53 +387,120 @@ class DeliveryWorker:
                     continue
                 logger.warning("outbox lease ran out before it was renewed; batch dropped")
                 batch.lost = True
-                if batch.in_flight is not None:  # cut the send off: the row is not ours now
-                    batch.in_flight.reschedule(asyncio.get_running_loop().time())
+                for send in batch.in_flight:  # cut the sends off: the rows are not ours now
+                    send.reschedule(asyncio.get_running_loop().time())
 
     async def _deliver(self, row: OutboxRow, batch: _Batch) -> bool:
-        """Send one claimed row and record the outcome; False when its lease ran out first."""
+        """Send one claimed row and record the outcome; False when it was not tried (its
+        lease ran out first, or the worker is stopping and handed it back)."""
         assert row.id is not None
-        if batch.lost or batch.until <= self._clock.now():
-            logger.warning("outbox row %s: lease ran out before its turn; not sent", row.id)
-            return False
         sender = self._senders[row.platform]
         in_doubt = row.in_doubt
         key = row.dedupe_key
-        try:
-            address, reply = contents(row, self._sealer)
-            async with asyncio.timeout(self._send_timeout) as batch.in_flight:
-                try:
-                    where = await self._reach(sender, address, sealed=row.sealed is not None)
-                    there = in_doubt and await sender.already_sent(where, key)
-                    if there:
-                        logger.info("outbox row %s was delivered before; not sent again", row.id)
-                    else:
-                        in_doubt = False  # the platform said it is not there
-                        await sender.send(where, reply, key=key)
-                finally:
-                    batch.in_flight = None  # a finished bound can no longer be cut short
-        except DeliveryFailed as failure:
-            await self._failed(row, batch, failure, in_doubt=in_doubt)
-        except Exception as exc:  # a network error, a timeout or a sender bug: retry
-            # The exception's text may quote the address or the message: log its kind only.
-            logger.warning("outbox row %s: sender raised %s", row.id, type(exc).__name__)
-            dropped = DeliveryFailed(type(exc).__name__, transient=True)
-            await self._failed(row, batch, dropped, in_doubt=True)
-        else:
-            async with batch.lock:
-                async with self._db.session() as session:
-                    held = await outbox_rows.mark_sent(
-                        session, row.id, lease=batch.until, now=self._clock.now()
-                    )
-                batch.held.discard(row.id)
-            self._monitor.delivered(row.platform, Delivery.ALREADY_SENT if there else Delivery.SENT)
-            if held:
-                logger.info("outbox row %s sent to %s", row.id, row.platform)
+        while True:
+            await self._paused(row.platform)
+            if self._stopping:
+                batch.outcomes.append(self._released(row))
+                return False
+            if batch.lost or batch.until <= self._clock.now():
+                logger.warning("outbox row %s: lease ran out before its turn; not sent", row.id)
+                return False
+            try:
+                address, reply = contents(row, self._sealer)
+                async with asyncio.timeout(self._send_timeout) as bound:
+                    batch.in_flight.add(bound)
+                    try:
+                        where = await self._reach(
+                            sender, address, batch, sealed=row.sealed is not None
+                        )
+                        there = in_doubt and await sender.already_sent(where, key)
+                        if there:
+                            logger.info(
+                                "outbox row %s was delivered before; not sent again", row.id
+                            )
+                        else:
+                            in_doubt = False  # the platform said it is not there
+                            await sender.send(where, reply, key=key)
+                    finally:
+                        batch.in_flight.discard(bound)  # a finished bound cannot be cut short
+            except DeliveryFailed as failure:
+                if self._held_for(row, failure):
+                    continue
+                batch.outcomes.append(self._failed(row, failure, in_doubt=in_doubt))
+            except Exception as exc:  # a network error, a timeout or a sender bug: retry
+                # The exception's text may quote the address or the message: log its kind only.
+                logger.warning("outbox row %s: sender raised %s", row.id, type(exc).__name__)
+                dropped = DeliveryFailed(type(exc).__name__, transient=True)
+                batch.outcomes.append(self._failed(row, dropped, in_doubt=True))
             else:
-                logger.warning("outbox row %s sent after its lease ran out", row.id)
+                batch.outcomes.append(self._sent(row, there=there))
+            return True
+
+    def _held_for(self, row: OutboxRow, failure: DeliveryFailed) -> bool:
+        """A 429 with a short wait pauses the row's platform, and the row waits it out
+        held; True when it does (and is to be tried again)."""
+        wait = failure.retry_after
+        if wait is None or wait > self._lease.total_seconds() / 3 or self._stopping:
+            return False
+        self._pauses.hold(row.platform, max(wait, 0.0))
+        self._monitor.delivered(row.platform, Delivery.RATE_LIMITED)
+        logger.info(
+            "outbox: %s asked for a %ss pause; row %s waits it out", row.platform, wait, row.id
+        )
         return True
 
-    async def _reach(self, sender: Sender, address: Address, *, sealed: bool) -> Conversation:
+    async def _paused(self, platform: str) -> None:
+        """Until the platform's pause is over, or the worker stops."""
+        while (left := self._pauses.left(platform)) > 0 and not self._halt.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._halt.wait(), left)
+
+    async def _settle(self, batch: _Batch) -> None:
+        """Write the batch's outcomes, and the conversations opened for it, in one
+        transaction under the lease in force."""
+        async with batch.lock:
+            async with self._db.session() as session:
+                held = await outbox_rows.mark_sent(
+                    session,
+                    [o.row_id for o in batch.outcomes if o.sent],
+                    lease=batch.until,
+                    now=self._clock.now(),
+                )
+                for o in batch.outcomes:
+                    if o.write is not None and await o.write(session, batch.until):
+                        held.add(o.row_id)
+                opened = {p: c for p, c in batch.known.items() if p in batch.opened and c}
+                await keep_all(session, opened)
+            batch.held.difference_update(o.row_id for o in batch.outcomes)
+        for o in batch.outcomes:
+            o.report(o.row_id in held)
+
+    def _sent(self, row: OutboxRow, *, there: bool) -> _Outcome:
+        assert row.id is not None
+        row_id, platform = row.id, row.platform
+
+        def report(held: bool) -> None:
+            self._monitor.delivered(platform, Delivery.ALREADY_SENT if there else Delivery.SENT)
+            if held:
+                logger.info("outbox row %s sent to %s", row_id, platform)
+            else:
+                logger.warning("outbox row %s sent after its lease ran out", row_id)
+
+        return _Outcome(row_id=row_id, sent=True, write=None, report=report)
+
+    def _released(self, row: OutboxRow) -> _Outcome:
+        """Handed back untried, free at once for another worker."""
+        assert row.id is not None
+        row_id = row.id
+
+        async def write(session: AsyncSession, lease: datetime) -> bool:
+            return await outbox_rows.release(session, row_id, lease=lease)
+
+        return _Outcome(row_id=row_id, sent=False, write=write, report=lambda held: None)
+
+    async def _reach(
+        self, sender: Sender, address: Address, batch: _Batch, *, sealed: bool
+    ) -> Conversation:
         """A person is reached through their stored reference, else through a conversation
         their platform opens, which is then stored; never through a guess from their id.
 
@@ -347,22 +509,19 @@ class DeliveryWorker:
         """
         if isinstance(address, Conversation):
             return address
-        async with self._db.session(write=False) as session:
-            known = await conversation_with(session, address)
-        if known is not None:
+        if (known := batch.known.get(address)) is not None:
             return known
         opened = await sender.resolve(address)
         if opened is None:
             raise DeliveryFailed("no conversation with this person yet", permanent=True)
         if not sealed:
-            async with self._db.session() as session:
-                await keep(session, address, opened)
+            batch.known[address] = opened
+            batch.opened.add(address)
         return opened
 
-    async def _failed(
-        self, row: OutboxRow, batch: _Batch, failure: DeliveryFailed, *, in_doubt: bool
-    ) -> None:
+    def _failed(self, row: OutboxRow, failure: DeliveryFailed, *, in_doubt: bool) -> _Outcome:
         assert row.id is not None
+        row_id, platform = row.id, row.platform
         now = self._clock.now()
         attempts, retries = row.attempts, row.retries
         if failure.transient:
@@ -379,49 +538,45 @@ class DeliveryWorker:
         else:
             wait = backoff(attempts + retries, base=self._backoff_base, cap=self._backoff_cap)
         due = now + wait
-        async with batch.lock:
-            async with self._db.session() as session:
-                held = await outbox_rows.mark_unsent(
-                    session,
-                    row.id,
-                    lease=batch.until,
-                    attempts=attempts,
-                    retries=retries,
-                    error=failure.reason,
-                    in_doubt=in_doubt,
-                    retry_at=None if give_up else due,
-                )
-            batch.held.discard(row.id)
-        waited = Delivery.RATE_LIMITED if failure.retry_after is not None else Delivery.RETRYING
-        self._monitor.delivered(row.platform, Delivery.FAILED if give_up else waited)
-        if not held:
-            logger.warning("outbox row %s failed after its lease ran out", row.id)
-        elif give_up:
-            logger.warning(
-                "outbox row %s to %s failed for good (%s; %s faults, %s platform retries); "
-                "`peerbot outbox retry %s` sends it again",
-                row.id,
-                row.platform,
-                failure.reason,
-                attempts,
-                retries,
-                row.id,
-            )
-        else:
-            logger.info(
-                "outbox row %s to %s failed (%s), next try at %s",
-                row.id,
-                row.platform,
-                failure.reason,
-                due.isoformat(),
+
+        async def write(session: AsyncSession, lease: datetime) -> bool:
+            return await outbox_rows.mark_unsent(
+                session,
+                row_id,
+                lease=lease,
+                attempts=attempts,
+                retries=retries,
+                error=failure.reason,
+                in_doubt=in_doubt,
+                retry_at=None if give_up else due,
             )
 
-    async def _release(self, row: OutboxRow, batch: _Batch) -> None:
-        assert row.id is not None
-        async with batch.lock:
-            async with self._db.session() as session:
-                await outbox_rows.release(session, row.id, lease=batch.until)
-            batch.held.discard(row.id)
+        def report(held: bool) -> None:
+            waited = Delivery.RATE_LIMITED if failure.retry_after is not None else Delivery.RETRYING
+            self._monitor.delivered(platform, Delivery.FAILED if give_up else waited)
+            if not held:
+                logger.warning("outbox row %s failed after its lease ran out", row_id)
+            elif give_up:
+                logger.warning(
+                    "outbox row %s to %s failed for good (%s; %s faults, %s platform retries); "
+                    "`peerbot outbox retry %s` sends it again",
+                    row_id,
+                    platform,
+                    failure.reason,
+                    attempts,
+                    retries,
+                    row_id,
+                )
+            else:
+                logger.info(
+                    "outbox row %s to %s failed (%s), next try at %s",
+                    row_id,
+                    platform,
+                    failure.reason,
+                    due.isoformat(),
+                )
+
+        return _Outcome(row_id=row_id, sent=False, write=write, report=report)
 
     def start(self) -> None:
         """Loop in the background: deliver, then sleep until the next row falls due (at
@@ -432,6 +587,7 @@ class DeliveryWorker:
         nothing that queues has to remember to wake the worker.
         """
         self._stopping = False
+        self._halt.clear()
         self._unlisten = self._db.on_commit(self._heard)
         self._task = asyncio.create_task(self._loop(), name="outbox-delivery")
 
@@ -440,13 +596,15 @@ class DeliveryWorker:
             self._wake.set()
 
     async def stop(self, timeout: float = 10.0) -> None:  # noqa: ASYNC109 (bounds a drain)
-        """Drain: claim nothing new, finish the send in flight, hand back the rest.
+        """Drain: claim nothing new, finish the sends in flight, hand back the rest (rows
+        waiting out a platform's pause too).
 
         `timeout` bounds the drain, it does not raise: after it the send is abandoned
         and its row is retried once its lease runs out.
         """
         self._stopping = True
         self._wake.set()
+        self._halt.set()
         if self._unlisten is not None:
             self._unlisten()
             self._unlisten = None

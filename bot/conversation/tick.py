@@ -17,7 +17,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.conversation.clock import Clock
 from bot.conversation.errors import described
 from bot.conversation.monitor import UNMONITORED, Monitor
-from bot.conversation.outbox import Outgoing, Unsealable, enqueue
+from bot.conversation.outbox import Outgoing, Unsealable, enqueue_all
 from bot.conversation.sealing import Sealer
 from bot.conversation.services import Services
 from storage import due as due_windows
@@ -101,10 +101,7 @@ class Ticker:
                         fresh_items = list(await source.source(session, now))
                     else:
                         fresh_items = await self._unmarked(session, name, source, now)
-                    added = [
-                        await enqueue(session, item, now=now, sealer=self._sealer)
-                        for item in fresh_items
-                    ]
+                    added = await enqueue_all(session, fresh_items, now=now, sealer=self._sealer)
             except Exception as exc:  # one feature's bug must not starve the others
                 # Its transaction rolled back, so none of its rows count.
                 if unreachable(exc):  # nor would any other source's: say so once, go on later
@@ -116,7 +113,7 @@ class Ticker:
                 logger.error("tick: due source %s failed (%s)", name, described(exc))
                 failed += 1
                 continue
-            new += sum(added)
+            new += added
         self._monitor.ticked(time.perf_counter() - started, queued=new, failed=failed)
         if new:
             logger.info("tick queued %s new messages", new)

@@ -83,6 +83,15 @@ class Settings(BaseSettings):
         description="Hours a message keeps being retried through a platform's outages and "
         "rate limits before it is marked failed for `peerbot outbox retry`.",
     )
+    outbox_concurrency: int = Field(
+        default=16,
+        ge=1,
+        le=256,
+        alias="PEERBOT_OUTBOX_CONCURRENCY",
+        description="Messages one process's outbox worker sends at once: enough to keep "
+        "up with a platform's rate limit across its round trips, few enough that a 429 "
+        "finds few sends in flight.",
+    )
     public_url: str = Field(
         default="",
         alias="PEERBOT_PUBLIC_URL",

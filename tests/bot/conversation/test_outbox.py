@@ -166,7 +166,7 @@ async def test_each_try_is_told_to_monitoring_by_platform_and_outcome(db: Databa
     clock, monitor = FakeClock(), RecordingMonitor()
     sender = RecordingSender(
         failures=[
-            DeliveryFailed("ratelimited", retry_after=1),
+            DeliveryFailed("ratelimited", retry_after=30),  # long: the row is put back
             ConnectionError("reset"),  # the send is in doubt
             DeliveryFailed("account_inactive", permanent=True),
         ]
@@ -445,3 +445,128 @@ async def test_a_sealed_message_is_stored_opaque_and_a_key_rotation_queues_it_no
     async with db.session() as session:
         with pytest.raises(Unsealable):  # never stored plain for want of a key
             await enqueue(session, item, now=clock.now())
+
+
+class Limited(RecordingSender):
+    """A platform that refuses the `refuse`-th send with a 429 asking for `wait` seconds,
+    and notes when each send came (by the event loop's clock) and how many were in flight
+    at once."""
+
+    def __init__(self, *, refuse: int = 0, wait: float = 0.0, takes: float = 0.0) -> None:
+        super().__init__()
+        self.refuse, self.wait, self.takes = refuse, wait, takes
+        self.tried: list[tuple[float, str]] = []
+        self.refused_at: float | None = None
+        self.refused = asyncio.Event()
+        self.in_flight = self.most_in_flight = 0
+
+    async def send(self, address: Conversation, reply: Reply, *, key: str = "") -> None:
+        now = asyncio.get_running_loop().time()
+        self.tried.append((now, key))
+        if len(self.tried) == self.refuse:
+            self.refused_at = now
+            self.refused.set()
+            raise DeliveryFailed("ratelimited", retry_after=self.wait)
+        self.in_flight += 1
+        self.most_in_flight = max(self.most_in_flight, self.in_flight)
+        try:
+            await asyncio.sleep(self.takes)
+        finally:
+            self.in_flight -= 1
+        await super().send(address, reply, key=key)
+
+
+async def test_a_429_pauses_the_platform_and_the_same_row_goes_after_the_wait(
+    db: Database,
+) -> None:
+    clock, monitor = FakeClock(), RecordingMonitor()
+    sender = Limited(refuse=2, wait=0.5)
+    for key in ("a", "b", "c", "d"):
+        await queue(db, clock, key)
+    delivery = worker(db, sender, clock, monitor=monitor)
+    assert await delivery.run_once() == 4
+    assert sender.refused_at is not None
+    after = [(at, key) for at, key in sender.tried if at > sender.refused_at]
+    assert [key for _, key in after] == ["b", "c", "d"]  # the refused row first, then the rest
+    assert all(at >= sender.refused_at + 0.5 for at, _ in after)  # none before Retry-After
+    assert sender.keys == ["a", "b", "c", "d"]
+    assert monitor.deliveries.count((Platform.CONSOLE, Delivery.RATE_LIMITED)) == 1
+    # Held in process: no write for the 429, so the row shows only its delivery.
+    assert {(r.status, r.retries, r.last_error) for r in await rows(db)} == {
+        (OutboxStatus.SENT, 0, None)
+    }
+
+
+async def test_sends_in_flight_together_send_each_row_once_across_two_workers(
+    database_url: str,
+) -> None:
+    clock = FakeClock()
+    first_db, second_db = Database(database_url), Database(database_url)
+    try:
+        for n in range(120):
+            await queue(first_db, clock, f"row-{n}")
+        one, two = Limited(takes=0.01), Limited(takes=0.01)
+        await asyncio.gather(
+            worker(first_db, one, clock, concurrency=8, batch_size=16).run_once(),
+            worker(second_db, two, clock, concurrency=8, batch_size=16).run_once(),
+        )
+        assert sorted(one.keys + two.keys) == sorted(f"row-{n}" for n in range(120))
+        assert 1 < max(one.most_in_flight, two.most_in_flight) <= 8
+        assert {r.status for r in await rows(first_db)} == {OutboxStatus.SENT}
+    finally:
+        await first_db.dispose()
+        await second_db.dispose()
+
+
+async def test_outcomes_recorded_together_refuse_a_lease_lost_meanwhile(
+    db: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Both rows are sent, but before their outcomes are written the lease runs out and
+    another worker takes them: the late outcomes change nothing, and the other worker,
+    finding the rows in doubt, asks the platform and sends neither again."""
+    clock, lease = FakeClock(), timedelta(minutes=5)
+    taken: list[OutboxRow] = []
+
+    class Stalled(RecordingSender):
+        async def send(self, address: Conversation, reply: Reply, *, key: str = "") -> None:
+            await super().send(address, reply, key=key)
+            if key == "b":  # the last of the batch: the worker stalls past its lease
+                clock.advance(minutes=6)
+                async with db.session() as session:
+                    taken.extend(
+                        await claim_due(
+                            session, now=clock.now(), platforms=["console"], limit=5, lease=lease
+                        )
+                    )
+
+    sender = Stalled()
+    await queue(db, clock, "a")
+    await queue(db, clock, "b")
+    assert await worker(db, sender, clock, lease=lease).run_once() == 2
+    assert [r.in_doubt for r in taken] == [True, True]
+    after = await rows(db)
+    assert [(r.status, r.leased_until) for r in after] == [
+        (OutboxStatus.SENDING, taken[0].leased_until)
+    ] * 2  # as the other worker claimed them, not marked sent under a lost lease
+    assert caplog.text.count("sent after its lease ran out") == 2
+
+    clock.advance(minutes=6)  # the other worker died too; a third takes over
+    assert await worker(db, sender, clock, lease=lease).run_once() == 2
+    assert sender.keys == ["a", "b"]  # found there, not sent twice
+    assert {r.status for r in await rows(db)} == {OutboxStatus.SENT}
+
+
+async def test_stop_hands_back_rows_waiting_out_a_pause_at_once(sqlite_db: Database) -> None:
+    clock = FakeClock()
+    sender = Limited(refuse=1, wait=8)
+    for key in ("a", "b"):
+        await queue(sqlite_db, clock, key)
+    delivery = worker(sqlite_db, sender, clock, concurrency=2)
+    delivery.start()
+    await asyncio.wait_for(sender.refused.wait(), 5)
+    began = asyncio.get_running_loop().time()
+    await delivery.stop()
+    assert asyncio.get_running_loop().time() - began < 2  # not the 8 s pause
+    after = [(r.status, r.leased_until, r.retries) for r in await rows(sqlite_db)]
+    assert after == [(OutboxStatus.PENDING, None, 0)] * 2  # handed back, free at once
+    assert [key for _, key in sender.tried] == ["a"]  # b waited for the pause, unsent
