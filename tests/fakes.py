@@ -22,6 +22,11 @@ class FakeClock:
     def advance(self, **delta: float) -> None:
         self.current += timedelta(**delta)
 
+    async def sleep(self, seconds: float) -> None:
+        """The wait passes at once: the clock moves on by it."""
+        self.advance(seconds=seconds)
+        await asyncio.sleep(0)
+
 
 @dataclass
 class RecordingSender:

@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 import logging
 import random
-import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -204,22 +203,24 @@ class _Batch:
     """Those of them whose conversation the platform opened for the batch, to be stored."""
 
 
-class Pauses:
+class _Pauses:
     """Per platform, until when its sends wait after a 429, in this process: every send
     to a platform waits out its `Retry-After` rather than meeting the limit again. Like
-    Teams' Pacer (adapters.teams.pacing), a wait in one process; replicas each learn of
-    the limit from a 429 of their own."""
+    Teams' Pacer (adapters.teams.pacing), a wait kept in one process; replicas each
+    learn of the limit from a 429 of their own."""
 
-    def __init__(self, *, clock: Callable[[], float] = time.monotonic) -> None:
-        self._clock = clock
-        self._until: dict[str, float] = {}
+    def __init__(self) -> None:
+        self._until: dict[str, datetime] = {}
 
-    def hold(self, platform: str, seconds: float) -> None:
-        self._until[platform] = max(self._until.get(platform, 0.0), self._clock() + seconds)
+    def hold(self, platform: str, until: datetime) -> None:
+        if platform not in self._until or self._until[platform] < until:
+            self._until[platform] = until
 
-    def left(self, platform: str) -> float:
+    def left(self, platform: str, now: datetime) -> float:
         """Seconds until the platform's sends may go again (0 when they may now)."""
-        return max(self._until.get(platform, 0.0) - self._clock(), 0.0)
+        if platform not in self._until:
+            return 0.0
+        return max((self._until[platform] - now).total_seconds(), 0.0)
 
 
 class DeliveryWorker:
@@ -227,15 +228,16 @@ class DeliveryWorker:
 
     Rows are claimed with a short lease in one short transaction, sent outside any
     transaction (a slow platform never holds a database lock), `concurrency` at a
-    time, and the outcomes are recorded together in a few transactions, each guarded
-    by the lease. While a batch is worked its lease is renewed in the background, so a
+    time, and the batch's outcomes are recorded together when it is done, in one
+    transaction guarded by the lease (the people's stored conversations are read in
+    one before). While a batch is worked its lease is renewed in the background, so a
     slow send keeps its rows and a dead worker's rows are free again within one short
     lease. If a renewal finds the lease run out, the sends in flight are cut off and
     nothing more of the batch is sent: another worker may hold those rows by then.
 
-    A row whose earlier send may have happened (its worker died, or the connection
-    dropped mid-request) is not simply sent again: the platform is asked first
-    whether a message carrying the row's key is there.
+    A row whose earlier send may have happened (its worker died before recording the
+    batch, or the connection dropped mid-request) is not simply sent again: the
+    platform is asked first whether a message carrying the row's key is there.
 
     The platform's troubles are not the message's: a 429 waits exactly its
     `Retry-After`, a 5xx or a dropped connection backs off briefly (capped low,
@@ -243,7 +245,8 @@ class DeliveryWorker:
     429 whose wait is short beside the lease (at most a third of it) pauses every
     send to that platform in this process, and the row is tried again after the
     pause, still held: no write per 429, and no send meets the limit meanwhile. A
-    longer wait puts the row back in the queue, due when the wait is over.
+    longer wait, or a second 429 for the same row, puts the row back in the queue,
+    due when the wait is over.
     A row gives up for good on a permanent error, after `max_attempts` faults of
     its own, or when it is still unsent `give_up_after` its creation.
 
@@ -269,7 +272,6 @@ class DeliveryWorker:
         backoff_base: timedelta = timedelta(seconds=2),
         backoff_cap: timedelta = timedelta(seconds=30),
         monitor: Monitor = UNMONITORED,
-        pauses: Pauses | None = None,
     ) -> None:
         self._db = db
         self._senders = dict(senders)
@@ -286,7 +288,7 @@ class DeliveryWorker:
         self._backoff_base = backoff_base
         self._backoff_cap = backoff_cap
         self._monitor = monitor
-        self._pauses = pauses or Pauses()
+        self._pauses = _Pauses()
         self._wake = asyncio.Event()
         self._halt = asyncio.Event()
         self._stopping = False
@@ -397,6 +399,7 @@ class DeliveryWorker:
         sender = self._senders[row.platform]
         in_doubt = row.in_doubt
         key = row.dedupe_key
+        held = False  # waited out one pause already: a second 429 puts the row back
         while True:
             await self._paused(row.platform)
             if self._stopping:
@@ -424,7 +427,8 @@ class DeliveryWorker:
                     finally:
                         batch.in_flight.discard(bound)  # a finished bound cannot be cut short
             except DeliveryFailed as failure:
-                if self._held_for(row, failure):
+                if not held and self._held_for(row, failure):
+                    held = True
                     continue
                 batch.outcomes.append(self._failed(row, failure, in_doubt=in_doubt))
             except Exception as exc:  # a network error, a timeout or a sender bug: retry
@@ -442,7 +446,7 @@ class DeliveryWorker:
         wait = failure.retry_after
         if wait is None or wait > self._lease.total_seconds() / 3 or self._stopping:
             return False
-        self._pauses.hold(row.platform, max(wait, 0.0))
+        self._pauses.hold(row.platform, self._clock.now() + timedelta(seconds=max(wait, 0.0)))
         self._monitor.delivered(row.platform, Delivery.RATE_LIMITED)
         logger.info(
             "outbox: %s asked for a %ss pause; row %s waits it out", row.platform, wait, row.id
@@ -450,10 +454,17 @@ class DeliveryWorker:
         return True
 
     async def _paused(self, platform: str) -> None:
-        """Until the platform's pause is over, or the worker stops."""
-        while (left := self._pauses.left(platform)) > 0 and not self._halt.is_set():
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._halt.wait(), left)
+        """Until the platform's pause is over on the worker's clock, or the worker stops."""
+        while (left := self._pauses.left(platform, self._clock.now())) > 0:
+            if self._halt.is_set():
+                return
+            waited = asyncio.ensure_future(self._clock.sleep(left))
+            halted = asyncio.ensure_future(self._halt.wait())
+            try:
+                await asyncio.wait((waited, halted), return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                waited.cancel()
+                halted.cancel()
 
     async def _settle(self, batch: _Batch) -> None:
         """Write the batch's outcomes, and the conversations opened for it, in one

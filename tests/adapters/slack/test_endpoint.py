@@ -8,6 +8,7 @@ import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 from urllib.parse import urlencode
 
@@ -386,9 +387,9 @@ async def test_app_home_is_published_when_opened(slack: Slack) -> None:
     assert first_buttons["elements"][0]["style"] == "primary"
 
 
-async def test_the_outbox_delivers_to_slack_through_a_429(slack: Slack) -> None:
-    from aiohttp import web
-
+async def queue_reminder_through_a_429(slack: Slack, wait: int) -> DeliveryWorker:
+    """A reminder queued for a worker driven by hand, Slack set to refuse its first post
+    with a 429 asking for `wait` seconds."""
     from bot.conversation.inbound import PersonAddress, Platform
     from bot.conversation.outbox import Outgoing, enqueue
     from bot.conversation.replies import say
@@ -401,7 +402,7 @@ async def test_the_outbox_delivers_to_slack_through_a_429(slack: Slack) -> None:
     slack.api.fail_next(
         "chat.postMessage",
         web.json_response(
-            {"ok": False, "error": "ratelimited"}, status=429, headers={"Retry-After": "7"}
+            {"ok": False, "error": "ratelimited"}, status=429, headers={"Retry-After": str(wait)}
         ),
     )
     async with runtime.db.session() as session:
@@ -415,6 +416,16 @@ async def test_the_outbox_delivers_to_slack_through_a_429(slack: Slack) -> None:
             ),
             now=clock.now(),
         )
+    return worker
+
+
+async def test_the_outbox_delivers_to_slack_through_a_long_429_written_back(
+    slack: Slack,
+) -> None:
+    """A wait long beside the lease puts the row back in the queue, due when it is over."""
+    runtime = slack.runtime
+    clock = runtime.clock
+    worker = await queue_reminder_through_a_429(slack, 20)
     assert await worker.run_once() == 1
     async with runtime.db.session() as session:
         row = (await session.exec(select(OutboxRow))).one()
@@ -424,15 +435,29 @@ async def test_the_outbox_delivers_to_slack_through_a_429(slack: Slack) -> None:
         0,  # Slack's limit is not the message's fault: no attempt spent
         1,
     )
-    assert (row.due_at - clock.now()).total_seconds() == 7
+    assert (row.due_at - clock.now()).total_seconds() == 20
 
-    clock.advance(seconds=8)  # type: ignore[attr-defined]
+    clock.advance(seconds=21)  # type: ignore[attr-defined]
     assert await worker.run_once() == 1
     posts = slack.api.of("chat.postMessage")
     assert [p["channel"] for p in posts] == ["D0NEWDM", "D0NEWDM"]
     async with runtime.db.session() as session:
         row = (await session.exec(select(OutboxRow))).one()
     assert row.status == "sent"
+
+
+async def test_the_outbox_waits_out_a_short_429_holding_the_row(slack: Slack) -> None:
+    """A short wait is waited out on the worker's clock, the row kept: no write for the 429."""
+    clock = slack.runtime.clock
+    queued = clock.now()
+    worker = await queue_reminder_through_a_429(slack, 7)
+    assert await worker.run_once() == 1
+    posts = slack.api.of("chat.postMessage")
+    assert [p["channel"] for p in posts] == ["D0NEWDM", "D0NEWDM"]
+    async with slack.runtime.db.session() as session:
+        row = (await session.exec(select(OutboxRow))).one()
+    assert (row.status, row.last_error, row.retries) == ("sent", None, 0)
+    assert row.sent_at is not None and row.sent_at - queued >= timedelta(seconds=7)
 
 
 @pytest.mark.parametrize(

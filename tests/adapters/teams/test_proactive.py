@@ -73,7 +73,7 @@ async def test_a_reminder_reaches_the_stored_chat_once_though_the_tick_runs_thri
 
 async def test_a_429_waits_as_long_as_retry_after_asks_then_delivers(teams: Teams) -> None:
     await queue(teams)
-    teams.connector.fail_next("send", 429, **{"Retry-After": "7"})
+    teams.connector.fail_next("send", 429, **{"Retry-After": "20"})  # long: the row goes back
     worker = by_hand(teams)
     assert await worker.run_once() == 1
     waiting = await row(teams)
@@ -83,8 +83,8 @@ async def test_a_429_waits_as_long_as_retry_after_asks_then_delivers(teams: Team
         0,  # Teams' limit is not the message's fault: no attempt spent
         1,
     )
-    assert (waiting.due_at - teams.runtime.clock.now()).total_seconds() == 7
-    teams.runtime.clock.advance(seconds=8)  # type: ignore[attr-defined]
+    assert (waiting.due_at - teams.runtime.clock.now()).total_seconds() == 20
+    teams.runtime.clock.advance(seconds=21)  # type: ignore[attr-defined]
     assert await worker.run_once() == 1
     assert (await row(teams)).status == "sent"
     told = teams.connector.of("send", PERSONAL_CHAT)

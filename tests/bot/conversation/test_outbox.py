@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from sqlmodel import col, select
 
-from bot.conversation.clock import SystemClock
+from bot.conversation.clock import Clock, SystemClock
 from bot.conversation.inbound import Conversation, Platform
 from bot.conversation.monitor import Delivery
 from bot.conversation.outbox import (
@@ -449,19 +449,21 @@ async def test_a_sealed_message_is_stored_opaque_and_a_key_rotation_queues_it_no
 
 class Limited(RecordingSender):
     """A platform that refuses the `refuse`-th send with a 429 asking for `wait` seconds,
-    and notes when each send came (by the event loop's clock) and how many were in flight
+    and notes when each send came (by `clock`, the worker's) and how many were in flight
     at once."""
 
-    def __init__(self, *, refuse: int = 0, wait: float = 0.0, takes: float = 0.0) -> None:
+    def __init__(
+        self, *, clock: Clock, refuse: int = 0, wait: float = 0.0, takes: float = 0.0
+    ) -> None:
         super().__init__()
-        self.refuse, self.wait, self.takes = refuse, wait, takes
+        self.clock, self.refuse, self.wait, self.takes = clock, refuse, wait, takes
         self.tried: list[tuple[float, str]] = []
         self.refused_at: float | None = None
         self.refused = asyncio.Event()
         self.in_flight = self.most_in_flight = 0
 
     async def send(self, address: Conversation, reply: Reply, *, key: str = "") -> None:
-        now = asyncio.get_running_loop().time()
+        now = self.clock.now().timestamp()
         self.tried.append((now, key))
         if len(self.tried) == self.refuse:
             self.refused_at = now
@@ -479,12 +481,15 @@ class Limited(RecordingSender):
 async def test_a_429_pauses_the_platform_and_the_same_row_goes_after_the_wait(
     db: Database,
 ) -> None:
+    """The pause is waited on the worker's clock: a moved clock moves it (here at once)."""
     clock, monitor = FakeClock(), RecordingMonitor()
-    sender = Limited(refuse=2, wait=0.5)
+    sender = Limited(clock=clock, refuse=2, wait=0.5)
     for key in ("a", "b", "c", "d"):
         await queue(db, clock, key)
     delivery = worker(db, sender, clock, monitor=monitor)
+    began = asyncio.get_running_loop().time()
     assert await delivery.run_once() == 4
+    assert asyncio.get_running_loop().time() - began < 0.5
     assert sender.refused_at is not None
     after = [(at, key) for at, key in sender.tried if at > sender.refused_at]
     assert [key for _, key in after] == ["b", "c", "d"]  # the refused row first, then the rest
@@ -505,7 +510,7 @@ async def test_sends_in_flight_together_send_each_row_once_across_two_workers(
     try:
         for n in range(120):
             await queue(first_db, clock, f"row-{n}")
-        one, two = Limited(takes=0.01), Limited(takes=0.01)
+        one, two = Limited(clock=clock, takes=0.01), Limited(clock=clock, takes=0.01)
         await asyncio.gather(
             worker(first_db, one, clock, concurrency=8, batch_size=16).run_once(),
             worker(second_db, two, clock, concurrency=8, batch_size=16).run_once(),
@@ -557,11 +562,11 @@ async def test_outcomes_recorded_together_refuse_a_lease_lost_meanwhile(
 
 
 async def test_stop_hands_back_rows_waiting_out_a_pause_at_once(sqlite_db: Database) -> None:
-    clock = FakeClock()
-    sender = Limited(refuse=1, wait=8)
+    clock = SystemClock()  # a pause that really waits
+    sender = Limited(clock=clock, refuse=1, wait=8)
     for key in ("a", "b"):
-        await queue(sqlite_db, clock, key)
-    delivery = worker(sqlite_db, sender, clock, concurrency=2)
+        await queue(sqlite_db, FakeClock(), key)  # due since a while ago
+    delivery = DeliveryWorker(sqlite_db, {Platform.CONSOLE: sender}, clock, concurrency=2)
     delivery.start()
     await asyncio.wait_for(sender.refused.wait(), 5)
     began = asyncio.get_running_loop().time()
