@@ -201,6 +201,9 @@ class _Batch:
     """The conversations of the people the batch is for, looked up together."""
     opened: set[PersonAddress] = field(default_factory=set)
     """Those of them whose conversation the platform opened for the batch, to be stored."""
+    drawn: asyncio.Event = field(default_factory=asyncio.Event)
+    """Set once every row of the batch is under way (or the batch is over): the next
+    batch may be claimed."""
 
 
 class _Pauses:
@@ -298,44 +301,62 @@ class DeliveryWorker:
     async def run_once(self) -> int:
         """Deliver everything due now, batch by batch; returns how many rows were attempted.
 
-        Once stop() has begun, rows claimed but not yet tried are handed back at once.
+        One batch is claimed ahead, its people's conversations looked up, while the one
+        before is sent; its sends take the slots that batch's last sends free: claiming
+        and recording between batches never leaves a platform's rate limit unused. Once
+        stop() has begun, rows claimed but not yet tried are handed back at once.
         """
-        attempted = 0
-        while not self._stopping and self._platforms:
-            async with self._db.session() as session:
-                rows = await outbox_rows.claim_due(
-                    session,
-                    now=self._clock.now(),
-                    platforms=self._platforms,
-                    limit=self._batch_size,
-                    lease=self._lease,
-                )
-            if not rows:
-                break
-            lease = rows[0].leased_until  # one claim, one lease for the whole batch
-            assert lease is not None
-            batch = _Batch(held={r.id for r in rows if r.id is not None}, until=lease)
-            async with self._renewing(batch):
-                attempted += await self._work(rows, batch)
-            if len(rows) < self._batch_size:
-                break
-        return attempted
+        slots = asyncio.Semaphore(self._concurrency)
+        worked: list[asyncio.Task[int]] = []
+        ahead: _Batch | None = None
+        async with asyncio.TaskGroup() as batches:
+            while not self._stopping and self._platforms:
+                async with self._db.session() as session:
+                    rows = await outbox_rows.claim_due(
+                        session,
+                        now=self._clock.now(),
+                        platforms=self._platforms,
+                        limit=self._batch_size,
+                        lease=self._lease,
+                    )
+                if not rows:
+                    break
+                lease = rows[0].leased_until  # one claim, one lease for the whole batch
+                assert lease is not None
+                batch = _Batch(held={r.id for r in rows if r.id is not None}, until=lease)
+                worked.append(batches.create_task(self._batch(rows, batch, slots)))
+                if len(rows) < self._batch_size:
+                    break
+                if ahead is not None:
+                    await ahead.drawn.wait()
+                ahead = batch
+        return sum(task.result() for task in worked)
 
-    async def _work(self, rows: list[OutboxRow], batch: _Batch) -> int:
-        """The batch's rows in turn, `concurrency` sends at a time; how many were tried."""
+    async def _batch(self, rows: list[OutboxRow], batch: _Batch, slots: asyncio.Semaphore) -> int:
+        async with self._renewing(batch):
+            return await self._work(rows, batch, slots)
+
+    async def _work(self, rows: list[OutboxRow], batch: _Batch, slots: asyncio.Semaphore) -> int:
+        """The batch's rows in turn, each send taking one of the `concurrency` slots; how
+        many were tried."""
         waiting = iter(rows)
         tried = 0
 
         async def lane() -> None:
             nonlocal tried
             for row in waiting:
-                if await self._deliver(row, batch):
-                    tried += 1
+                async with slots:
+                    if await self._deliver(row, batch):
+                        tried += 1
+            batch.drawn.set()
 
-        batch.known = await self._conversations(rows)
-        async with asyncio.TaskGroup() as lanes:
-            for _ in range(min(self._concurrency, len(rows))):
-                lanes.create_task(lane())
+        try:
+            batch.known = await self._conversations(rows)
+            async with asyncio.TaskGroup() as lanes:
+                for _ in range(min(self._concurrency, len(rows))):
+                    lanes.create_task(lane())
+        finally:
+            batch.drawn.set()
         await self._settle(batch)
         return tried
 

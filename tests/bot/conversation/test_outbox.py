@@ -575,3 +575,28 @@ async def test_stop_hands_back_rows_waiting_out_a_pause_at_once(sqlite_db: Datab
     after = [(r.status, r.leased_until, r.retries) for r in await rows(sqlite_db)]
     assert after == [(OutboxStatus.PENDING, None, 0)] * 2  # handed back, free at once
     assert [key for _, key in sender.tried] == ["a"]  # b waited for the pause, unsent
+
+
+async def test_a_stalled_send_holds_up_only_its_own_slot_not_the_next_batch(
+    db: Database,
+) -> None:
+    """The next batch is claimed while the one before is sent: a send that stalls keeps
+    its slot, and the other slot goes on through the rows after it."""
+    clock = FakeClock()
+    release = asyncio.Event()
+
+    class Stalls(RecordingSender):
+        async def send(self, address: Conversation, reply: Reply, *, key: str = "") -> None:
+            if key == "a":
+                await release.wait()
+            await super().send(address, reply, key=key)
+            if key == "f":
+                release.set()
+
+    sender = Stalls()
+    for key in "abcdef":
+        await queue(db, clock, key)
+    delivery = worker(db, sender, clock, concurrency=2, batch_size=2)
+    assert await asyncio.wait_for(delivery.run_once(), 5) == 6
+    assert sender.keys == ["b", "c", "d", "e", "f", "a"]
+    assert {r.status for r in await rows(db)} == {OutboxStatus.SENT}
