@@ -5,9 +5,10 @@ that drives them, and is asked afterwards for everything it was sent.
 `python -m tests.adapters.slack.fake_api_process PORT` serves it (each person with a DM of
 their own) and prints `ready`. Besides Slack's methods it answers, for the test alone:
 - GET /_calls?since=N: every call from the N-th on, in order, as {method, params};
-- POST /_hold?token=T: the next chat.postMessage sent with bot token T is posted (history
-  shows it) but not answered until POST /_release, so a replica killed meanwhile has sent
-  a message whose outcome it never heard; GET /_held names the outbox keys of those held.
+- POST /_hold?after=N: the chat.postMessage that comes after N more (from any replica) is
+  posted (history shows it) but not answered until POST /_release, so the replica that
+  sent it, killed meanwhile, has sent a message whose outcome it never heard; GET /_held
+  names the outbox key held and the bot token of the replica that sent it.
 """
 
 from __future__ import annotations
@@ -29,9 +30,10 @@ from tests.adapters.test_cli import ROOT, free_port
 
 @dataclass
 class Holding:
-    tokens: set[str] = field(default_factory=set)
-    held: list[str] = field(default_factory=list)
-    """The outbox keys of the posts not answered yet."""
+    after: int | None = None
+    """How many posts go before the one held; None when none is to be."""
+    held: list[tuple[str, str]] = field(default_factory=list)
+    """The outbox key and sender's token of each post not answered yet."""
     released: asyncio.Event = field(default_factory=asyncio.Event)
 
 
@@ -46,12 +48,16 @@ async def serve(port: int) -> None:
     ) -> web.StreamResponse:
         response = await handler(request)
         token = request.headers.get("Authorization", "").removeprefix("Bearer ")
-        if request.match_info.get("method") == "chat.postMessage" and token in holding.tokens:
-            holding.tokens.discard(token)
-            key = (await request.json()).get("metadata", {}).get("event_payload", {}).get("key")
-            holding.held.append(str(key))
-            await holding.released.wait()
-            holding.held.remove(str(key))
+        if request.match_info.get("method") != "chat.postMessage" or holding.after is None:
+            return response
+        if holding.after > 0:
+            holding.after -= 1
+            return response
+        holding.after = None
+        key = (await request.json()).get("metadata", {}).get("event_payload", {}).get("key")
+        holding.held.append((str(key), token))
+        await holding.released.wait()
+        holding.held.remove((str(key), token))
         return response
 
     async def calls(request: web.Request) -> web.Response:
@@ -61,7 +67,7 @@ async def serve(port: int) -> None:
 
     async def hold(request: web.Request) -> web.Response:
         holding.released.clear()
-        holding.tokens.add(request.query["token"])
+        holding.after = int(request.query.get("after", "0"))
         return web.json_response({"ok": True})
 
     async def held(_request: web.Request) -> web.Response:
@@ -105,14 +111,15 @@ class FakeApiProcess:
     def of(self, method: str) -> list[dict[str, Any]]:
         return [c.params for c in self.calls if c.method == method]
 
-    async def hold_next_post(self, token: str) -> None:
-        async with self.http.post(f"{self.base}/_hold", params={"token": token}):
+    async def hold_post(self, *, after: int) -> None:
+        """Hold the post that comes after `after` more, whichever replica sends it."""
+        async with self.http.post(f"{self.base}/_hold", params={"after": str(after)}):
             pass
 
-    async def held(self) -> list[str]:
-        """The outbox keys of the posts held unanswered."""
+    async def held(self) -> list[tuple[str, str]]:
+        """The outbox key and sender's bot token of each post held unanswered."""
         async with self.http.get(f"{self.base}/_held") as got:
-            return [str(key) for key in (await got.json())["held"]]
+            return [(str(key), str(token)) for key, token in (await got.json())["held"]]
 
     async def release(self) -> None:
         async with self.http.post(f"{self.base}/_release"):
