@@ -32,21 +32,13 @@ Person = tuple[str, str, str]
 """(platform, tenant, user_id)"""
 
 
-async def reference_for(
-    session: AsyncSession, platform: str, tenant: str, user_id: str
-) -> dict[str, Any] | None:
-    """The person's reference on this platform. Without a tenant (someone named in the org
-    file) any of theirs will do: a user id names one person on its platform."""
-    return (await references_for(session, [(platform, tenant, user_id)]))[
-        (platform, tenant, user_id)
-    ]
-
-
 async def references_for(
     session: AsyncSession, people: Collection[Person]
 ) -> dict[Person, dict[str, Any] | None]:
-    """Each person's reference, as `reference_for` finds it, in one query for them all
-    (a round's sends in flight together)."""
+    """Each person's reference on their platform, in one query for them all (a round's
+    sends in flight together). Without a tenant (someone named in the org file) any of
+    theirs will do, the one made without a tenant first: a user id names one person on
+    its platform."""
     query = select(ConversationReference).where(
         col(ConversationReference.platform).in_({p for p, _, _ in people}),
         col(ConversationReference.user_id).in_({u for _, _, u in people}),
@@ -59,13 +51,6 @@ async def references_for(
         best = exact or ([] if tenant else theirs)
         found[(platform, tenant, user_id)] = dict(best[0].reference) if best else None
     return found
-
-
-async def remember(
-    session: AsyncSession, platform: str, tenant: str, user_id: str, reference: dict[str, Any]
-) -> None:
-    """Keep the person's newest reference (a Teams service URL can move), in one statement."""
-    await remember_all(session, {(platform, tenant, user_id): reference})
 
 
 async def remember_all(session: AsyncSession, references: Mapping[Person, dict[str, Any]]) -> None:

@@ -84,7 +84,7 @@ class Settings(BaseSettings):
         "rate limits before it is marked failed for `peerbot outbox retry`.",
     )
     outbox_concurrency: int = Field(
-        default=16,
+        default=32,
         ge=1,
         le=256,
         alias="PEERBOT_OUTBOX_CONCURRENCY",

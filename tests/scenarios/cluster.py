@@ -110,6 +110,38 @@ def signed_as_slack(body: bytes) -> dict[str, str]:
     return signed(body, kind)
 
 
+async def command(env: dict[str, str], *args: str) -> str:
+    """`peerbot ARGS` run with `env`, as an operator runs it beside the replicas; its output."""
+    done = await asyncio.create_subprocess_exec(
+        str(PEERBOT),
+        *args,
+        env=env,
+        cwd=ROOT,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await done.communicate()
+    assert done.returncode == 0, err.decode()
+    return out.decode()
+
+
+async def import_pairs(db: Database, env: dict[str, str], folder: Path, numbers: range) -> None:
+    """`peerbot mentoring import` of these pairs into the programme, with every person's
+    hours set first to any day, any time: a round's check-ins are then due at once whenever
+    it runs (nights and weekends included)."""
+    async with db.session() as session:
+        for n in numbers:
+            for email, _ in (mentor(n), mentee(n)):
+                every_day = Hours(
+                    email=email, days=list(range(7)), quiet_from="00:00", quiet_until="00:00"
+                )
+                session.add(every_day)
+    said = await command(
+        env, "mentoring", "import", str(pairs_csv(folder, numbers)), "--programme", PROGRAMME
+    )
+    assert f"Added {len(numbers)} pairs" in said
+
+
 @dataclass
 class Cluster:
     api: FakeApiProcess
@@ -123,32 +155,10 @@ class Cluster:
 
     async def command(self, *args: str) -> str:
         """`peerbot ARGS` as an operator runs it beside the replicas; its output."""
-        done = await asyncio.create_subprocess_exec(
-            str(PEERBOT),
-            *args,
-            env=self.env,
-            cwd=ROOT,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-        )
-        out, err = await done.communicate()
-        assert done.returncode == 0, err.decode()
-        return out.decode()
+        return await command(self.env, *args)
 
     async def import_pairs(self, numbers: range) -> None:
-        """With every person's hours set first to any day, any time: a round's check-ins are
-        then due at once whenever the test runs (nights and weekends included)."""
-        async with self.db.session() as session:
-            for n in numbers:
-                for email, _ in (mentor(n), mentee(n)):
-                    every_day = Hours(
-                        email=email, days=list(range(7)), quiet_from="00:00", quiet_until="00:00"
-                    )
-                    session.add(every_day)
-        said = await self.command(
-            "mentoring", "import", str(pairs_csv(self.folder, numbers)), "--programme", PROGRAMME
-        )
-        assert f"Added {len(numbers)} pairs" in said
+        await import_pairs(self.db, self.env, self.folder, numbers)
 
     async def pour(self, bodies: Sequence[bytes], width: int) -> Poured:
         """`bodies` to the replicas in turn (the first to the first, the second to the
@@ -311,30 +321,10 @@ async def cluster(
     `proxy` when given), ticking every second. Each has a bot token of its own only so
     that the fake can tell who sent what; they share every other setting."""
     plain_url = database_url.replace("+asyncpg", "")
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "MICROSOFT_"))},
-        "DATABASE_URL": proxy.url(plain_url) if proxy else plain_url,
-        "PEERBOT_ORG_FILE": str(organisation_file(tmp_path, datetime.now(UTC).date())),
-        "PEERBOT_SEALING_KEY": generate_key(),
-        "PEERBOT_TICK_SECONDS": "1",
-        "SLACK_SIGNING_SECRET": SECRET,
-    }
     async with AsyncExitStack() as stack:
         api = await stack.enter_async_context(fake_slack_api_process())
-        env["SLACK_API_URL"] = api.base_url
-        env["SLACK_BOT_TOKEN"] = "xoxb-operator"
-        async with asyncio.TaskGroup() as starting:  # together, as a deployment starts them
-            starts = [
-                starting.create_task(
-                    stack.enter_async_context(
-                        peerbot_running(
-                            tmp_path, {**env, "SLACK_BOT_TOKEN": replica_token(i)}, within=90
-                        )
-                    )
-                )
-                for i in range(replicas)
-            ]
-        started = [start.result() for start in starts]
+        env = replica_settings(tmp_path, proxy.url(plain_url) if proxy else plain_url, api.base_url)
+        started = await start_replicas(stack, tmp_path, env, replicas)
         db = Database(database_url, pool_size=2)  # the test's own reads: two at most
         stack.push_async_callback(db.dispose)
         http = await stack.enter_async_context(aiohttp.ClientSession())
@@ -343,3 +333,36 @@ async def cluster(
 
 def replica_token(index: int) -> str:
     return f"xoxb-replica-{index}"
+
+
+def replica_settings(folder: Path, database_url: str, api_url: str) -> dict[str, str]:
+    """What every replica is started with (and a command beside them runs with): the
+    example organisation with the scale-out programme, one sealing key, a tick every
+    second, Slack's Web API at `api_url`."""
+    return {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "MICROSOFT_"))},
+        "DATABASE_URL": database_url,
+        "PEERBOT_ORG_FILE": str(organisation_file(folder, datetime.now(UTC).date())),
+        "PEERBOT_SEALING_KEY": generate_key(),
+        "PEERBOT_TICK_SECONDS": "1",
+        "SLACK_SIGNING_SECRET": SECRET,
+        "SLACK_API_URL": api_url,
+        "SLACK_BOT_TOKEN": "xoxb-operator",
+    }
+
+
+async def start_replicas(
+    stack: AsyncExitStack, folder: Path, env: dict[str, str], count: int
+) -> list[Running]:
+    """`count` replicas started together, as a deployment starts them, each stopped when
+    `stack` closes."""
+    async with asyncio.TaskGroup() as starting:
+        starts = [
+            starting.create_task(
+                stack.enter_async_context(
+                    peerbot_running(folder, {**env, "SLACK_BOT_TOKEN": replica_token(i)}, within=90)
+                )
+            )
+            for i in range(count)
+        ]
+    return [start.result() for start in starts]
