@@ -49,6 +49,7 @@ from bot.conversation.tick import Ticker
 from bot.organisation.config import load_settings
 from bot.organisation.sync import apply_org_file
 from storage.engine import Database
+from storage.events import LOOK_NOW
 from storage.migrate import upgrade_async
 from tests.fakes import FakeClock
 from tests.plans import Plan, caught, explained, shape
@@ -238,7 +239,7 @@ async def _events(connection: asyncpg.Connection, count: int, people: list[str])
         [
             {"id": n, "series_id": n, "slot": start, "starts_at": start}
             | {"ends_at": start + timedelta(hours=1), "place": "", "online_url": ""}
-            | {"taken": 8, "sequence": 0}
+            | {"taken": 8, "sequence": 0, "next_reminder_at": LOOK_NOW}  # new: looked at once
             for n, start in enumerate(starts, start=1)
         ],
     )

@@ -7,7 +7,7 @@ and who belongs to a network are read by that network's leads and by the person 
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 
 from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
@@ -46,18 +46,25 @@ class EventSeries(SQLModel, table=True):
     cancelled_at: datetime | None = None
 
 
+LOOK_NOW = datetime(1970, 1, 1, tzinfo=UTC)
+"""An Occurrence's `next_reminder_at` when its reminders are yet to be looked at: a new
+date, or one whose time or reminders changed."""
+
+
 class Occurrence(SQLModel, table=True):
     """One date an event happens on. `slot` is the start its series gave it (stable: the
     calendar invite's UID), while `starts_at`/`ends_at` may be moved alone. `taken`
     counts places given (going, and offered while an offer stands): it is only ever
     changed by a conditional UPDATE, so two replicas can never give the same place twice.
     `sequence` rises with every change people are told about (the invite's SEQUENCE).
-    `place`/`online_url` empty: the series' own."""
+    `place`/`online_url` empty: the series' own. `next_reminder_at` is when the tick looks
+    at its reminders next (bot.events.due); None once none is left to send."""
 
     __tablename__ = "event_occurrence"
     __table_args__ = (
         UniqueConstraint("series_id", "slot"),
         Index("ix_event_occurrence_starts_at", "starts_at"),
+        Index("ix_event_occurrence_next_reminder_at", "next_reminder_at"),
     )
     id: int | None = Field(default=None, primary_key=True)
     series_id: int = Field(foreign_key="event_series.id", index=True, ondelete="CASCADE")
@@ -69,6 +76,7 @@ class Occurrence(SQLModel, table=True):
     taken: int = 0
     sequence: int = 0
     cancelled_at: datetime | None = None
+    next_reminder_at: datetime | None = LOOK_NOW
 
 
 class SignupStatus(StrEnum):

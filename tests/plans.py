@@ -32,9 +32,11 @@ class Caught:
     seen: dict[str, tuple[str, Sequence[Any]]] = field(default_factory=dict)
     on: bool = True
 
-    def __call__(self, _conn: Any, _cursor: Any, statement: str, params: Any, *_: Any) -> None:
-        if self.on:
-            self.seen.setdefault(shape(statement), (statement, params))
+    def __call__(
+        self, _conn: Any, _cursor: Any, statement: str, params: Any, _context: Any, many: bool
+    ) -> None:
+        if self.on:  # of a statement run for many rows at once, the first row's
+            self.seen.setdefault(shape(statement), (statement, params[0] if many else params))
 
 
 @contextmanager

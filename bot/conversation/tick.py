@@ -36,9 +36,10 @@ scheduler's memory, so every replica may tick and a restart catches up once.
 @dataclass(frozen=True, slots=True)
 class SelfMarking:
     """A due source that marks in its own rows what it has queued, in the same transaction
-    as the queueing (a column per person saying which round they were asked for), so it
-    never offers the same item twice. The Ticker then records no windows for it: a round of
-    20,000 check-ins would otherwise cost 20,000 window rows besides the outbox's own."""
+    as the queueing (a column per person saying which round they were asked for, a date's
+    next reminder), so it offers an item again at most briefly, the outbox's key keeping it
+    to one. The Ticker then records no windows for it: a round of 20,000 check-ins would
+    otherwise cost 20,000 window rows besides the outbox's own."""
 
     source: DueSource
 

@@ -19,6 +19,7 @@ from bot.conversation.inbound import Actor
 from bot.conversation.services import Services
 from bot.conversation.tick import Chore
 from bot.events import notices, places
+from bot.events.due import look_again
 from bot.events.leadform import Draft, Move
 from bot.events.schedule import HORIZON, LIMIT, Slot, expand
 from storage.events import EventSeries, Occurrence
@@ -140,6 +141,8 @@ async def change(session: AsyncSession, series: EventSeries, draft: Draft, *, no
     where_moved = where_before != (series.place, series.online_url)
     told = 0
     for occurrence in future:
+        look_again(occurrence)  # its reminders may have changed, or its time
+        session.add(occurrence)
         day = occurrence.starts_at.astimezone(zone).date()
         if not given.matches(occurrence):
             wanted.pop(day, None)
@@ -224,6 +227,8 @@ async def move_date(
     occurrence.place = "" if move.place == series.place else move.place
     if before == (occurrence.starts_at, occurrence.ends_at, occurrence.place):
         return False
+    look_again(occurrence)
+    session.add(occurrence)
     await date_changed(session, occurrence, series, now=now)
     return True
 

@@ -13,7 +13,7 @@ from bot.conversation.needs import Handler, Needs, given
 from bot.conversation.replies import Block
 from bot.conversation.router import Feature
 from bot.conversation.services import Services
-from bot.conversation.tick import Chore
+from bot.conversation.tick import Chore, SelfMarking
 from bot.events import (
     actions,
     announce,
@@ -87,7 +87,7 @@ def feature(deps: Events) -> Feature:
         title="Staff networks",
         summary="What's on across the staff networks: sign up in one tap and get a calendar "
         "invite.",
-        due=reminders,
+        due=SelfMarking(reminders),
         commands=given(COMMANDS, deps),
         actions=given(ACTIONS, deps),
         forms=given(FORMS, deps),

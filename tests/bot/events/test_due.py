@@ -11,15 +11,17 @@ from sqlmodel import col, insert
 
 from bot.conversation.payloads import decode
 from bot.conversation.replies import Buttons, FieldItem, Fields, Link, Text, When
-from bot.conversation.tick import Ticker
+from bot.conversation.tick import SelfMarking, Ticker
 from bot.events import places
 from bot.events.actions import CANCEL
+from bot.events.catalogue import move_date
 from bot.events.deps import Events
-from bot.events.due import reminders
+from bot.events.due import look_again, reminders
 from bot.events.feature import feature
+from bot.events.leadform import Move
 from bot.events.payloads import OccurrenceRef
 from storage.engine import Database
-from storage.events import EventSeries, Occurrence, Signup, SignupStatus
+from storage.events import LOOK_NOW, EventSeries, Occurrence, Signup, SignupStatus
 from tests.bot.events.places_fixtures import NOW, an_event, staff
 from tests.bot.events.queued import queued
 from tests.fakes import FakeClock
@@ -35,7 +37,7 @@ async def sign_up(db: Database, occurrence: int, n: int, *, at: datetime = NOW) 
 
 
 async def ticking_at(db: Database, at: datetime) -> int:
-    return await Ticker(db, [reminders], FakeClock(at)).tick()
+    return await Ticker(db, [SelfMarking(reminders)], FakeClock(at)).tick()
 
 
 async def change(db: Database, occurrence: int, **values: object) -> None:
@@ -45,6 +47,7 @@ async def change(db: Database, occurrence: int, **values: object) -> None:
         row, series = found
         for name, value in values.items():
             setattr(series if name in ("reminders", "cancelled_at") else row, name, value)
+        look_again(row)  # as a lead's change does (bot.events.catalogue)
         session.add_all([row, series])
 
 
@@ -164,7 +167,7 @@ async def test_a_cancelled_place_is_not_reminded(db: Database) -> None:
 
 async def test_the_events_feature_ticks_its_reminders(db: Database) -> None:
     events = feature(Events())
-    assert events.due is reminders
+    assert events.due == SelfMarking(reminders)
     occurrence = await an_event(db, starts=STARTS)
     await sign_up(db, occurrence, 1)
     clock = FakeClock(datetime(2026, 12, 3, 8, 30, tzinfo=UTC))
@@ -174,8 +177,8 @@ async def test_the_events_feature_ticks_its_reminders(db: Database) -> None:
 async def test_the_tick_reads_only_dates_near_their_start_by_its_index(
     sqlite_db: Database,
 ) -> None:
-    """Every replica asks every half minute: the dates are found by the index on their
-    start, never by reading every date there is."""
+    """Every replica asks every half minute: the dates are found by the index on when
+    they are next looked at, never by reading every date there is."""
     await an_event(sqlite_db, starts=STARTS)
     statements: list[tuple[str, object]] = []
 
@@ -192,7 +195,9 @@ async def test_the_tick_reads_only_dates_near_their_start_by_its_index(
     async with sqlite_db.engine.connect() as connection:
         plan = await connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", params)
         steps = " ".join(str(row[-1]) for row in plan.all())
-    assert "SEARCH event_occurrence USING INDEX ix_event_occurrence_starts_at" in steps, steps
+    assert "SEARCH event_occurrence USING INDEX ix_event_occurrence_next_reminder_at" in steps, (
+        steps
+    )
 
 
 async def many_events(db: Database, count: int, *, signups: int = 10) -> None:
@@ -243,12 +248,15 @@ async def many_events(db: Database, count: int, *, signups: int = 10) -> None:
 async def test_with_a_half_year_of_events_the_tick_reads_every_table_by_an_index(
     postgres_url: str,
 ) -> None:
-    """On PostgreSQL, with a date every four hours for most of a year, the tick's reminder
-    queries find the dates by their start and their series and sign-ups by key: none reads a
-    whole table, which would cost more with every event ever published."""
+    """On PostgreSQL, with a date every four hours for most of a year, a tick's reminder
+    queries (after the first, which looks at every new date) find the dates by when they
+    are next looked at and their series and sign-ups by key: none reads a whole table,
+    which would cost more with every event ever published."""
     db = Database(postgres_url)
     try:
         await many_events(db, 2000)
+        # The first tick looks at every new date once (all of them: read whole, rightly).
+        await ticking_at(db, STARTS + timedelta(hours=23))
         async with db.engine.begin() as connection:
             await connection.exec_driver_sql("ANALYZE")
         with caught(db) as statements:
@@ -260,3 +268,63 @@ async def test_with_a_half_year_of_events_the_tick_reads_every_table_by_an_index
     assert events <= {table for plan in plans for table in plan.tables()}
     for plan in plans:
         assert not plan.seq_scans() & events, plan.text
+
+
+async def looked_at_next(db: Database, occurrence: int) -> datetime | None:
+    async with db.session(write=False) as session:
+        row = await session.get(Occurrence, occurrence)
+        assert row is not None
+        return row.next_reminder_at
+
+
+async def test_each_date_says_when_it_is_looked_at_next_and_none_once_all_are_sent(
+    db: Database,
+) -> None:
+    """An idle tick reads no date: each is looked at again only at its next moment."""
+    occurrence = await an_event(db, starts=STARTS)
+    await sign_up(db, occurrence, 1)
+    day_before, hour_before = STARTS - timedelta(days=1), STARTS - timedelta(hours=1)
+    assert await ticking_at(db, NOW) == 0
+    assert await looked_at_next(db, occurrence) == day_before
+    assert await ticking_at(db, day_before) == 1
+    assert await looked_at_next(db, occurrence) == day_before  # again within the minute
+    assert await ticking_at(db, day_before + timedelta(minutes=2)) == 0
+    assert await looked_at_next(db, occurrence) == hour_before
+    assert await ticking_at(db, hour_before) == 1
+    assert await ticking_at(db, hour_before + timedelta(minutes=2)) == 0
+    assert await looked_at_next(db, occurrence) is None
+    async with db.session(write=False) as session:
+        assert await reminders(session, STARTS - timedelta(minutes=5)) == []
+
+
+async def test_a_place_taken_just_before_the_moment_but_saved_just_after_is_reminded(
+    db: Database,
+) -> None:
+    """Its sign-up's transaction began before the moment and committed after the tick
+    that reminded the others: the next tick, within the minute, reminds it too."""
+    occurrence = await an_event(db, starts=STARTS)
+    await sign_up(db, occurrence, 1)
+    day_before = STARTS - timedelta(days=1)
+    assert await ticking_at(db, day_before) == 1
+    await sign_up(db, occurrence, 2, at=day_before - timedelta(seconds=1))
+    assert await ticking_at(db, day_before + timedelta(seconds=30)) == 1
+    assert sorted(await queued(db)) == [
+        f"events:remind:{occurrence}:1440:{STAMP}:1",
+        f"events:remind:{occurrence}:1440:{STAMP}:2",
+    ]
+
+
+async def test_a_date_moved_by_its_lead_is_looked_at_again(db: Database) -> None:
+    occurrence = await an_event(db, starts=STARTS)
+    await sign_up(db, occurrence, 1)
+    assert await ticking_at(db, STARTS - timedelta(hours=1)) == 1
+    assert await ticking_at(db, STARTS - timedelta(minutes=50)) == 0
+    later = STARTS + timedelta(days=1)
+    async with db.session() as session:
+        found = await places.event_of(session, occurrence)
+        assert found is not None
+        row, series = found
+        move = Move(starts_at=later, ends_at=later + timedelta(hours=1), place=series.place)
+        assert await move_date(session, row, series, move, now=NOW)
+    assert await looked_at_next(db, occurrence) == LOOK_NOW
+    assert await ticking_at(db, later - timedelta(hours=1)) == 1
