@@ -357,8 +357,18 @@ class DeliveryWorker:
                     lanes.create_task(lane())
         finally:
             batch.drawn.set()
-        await self._settle(batch)
+            await self._settled(batch)
         return tried
+
+    async def _settled(self, batch: _Batch) -> None:
+        """The batch's outcomes written even when the worker is cut short (stopped in the
+        middle of a send that hangs): what was sent is recorded, so never sent again."""
+        recording = asyncio.ensure_future(self._settle(batch))
+        try:
+            await asyncio.shield(recording)
+        except asyncio.CancelledError:
+            await recording
+            raise
 
     async def _conversations(
         self, rows: list[OutboxRow]
