@@ -293,10 +293,14 @@ class DeliveryWorker:
         self._monitor = monitor
         self._pauses = _Pauses()
         self._wake = asyncio.Event()
+        # Set by stop(): claim nothing more, and cut short any wait for a platform's pause.
         self._halt = asyncio.Event()
-        self._stopping = False
         self._task: asyncio.Task[None] | None = None
         self._unlisten: Callable[[], None] | None = None
+
+    @property
+    def _stopping(self) -> bool:
+        return self._halt.is_set()
 
     async def run_once(self) -> int:
         """Deliver everything due now, batch by batch; returns how many rows were attempted.
@@ -487,7 +491,7 @@ class DeliveryWorker:
     async def _paused(self, platform: str) -> None:
         """Until the platform's pause is over on the worker's clock, or the worker stops."""
         while (left := self._pauses.left(platform, self._clock.now())) > 0:
-            if self._halt.is_set():
+            if self._stopping:
                 return
             waited = asyncio.ensure_future(self._clock.sleep(left))
             halted = asyncio.ensure_future(self._halt.wait())
@@ -628,7 +632,6 @@ class DeliveryWorker:
         database's doorbell, see `_heard`), so a message due at once leaves at once;
         nothing that queues has to remember to wake the worker.
         """
-        self._stopping = False
         self._halt.clear()
         self._unlisten = self._db.on_commit(self._heard)
         self._task = asyncio.create_task(self._loop(), name="outbox-delivery")
@@ -644,9 +647,8 @@ class DeliveryWorker:
         `timeout` bounds the drain, it does not raise: after it the send is abandoned
         and its row is retried once its lease runs out.
         """
-        self._stopping = True
-        self._wake.set()
         self._halt.set()
+        self._wake.set()
         if self._unlisten is not None:
             self._unlisten()
             self._unlisten = None
