@@ -12,7 +12,7 @@ from sqlalchemy import JSON, Column, ColumnElement, Text, and_, delete, false, f
 from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.upsert import insert_new, upsert
+from storage.upsert import upsert
 
 
 class OutboxStatus(StrEnum):
@@ -61,10 +61,7 @@ QUEUED = "outbox.queued"
 
 async def enqueue(session: AsyncSession, row: OutboxRow) -> bool:
     """Insert unless the dedupe key exists; True when a new row was queued."""
-    new = await insert_new(session, OutboxRow, row.model_dump(exclude={"id"}))
-    if new:
-        session.info[QUEUED] = True
-    return new
+    return await enqueue_all(session, [row]) == 1
 
 
 async def enqueue_all(session: AsyncSession, rows: Sequence[OutboxRow]) -> int:
