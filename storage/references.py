@@ -43,10 +43,12 @@ async def references_for(
         col(ConversationReference.platform).in_({p for p, _, _ in people}),
         col(ConversationReference.user_id).in_({u for _, _, u in people}),
     )
-    rows = (await session.exec(query.order_by(col(ConversationReference.tenant)))).all()
+    by_person: dict[tuple[str, str], list[ConversationReference]] = {}
+    for row in (await session.exec(query.order_by(col(ConversationReference.tenant)))).all():
+        by_person.setdefault((row.platform, row.user_id), []).append(row)
     found: dict[Person, dict[str, Any] | None] = {}
     for platform, tenant, user_id in people:
-        theirs = [r for r in rows if r.platform == platform and r.user_id == user_id]
+        theirs = by_person.get((platform, user_id), [])
         exact = [r for r in theirs if r.tenant == tenant]
         best = exact or ([] if tenant else theirs)
         found[(platform, tenant, user_id)] = dict(best[0].reference) if best else None
