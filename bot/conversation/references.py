@@ -89,11 +89,6 @@ async def keep(session: AsyncSession, person: PersonAddress, where: Conversation
     await keep_all(session, {person: where})
 
 
-async def conversation_with(session: AsyncSession, person: PersonAddress) -> Conversation | None:
-    """The person's recorded conversation on their platform, if they have one."""
-    return (await find_all(session, {person: None}))[person]
-
-
 def _person(person: PersonAddress) -> rows.Person:
     return (person.platform, person.tenant, person.user_id)
 

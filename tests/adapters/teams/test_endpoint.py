@@ -19,7 +19,7 @@ from bot.conversation.inbound import (
     PersonAddress,
     Platform,
 )
-from bot.conversation.references import conversation_with
+from bot.conversation.references import find_all
 from bot.conversation.replies import Form, Notice, Reply, TextInput
 from bot.conversation.router import Feature
 from bot.conversation.services import Services
@@ -65,7 +65,7 @@ async def kept_for_the_person(teams: Teams) -> Conversation | None:
     """The conversation peerbot keeps to reach the person later."""
     person = PersonAddress(platform=Platform.TEAMS, tenant=TENANT, user_id=USER)
     async with teams.runtime.db.session() as session:
-        return await conversation_with(session, person)
+        return (await find_all(session, {person: None}))[person]
 
 
 async def test_the_person_is_reachable_later_from_their_own_chat(teams: Teams) -> None:
