@@ -40,7 +40,8 @@ from sqlmodel import col, select
 from bench.harness import database, started
 from bot.conversation.inbound import PersonAddress, Platform
 from bot.conversation.outbox import Outgoing, enqueue_all
-from bot.mentoring import nudges, rounds
+from bot.mentoring import nudges
+from bot.mentoring.due import check_in_key
 from bot.organisation.config import async_url
 from storage.engine import Database
 from storage.mentoring import Pair
@@ -96,7 +97,7 @@ def round_of(pairs: int, now: datetime) -> list[Outgoing]:
         for member, ((_, user_id), partner) in enumerate(people, start=2 * n + 1):
             items.append(
                 Outgoing(
-                    dedupe_key=f"mentoring:checkin:{pair.id}:{rounds.name(now)}:{member}",
+                    dedupe_key=check_in_key(pair, now, member),
                     address=PersonAddress(platform=Platform.SLACK, tenant="", user_id=user_id),
                     reply=nudges.check_in("Scale-out Mentoring", partner, pair, now),
                     due_at=now,

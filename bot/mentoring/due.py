@@ -131,13 +131,18 @@ async def _check_ins(
         if due_at is None or address is None:
             continue
         reply = nudges.check_in(programme.name, _partner_name(pairs, member), pair, round_.opens_at)
-        key = f"mentoring:checkin:{pair.id}:{rounds.name(round_.opens_at)}:{member.id}"
+        key = check_in_key(pair, round_.opens_at, member.id)
         items.append(Outgoing(dedupe_key=key, address=address, reply=reply, due_at=due_at))
     for (due_at, remind_at), ids in marks.items():
         await _mark(
             session, ids, asked_round=round_.opens_at, asked_due=due_at, remind_at=remind_at
         )
     return items
+
+
+def check_in_key(pair: Pair, opens_at: datetime, member_id: int) -> str:
+    """A member's check-in for a round: queued once whichever replica ticks."""
+    return f"mentoring:checkin:{pair.id}:{rounds.name(opens_at)}:{member_id}"
 
 
 async def _reminders(
